@@ -1,0 +1,49 @@
+"""The clinic web application."""
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+import config as config_module
+
+
+def create_app(config: type[config_module.Config] | None = None, **overrides: Any) -> Flask:
+    """Build the app: configuration, extensions, API, pages, CLI and error handlers."""
+    config_class = config or config_module.config_from_env()
+    config_class.validate()
+    instance_path = overrides.pop("INSTANCE_PATH", None) or str(config_module.INSTANCE_DIR)
+    app = Flask(__name__, instance_path=instance_path)
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    _init_extensions(app)
+
+    from clinic.api.routes import register_api
+    from clinic.cli import register_cli
+    from clinic.errors import register_error_handlers
+    from clinic.web import register_web
+
+    register_api(app)
+    register_web(app)
+    register_cli(app)
+    register_error_handlers(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from clinic import models  # noqa: F401 - registers every model with the metadata
+    from clinic.database import configure_engine
+    from clinic.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)

@@ -1,0 +1,101 @@
+"""Locations and their closure days."""
+
+from flask.views import MethodView
+
+from clinic.api.context import api_actor
+from clinic.api.schemas.locations import (
+    closure_dump_schema,
+    closure_load_schema,
+    closures_dump_schema,
+    location_dump_schema,
+    location_load_schema,
+    location_update_schema,
+    locations_dump_schema,
+)
+from clinic.api.smorest import ApiBlueprint
+from clinic.clock import utcnow
+from clinic.extensions import db
+from clinic.models.location import Location
+from clinic.services.locations import (
+    add_closure,
+    create_location,
+    list_locations,
+    remove_closure,
+    update_location,
+)
+from clinic.services.lookup import get_or_404
+
+blp = ApiBlueprint("locations", __name__, url_prefix="/api/v1/locations", description="Clinic locations")
+STAFF = ("admin", "frontdesk", "provider")
+
+
+@blp.route("")
+class LocationsResource(MethodView):
+    @blp.access(*STAFF)
+    @blp.response(200, locations_dump_schema)
+    def get(self):
+        """List locations"""
+        return list_locations()
+
+    @blp.access("admin")
+    @blp.arguments(location_load_schema)
+    @blp.response(201, location_dump_schema)
+    def post(self, data):
+        """Create a location"""
+        location = create_location(data, api_actor(), utcnow())
+        db.session.commit()
+        return location
+
+
+@blp.route("/<int:location_id>")
+class LocationResource(MethodView):
+    @blp.access(*STAFF)
+    @blp.response(200, location_dump_schema)
+    @blp.problem(404, "Unknown location")
+    def get(self, location_id):
+        """Show a location"""
+        return get_or_404(Location, location_id, "location")
+
+    @blp.access("admin")
+    @blp.arguments(location_update_schema)
+    @blp.response(200, location_dump_schema)
+    @blp.problem(404, "Unknown location")
+    def patch(self, changes, location_id):
+        """Change a location"""
+        location = get_or_404(Location, location_id, "location")
+        update_location(location, changes, api_actor(), utcnow())
+        db.session.commit()
+        return location
+
+
+@blp.route("/<int:location_id>/closures")
+class ClosuresResource(MethodView):
+    @blp.access(*STAFF)
+    @blp.response(200, closures_dump_schema)
+    @blp.problem(404, "Unknown location")
+    def get(self, location_id):
+        """List a location's closure days"""
+        return get_or_404(Location, location_id, "location").closures
+
+    @blp.access("admin")
+    @blp.arguments(closure_load_schema)
+    @blp.response(201, closure_dump_schema)
+    @blp.problem(404, "Unknown location")
+    def post(self, data, location_id):
+        """Close a location for a day"""
+        location = get_or_404(Location, location_id, "location")
+        closure = add_closure(location, data["date"], data["reason"], api_actor(), utcnow())
+        db.session.commit()
+        return closure
+
+
+@blp.route("/<int:location_id>/closures/<int:closure_id>")
+class ClosureResource(MethodView):
+    @blp.access("admin")
+    @blp.response(204)
+    @blp.problem(404, "Unknown location or closure")
+    def delete(self, location_id, closure_id):
+        """Reopen a closure day"""
+        location = get_or_404(Location, location_id, "location")
+        remove_closure(location, closure_id, api_actor(), utcnow())
+        db.session.commit()

@@ -1,0 +1,128 @@
+"""Field types shared by the API schemas."""
+
+import itertools
+from datetime import time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import marshmallow as ma
+import phonenumbers
+
+from clinic.domain.weekdays import WEEKDAY_KEYS
+
+
+class TimeZoneName(ma.fields.String):
+    """An IANA timezone name such as ``America/New_York``."""
+
+    default_error_messages = {"invalid_zone": "Not a known IANA timezone (e.g. America/New_York)"}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        name = super()._deserialize(value, attr, data, **kwargs)
+        if name not in _zone_names():
+            raise self.make_error("invalid_zone")
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.make_error("invalid_zone") from None
+        return name
+
+
+_ZONES: frozenset[str] | None = None
+
+
+def _zone_names() -> frozenset[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    return _ZONES
+
+
+class PhoneNumber(ma.fields.String):
+    """A phone number in E.164 (``+12125550123``); stored normalised."""
+
+    default_error_messages = {"invalid_phone": "Use international E.164 format, e.g. +12125550123"}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not text.startswith("+"):
+            raise self.make_error("invalid_phone")
+        try:
+            number = phonenumbers.parse(text, None)
+        except phonenumbers.NumberParseException:
+            raise self.make_error("invalid_phone") from None
+        if not phonenumbers.is_valid_number(number):
+            raise self.make_error("invalid_phone")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class ClockTime(ma.fields.Field):
+    """A local wall-clock time written ``HH:MM``."""
+
+    default_error_messages = {"invalid_time": "Use a 24-hour time written HH:MM, e.g. 09:30"}
+
+    def _serialize(self, value: time | None, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else value.strftime("%H:%M")
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> time:
+        return parse_clock(value, self)
+
+
+def parse_clock(value: Any, field: ma.fields.Field) -> time:
+    if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
+        raise field.make_error("invalid_time")
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise field.make_error("invalid_time") from None
+
+
+class OpeningHours(ma.fields.Field):
+    """``{"mon": [["08:00", "18:00"]], ...}``: non-overlapping local ranges per weekday.
+
+    A weekday that is missing or has no ranges is closed.
+    """
+
+    default_error_messages = {
+        "invalid": "Give an object of weekday (mon..sun) -> list of [start, end] times, e.g. "
+        '{"mon": [["08:00", "18:00"]]}',
+        "invalid_time": "Use a 24-hour time written HH:MM, e.g. 09:30",
+    }
+
+    def _serialize(self, value: dict | None, attr: Any, obj: Any, **kwargs: Any) -> dict:
+        return {key: value.get(key, []) for key in WEEKDAY_KEYS} if value else {k: [] for k in WEEKDAY_KEYS}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict[str, list[list[str]]]:
+        if not isinstance(value, dict):
+            raise self.make_error("invalid")
+        errors: dict[str, list[str]] = {}
+        result: dict[str, list[list[str]]] = {}
+        for day, ranges in value.items():
+            if day not in WEEKDAY_KEYS:
+                errors[day] = ["Unknown weekday; use mon, tue, wed, thu, fri, sat or sun"]
+                continue
+            try:
+                result[day] = self._day(ranges)
+            except ma.ValidationError as error:
+                errors[day] = error.messages if isinstance(error.messages, list) else [str(error.messages)]
+        if errors:
+            raise ma.ValidationError(errors)
+        return result
+
+    def _day(self, ranges: Any) -> list[list[str]]:
+        if not isinstance(ranges, list):
+            raise self.make_error("invalid")
+        parsed = []
+        for pair in ranges:
+            if not isinstance(pair, list | tuple) or len(pair) != 2:
+                raise self.make_error("invalid")
+            start, end = parse_clock(pair[0], self), parse_clock(pair[1], self)
+            if start >= end:
+                raise ma.ValidationError(
+                    f"{pair[0]}-{pair[1]}: the opening time must be before the closing time"
+                )
+            parsed.append((start, end))
+        parsed.sort()
+        for (_, end), (start, _) in itertools.pairwise(parsed):
+            if start < end:
+                raise ma.ValidationError("Opening ranges on the same day overlap")
+        return [[s.strftime("%H:%M"), e.strftime("%H:%M")] for s, e in parsed]

@@ -1,0 +1,50 @@
+import marshmallow as ma
+from marshmallow import validate
+
+from clinic.api.schemas.fields import PhoneNumber
+from clinic.models.patient import REMINDER_CHANNELS
+
+
+class PatientLoadSchema(ma.Schema):
+    first_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    last_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    date_of_birth = ma.fields.Date(required=True)
+    email = ma.fields.Email(allow_none=True)
+    phone = PhoneNumber(allow_none=True, metadata={"example": "+12125550123"})
+    reminder_channels = ma.fields.List(ma.fields.String(validate=validate.OneOf(REMINDER_CHANNELS)))
+    reminder_consent = ma.fields.Boolean()
+    rems_enrolled_on = ma.fields.Date(allow_none=True)
+
+    @ma.post_load
+    def _dedupe_channels(self, data: dict, **kwargs: object) -> dict:
+        if "reminder_channels" in data:
+            data["reminder_channels"] = list(dict.fromkeys(data["reminder_channels"]))
+        return data
+
+
+class PatientUpdateSchema(PatientLoadSchema):
+    """The same fields as on creation, each optional."""
+
+
+class PatientDumpSchema(ma.Schema):
+    id = ma.fields.Integer()
+    first_name = ma.fields.String()
+    last_name = ma.fields.String()
+    date_of_birth = ma.fields.Date()
+    email = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+    reminder_channels = ma.fields.List(ma.fields.String())
+    reminder_consent = ma.fields.Boolean()
+    rems_enrolled_on = ma.fields.Date(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+
+
+class PatientQuerySchema(ma.Schema):
+    q = ma.fields.String(validate=validate.Length(max=100))
+
+
+patient_load_schema = PatientLoadSchema()
+patient_update_schema = PatientUpdateSchema(partial=True)
+patient_dump_schema = PatientDumpSchema()
+patients_dump_schema = PatientDumpSchema(many=True)

@@ -1,0 +1,76 @@
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import validate
+
+from clinic.api.schemas.fields import ClockTime
+from clinic.domain.weekdays import WEEKDAY_KEYS
+from clinic.models.provider import PROVIDER_ROLES
+
+
+class Weekday(ma.fields.Field):
+    """A weekday given as ``mon``..``sun`` or 0..6 (0 = Monday); always answered as ``mon``..``sun``."""
+
+    default_error_messages = {"invalid_weekday": "Use mon, tue, wed, thu, fri, sat, sun or 0-6 (0 = Monday)"}
+
+    def _serialize(self, value: int | None, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else WEEKDAY_KEYS[value]
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, str) and value.lower() in WEEKDAY_KEYS:
+            return WEEKDAY_KEYS.index(value.lower())
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
+            return value
+        raise self.make_error("invalid_weekday")
+
+
+class AvailabilitySchema(ma.Schema):
+    weekday = Weekday(required=True, metadata={"example": "mon"})
+    start = ClockTime(required=True, metadata={"type": "string", "example": "08:00"})
+    end = ClockTime(required=True, metadata={"type": "string", "example": "17:00"})
+    location_id = ma.fields.Integer(required=True, strict=True)
+
+    @ma.validates_schema
+    def _start_before_end(self, data: dict, **kwargs: Any) -> None:
+        if data["start"] >= data["end"]:
+            raise ma.ValidationError("The window must start before it ends", "end")
+
+
+class ProviderLoadSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = ma.fields.String(required=True, validate=validate.OneOf(PROVIDER_ROLES))
+    email = ma.fields.Email(required=True)
+    max_concurrent = ma.fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=20))
+    availability = ma.fields.List(ma.fields.Nested(AvailabilitySchema), load_default=list)
+
+
+class ProviderUpdateSchema(ma.Schema):
+    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    role = ma.fields.String(validate=validate.OneOf(PROVIDER_ROLES))
+    email = ma.fields.Email()
+    max_concurrent = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=20))
+    active = ma.fields.Boolean()
+    availability = ma.fields.List(ma.fields.Nested(AvailabilitySchema))
+
+
+class AvailabilityDumpSchema(ma.Schema):
+    weekday = Weekday(metadata={"type": "string"})
+    start = ClockTime(metadata={"type": "string"})
+    end = ClockTime(metadata={"type": "string"})
+    location_id = ma.fields.Integer()
+
+
+class ProviderDumpSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    role = ma.fields.String()
+    email = ma.fields.String()
+    max_concurrent = ma.fields.Integer()
+    active = ma.fields.Boolean()
+    availability = ma.fields.List(ma.fields.Nested(AvailabilityDumpSchema))
+
+
+provider_load_schema = ProviderLoadSchema()
+provider_update_schema = ProviderUpdateSchema()
+provider_dump_schema = ProviderDumpSchema()
+providers_dump_schema = ProviderDumpSchema(many=True)

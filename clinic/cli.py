@@ -1,0 +1,83 @@
+"""Command line: ``flask users``, ``flask demo`` and ``flask scheduler``."""
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from clinic.clock import utcnow
+from clinic.extensions import db
+from clinic.models.user import ROLES, User
+from clinic.services.actor import Actor
+from clinic.services.demo import DEMO_LOGINS, seed_demo
+from clinic.services.errors import ServiceError
+from clinic.services.users import create_user, update_user
+
+CLI_ACTOR = Actor(user=None, label="cli")
+
+users_cli = AppGroup("users", help="Manage staff accounts.")
+demo_cli = AppGroup("demo", help="Demo data.")
+scheduler_cli = AppGroup("scheduler", help="The scheduler process.")
+
+
+def _fail(error: ServiceError) -> None:
+    db.session.rollback()
+    messages = "; ".join(f"{k}: {', '.join(v)}" for k, v in (error.errors or {}).items()) or error.detail
+    raise click.ClickException(messages)
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--provider-id", type=int, default=None, help="Link a provider account to its provider.")
+def create_user_command(email: str, role: str, password_stdin: bool, provider_id: int | None) -> None:
+    """Create a staff account."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(email, password, role, CLI_ACTOR, utcnow(), provider_id)
+    except ServiceError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} (id {user.id})")
+
+
+@users_cli.command("disable")
+@click.argument("email")
+def disable_user_command(email: str) -> None:
+    """Disable an account and end all its sessions and tokens."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No user {email}")
+    update_user(user, {"active": False}, CLI_ACTOR, utcnow())
+    db.session.commit()
+    click.echo(f"Disabled {user.email}")
+
+
+@demo_cli.command("seed")
+def seed_command() -> None:
+    """Create the demo clinic (once) and print its logins."""
+    created = seed_demo(CLI_ACTOR, utcnow())
+    db.session.commit()
+    click.echo("Demo clinic created." if created else "Demo clinic already present.")
+    click.echo(f"Open {current_app.config['CLINIC_BASE_URL']} and sign in with:")
+    for login in DEMO_LOGINS:
+        click.echo(f"  {login.role:<10} {login.email:<24} {login.password}")
+
+
+@scheduler_cli.command("run")
+def run_scheduler_command() -> None:
+    """Run the scheduler in this process until interrupted."""
+    from clinic.jobs.runner import run_scheduler
+
+    run_scheduler(current_app._get_current_object())
+
+
+def register_cli(app: Flask) -> None:
+    for group in (users_cli, demo_cli, scheduler_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,1 @@
+"""Pure rules of the clinic: plain values in, plain values out; no Flask, no database, no clock reads."""

@@ -1,0 +1,1 @@
+"""The scheduler process: periodic jobs that run outside the web workers."""

@@ -1,0 +1,25 @@
+"""SQLAlchemy models, one aggregate per module; importing this package registers them all."""
+
+from clinic.models.audit import AuditEvent
+from clinic.models.base import Base
+from clinic.models.chair import Chair
+from clinic.models.location import Location, LocationClosure
+from clinic.models.patient import Patient
+from clinic.models.provider import Provider, ProviderAvailability, ProviderTimeOff
+from clinic.models.scheduler import SchedulerHeartbeat
+from clinic.models.user import AuthToken, User
+
+__all__ = [
+    "AuditEvent",
+    "AuthToken",
+    "Base",
+    "Chair",
+    "Location",
+    "LocationClosure",
+    "Patient",
+    "Provider",
+    "ProviderAvailability",
+    "ProviderTimeOff",
+    "SchedulerHeartbeat",
+    "User",
+]

@@ -1,0 +1,30 @@
+"""Patient aggregate: identity, contact, reminder preferences and REMS enrolment."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clinic.models.base import Base, JSONType
+
+REMINDER_CHANNELS = ("email", "sms")
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100), index=True)
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    reminder_channels: Mapped[list] = mapped_column(JSONType, default=list)
+    reminder_consent: Mapped[bool] = mapped_column(default=False)
+    reminder_consent_at: Mapped[datetime | None]
+    rems_enrolled_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"

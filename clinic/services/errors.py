@@ -1,0 +1,53 @@
+"""Errors a use case raises; each edge turns them into its own answer (a problem document, a flash)."""
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    """A request the service refuses, with the HTTP status that describes it."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: dict[str, list[str]] | None = None,
+        conflicts: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.conflicts = conflicts
+
+
+class NotAuthenticated(ServiceError):
+    status = 401
+    title = "Not signed in"
+
+
+class PermissionDenied(ServiceError):
+    status = 403
+    title = "Not allowed"
+
+
+class NotFound(ServiceError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(ServiceError):
+    status = 409
+    title = "Conflict"
+
+
+class Invalid(ServiceError):
+    """Well-formed input that breaks a rule; `errors` maps each bad field to its messages."""
+
+    status = 422
+    title = "Invalid input"
+
+    @classmethod
+    def field(cls, name: str, message: str) -> "Invalid":
+        return cls(f"{name}: {message}", errors={name: [message]})

@@ -1,0 +1,107 @@
+"""Registering patients, finding them, and reading their record (every read is audited)."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from clinic.extensions import db
+from clinic.models.patient import Patient
+from clinic.services.actor import Actor
+from clinic.services.audit import changed_fields, record_event
+from clinic.services.errors import Invalid
+from clinic.services.lookup import get_or_404
+
+PATIENT_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "reminder_channels",
+    "reminder_consent",
+    "rems_enrolled_on",
+)
+MAX_SEARCH_RESULTS = 100
+
+
+def _check_channels(patient: Patient) -> None:
+    """A reminder channel is only usable when its contact detail exists."""
+    if "email" in patient.reminder_channels and not patient.email:
+        raise Invalid.field("reminder_channels", "E-mail reminders need an e-mail address")
+    if "sms" in patient.reminder_channels and not patient.phone:
+        raise Invalid.field("reminder_channels", "SMS reminders need a mobile phone number")
+
+
+def _apply(patient: Patient, data: dict[str, Any], now: datetime) -> None:
+    consent_before = patient.reminder_consent
+    for field in PATIENT_FIELDS:
+        if field in data:
+            setattr(patient, field, data[field])
+    if patient.reminder_consent and not consent_before:
+        patient.reminder_consent_at = now
+    elif not patient.reminder_consent:
+        patient.reminder_consent_at = None
+    patient.updated_at = now
+    _check_channels(patient)
+
+
+def create_patient(data: dict[str, Any], actor: Actor, now: datetime) -> Patient:
+    """Register a patient."""
+    patient = Patient(reminder_channels=[], reminder_consent=False, created_at=now, updated_at=now)
+    _apply(patient, data, now)
+    db.session.add(patient)
+    db.session.flush()
+    record_event(actor, "patient.create", now, object_type="patient", object_id=patient.id)
+    return patient
+
+
+def update_patient(patient: Patient, changes: dict[str, Any], actor: Actor, now: datetime) -> Patient:
+    """Change a patient's record; the audit row names the fields, not their values."""
+    before = {field: getattr(patient, field) for field in PATIENT_FIELDS}
+    _apply(patient, changes, now)
+    after = {field: getattr(patient, field) for field in PATIENT_FIELDS}
+    record_event(
+        actor,
+        "patient.update",
+        now,
+        object_type="patient",
+        object_id=patient.id,
+        details={"fields": changed_fields(before, after)},
+    )
+    return patient
+
+
+def read_patient(patient_id: int, actor: Actor, now: datetime) -> Patient:
+    """Load a patient's record for display, auditing the read."""
+    patient = get_or_404(Patient, patient_id, "patient")
+    record_event(actor, "patient.read", now, object_type="patient", object_id=patient.id)
+    return patient
+
+
+def search_patients(
+    query: str | None, actor: Actor, now: datetime, limit: int = MAX_SEARCH_RESULTS
+) -> list[Patient]:
+    """Patients whose name, e-mail or phone contains the query, by last name; audited as one list read."""
+    statement = select(Patient).order_by(Patient.last_name, Patient.first_name, Patient.id).limit(limit)
+    text = (query or "").strip().lower()
+    if text:
+        like = f"%{text.replace('%', '').replace('_', '')}%"
+        full_name = func.lower(Patient.first_name + " " + Patient.last_name)
+        statement = statement.where(
+            or_(
+                full_name.like(like),
+                func.lower(Patient.last_name).like(like),
+                func.lower(Patient.email).like(like),
+                Patient.phone.like(like),
+            )
+        )
+    patients = list(db.session.scalars(statement))
+    record_event(
+        actor,
+        "patient.search",
+        now,
+        object_type="patient",
+        details={"results": [p.id for p in patients]},
+    )
+    return patients

@@ -1,0 +1,23 @@
+"""Server-rendered pages for staff: sign-in, home, and the pages later features add."""
+
+from flask import Flask
+
+from clinic.clock import utcnow
+from clinic.extensions import login_manager
+from clinic.models.user import User
+from clinic.services.auth import resolve_session
+from clinic.web import auth, health, home, navigation, patients
+
+
+@login_manager.user_loader
+def _load_user(session_key: str) -> User | None:
+    return resolve_session(session_key, "web", utcnow())
+
+
+def register_web(app: Flask) -> None:
+    login_manager.login_view = "web_auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    for blueprint in (auth.bp, health.bp, home.bp, patients.bp):
+        app.register_blueprint(blueprint)
+    app.context_processor(navigation.inject_navigation)

@@ -1,0 +1,32 @@
+"""Role checks for pages."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import request
+from flask_login import current_user, login_required
+
+from clinic.services.actor import Actor
+from clinic.services.errors import PermissionDenied
+
+
+def roles_required(*roles: str) -> Callable:
+    """Signed-in staff of these roles only; others see a 403 page."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                raise PermissionDenied("Your role does not give access to this page.")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def web_actor() -> Actor:
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return Actor(user=user, remote_addr=request.remote_addr or "")

@@ -1,0 +1,58 @@
+"""Sign-in and sign-out pages."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from clinic.clock import utcnow
+from clinic.extensions import db, limiter
+from clinic.services.auth import authenticate, end_session, start_session
+from clinic.web.access import web_actor
+from clinic.web.forms import LoginForm, LogoutForm
+
+bp = Blueprint("web_auth", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow a `next` that stays on this site."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("web_home.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("web_home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        now = utcnow()
+        user = authenticate(form.email.data, form.password.data, web_actor(), now)
+        if user is None:
+            db.session.commit()  # keep the audit row of the failed attempt
+            flash("Wrong e-mail or password, or the account is disabled.", "error")
+            return render_template("auth/login.html", form=form), 401
+        user.session_key = start_session(user, "web", now).key
+        login_user(user)
+        db.session.commit()
+        return redirect(_safe_next(request.args.get("next")))
+    status = 400 if form.errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if LogoutForm().validate_on_submit() and current_user.is_authenticated:
+        end_session(current_user.session_key, "web", web_actor(), utcnow())
+        db.session.commit()
+        logout_user()
+        flash("You are signed out.", "info")
+    return redirect(url_for("web_auth.login"))

@@ -1,0 +1,119 @@
+"""Building test data through the real services, the way the app itself creates it."""
+
+from datetime import UTC, date, datetime, time
+from itertools import count
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from clinic.extensions import db
+from clinic.models.chair import Chair
+from clinic.models.location import Location
+from clinic.models.patient import Patient
+from clinic.models.provider import Provider
+from clinic.models.user import User
+from clinic.services.actor import Actor
+from clinic.services.auth import start_session
+from clinic.services.chairs import create_chair
+from clinic.services.locations import create_location
+from clinic.services.patients import create_patient
+from clinic.services.providers import create_provider
+from clinic.services.users import create_user
+
+FACTORY_ACTOR = Actor(user=None, label="test-factory")
+FACTORY_NOW = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
+DEFAULT_PASSWORD = "correct horse battery staple"
+WEEKDAY_HOURS = {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+_sequence = count(1)
+
+
+def _n() -> int:
+    return next(_sequence)
+
+
+def make_location(**fields: Any) -> Location:
+    data = {
+        "name": f"Location {_n()}",
+        "timezone": "America/New_York",
+        "address": "1 Main Street, Boston, MA",
+        "opening_hours": WEEKDAY_HOURS,
+        **fields,
+    }
+    return create_location(data, FACTORY_ACTOR, FACTORY_NOW)
+
+
+def make_chair(location: Location, **fields: Any) -> Chair:
+    data = {"location_id": location.id, "name": f"Chair {_n()}", "kind": "infusion_chair", **fields}
+    return create_chair(data, FACTORY_ACTOR, FACTORY_NOW)
+
+
+def make_provider(location: Location | None = None, **fields: Any) -> Provider:
+    availability = []
+    if location is not None:
+        availability = [
+            {"weekday": day, "start": time(8), "end": time(18), "location_id": location.id} for day in range(5)
+        ]
+    data = {
+        "name": f"Provider {_n()}",
+        "role": "prescriber",
+        "email": f"provider{_n()}@example.com",
+        "max_concurrent": 2,
+        "availability": availability,
+        **fields,
+    }
+    return create_provider(data, FACTORY_ACTOR, FACTORY_NOW)
+
+
+def make_patient(**fields: Any) -> Patient:
+    number = _n()
+    data = {
+        "first_name": "Pat",
+        "last_name": f"Ient{number}",
+        "date_of_birth": date(1985, 5, 17),
+        "email": f"patient{number}@example.com",
+        "phone": "+16175550123",
+        "reminder_channels": ["email"],
+        "reminder_consent": True,
+        **fields,
+    }
+    return create_patient(data, FACTORY_ACTOR, FACTORY_NOW)
+
+
+def make_user(role: str = "frontdesk", password: str = DEFAULT_PASSWORD, **fields: Any) -> User:
+    email = fields.pop("email", f"{role}{_n()}@example.com")
+    return create_user(email, password, role, FACTORY_ACTOR, FACTORY_NOW, **fields)
+
+
+def bearer_for(user: User, now: datetime) -> dict[str, str]:
+    """An Authorization header with a fresh API token of the user (committed)."""
+    issued = start_session(user, "api", now)
+    db.session.commit()
+    return {"Authorization": f"Bearer {issued.key}"}
+
+
+class ApiClient:
+    """A test client that sends the bearer token of one staff user with every request."""
+
+    def __init__(self, client: FlaskClient, headers: dict[str, str]) -> None:
+        self.client = client
+        self.headers = headers
+
+    def _call(self, method: str, path: str, **kwargs: Any):
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any):
+        return self._call("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any):
+        return self._call("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any):
+        return self._call("PATCH", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any):
+        return self._call("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any):
+        return self._call("DELETE", path, **kwargs)
