@@ -1,7 +1,8 @@
 """Test harness: an app per test on SQLite and, when TEST_DATABASE_URL is set, again on PostgreSQL.
 
-The schema is built once per run by the real migrations (which also proves `flask db upgrade` works from empty);
-each SQLite test gets its own copy of that database file, and each PostgreSQL test is followed by a TRUNCATE.
+The schema is built once per run by the real migrations (which also proves `flask db upgrade` works from
+empty); each SQLite test gets its own copy of that database file, and each PostgreSQL test is followed by a
+TRUNCATE.
 With CLINIC_REQUIRE_ALL=1 a missing PostgreSQL or Chromium fails the run instead of skipping.
 """
 
@@ -112,7 +113,9 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def app(database_url: str, backend: str, tmp_path: Path, clock: FrozenClock) -> Iterator[Flask]:
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_url, INSTANCE_PATH=str(tmp_path / "instance"))
+    app = create_app(
+        TestingConfig, SQLALCHEMY_DATABASE_URI=database_url, INSTANCE_PATH=str(tmp_path / "instance")
+    )
     set_clock(app, clock)
     yield app
     if backend == "postgresql":

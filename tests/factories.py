@@ -52,7 +52,8 @@ def make_provider(location: Location | None = None, **fields: Any) -> Provider:
     availability = []
     if location is not None:
         availability = [
-            {"weekday": day, "start": time(8), "end": time(18), "location_id": location.id} for day in range(5)
+            {"weekday": day, "start": time(8), "end": time(18), "location_id": location.id}
+            for day in range(5)
         ]
     data = {
         "name": f"Provider {_n()}",

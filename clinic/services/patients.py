@@ -43,6 +43,8 @@ def _apply(patient: Patient, data: dict[str, Any], now: datetime) -> None:
     elif not patient.reminder_consent:
         patient.reminder_consent_at = None
     patient.updated_at = now
+    if patient.date_of_birth > now.date():
+        raise Invalid.field("date_of_birth", "The date of birth is in the future")
     _check_channels(patient)
 
 

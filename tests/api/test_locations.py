@@ -79,7 +79,9 @@ def test_without_token_is_401_and_wrong_role_is_403(app, client, api_as):
     assert anonymous.headers["WWW-Authenticate"] == "Bearer"
     assert anonymous.mimetype == "application/problem+json"
 
-    forged = client.post("/api/v1/locations", json=VALID_LOCATION, headers={"Authorization": "Bearer 1.forged"})
+    forged = client.post(
+        "/api/v1/locations", json=VALID_LOCATION, headers={"Authorization": "Bearer 1.forged"}
+    )
     assert forged.status_code == 401
 
     frontdesk = api_as("frontdesk").post("/api/v1/locations", json=VALID_LOCATION)

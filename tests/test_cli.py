@@ -1,0 +1,89 @@
+from sqlalchemy import func, select
+
+from clinic.extensions import db
+from clinic.models.chair import Chair
+from clinic.models.patient import Patient
+from clinic.models.provider import Provider
+from clinic.models.user import AuthToken, User
+from clinic.services.auth import start_session
+
+
+def test_users_create_reads_the_password_from_stdin(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["users", "create", "Admin@Example.com", "--role", "admin", "--password-stdin"],
+        input="a long admin password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created admin admin@example.com" in result.output
+    assert "a long admin password" not in result.output
+    login = app.test_client().post(
+        "/api/v1/auth/token", json={"email": "admin@example.com", "password": "a long admin password"}
+    )
+    assert login.status_code == 201
+
+
+def test_users_create_refuses_a_short_password_or_a_duplicate(app):
+    runner = app.test_cli_runner()
+    short = runner.invoke(
+        args=["users", "create", "a@example.com", "--role", "admin", "--password-stdin"], input="short\n"
+    )
+    assert short.exit_code != 0
+    assert "password" in short.output
+    ok = runner.invoke(
+        args=["users", "create", "a@example.com", "--role", "frontdesk", "--password-stdin"],
+        input="long enough password\n",
+    )
+    assert ok.exit_code == 0
+    again = runner.invoke(
+        args=["users", "create", "a@example.com", "--role", "frontdesk", "--password-stdin"],
+        input="long enough password\n",
+    )
+    assert again.exit_code != 0
+    assert "already exists" in again.output
+    bad_role = runner.invoke(
+        args=["users", "create", "b@example.com", "--role", "root", "--password-stdin"],
+        input="long enough password\n",
+    )
+    assert bad_role.exit_code != 0
+
+
+def test_users_disable_ends_sessions(app, clock):
+    runner = app.test_cli_runner()
+    runner.invoke(
+        args=["users", "create", "d@example.com", "--role", "frontdesk", "--password-stdin"],
+        input="long enough password\n",
+    )
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "d@example.com"))
+        start_session(user, "api", clock.now)
+        db.session.commit()
+    result = runner.invoke(args=["users", "disable", "d@example.com"])
+    assert result.exit_code == 0
+    with app.app_context():
+        token = db.session.scalar(select(AuthToken))
+        assert token.revoked_at is not None
+
+
+def test_demo_seed_is_idempotent_and_prints_logins(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    assert "admin@demo.clinic" in first.output and "frontdesk@demo.clinic" in first.output
+    second = runner.invoke(args=["demo", "seed"])
+    assert "already present" in second.output
+    with app.app_context():
+        count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
+        assert count(Patient) == 20
+        assert count(Provider) == 4
+        assert count(User) == 3
+        kinds = db.session.scalars(select(Chair.kind)).all()
+        assert sorted(kinds) == ["infusion_chair"] * 4 + ["spravato_room"] * 2
+        roles = set(db.session.scalars(select(Provider.role)))
+        assert roles == {"prescriber", "nurse", "therapist"}
+    for role in ("admin", "frontdesk", "provider"):
+        login = app.test_client().post(
+            "/api/v1/auth/token",
+            json={"email": f"{role}@demo.clinic", "password": f"demo-{role}-password"},
+        )
+        assert login.status_code == 201
