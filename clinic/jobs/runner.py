@@ -35,7 +35,9 @@ def in_app_transaction(app: Flask, job: Callable) -> Callable[[], None]:
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
-    scheduler.add_job(in_app_transaction(app, heartbeat.beat), "interval", seconds=30, id="heartbeat")
+    scheduler.add_job(
+        in_app_transaction(app, heartbeat.beat), "interval", seconds=30, id="heartbeat", name="heartbeat"
+    )
     return scheduler
 
 
