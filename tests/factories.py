@@ -118,3 +118,21 @@ class ApiClient:
 
     def delete(self, path: str, **kwargs: Any):
         return self._call("DELETE", path, **kwargs)
+
+
+def make_clinic(**location_fields: Any) -> dict[str, Any]:
+    """A location open Mon-Fri 08:00-18:00 with two Spravato rooms, two infusion chairs, a prescriber
+    available there all week (two concurrent doses) and a REMS-enrolled patient. Returns their ids."""
+    location = make_location(**location_fields)
+    rooms = [make_chair(location, name=f"Room {n}", kind="spravato_room") for n in (1, 2)]
+    chairs = [make_chair(location, name=f"Infusion {n}", kind="infusion_chair") for n in (1, 2)]
+    provider = make_provider(location, max_concurrent=2)
+    patient = make_patient(rems_enrolled_on=date(2027, 1, 4))
+    db.session.commit()
+    return {
+        "location_id": location.id,
+        "provider_id": provider.id,
+        "patient_id": patient.id,
+        "rooms": [room.id for room in rooms],
+        "chairs": [chair.id for chair in chairs],
+    }

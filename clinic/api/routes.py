@@ -2,11 +2,21 @@
 
 from flask import Flask, request
 
-from clinic.api import auth, chairs, locations, patients, providers, users
+from clinic.api import appointments, auth, chairs, locations, patients, protocols, providers, series, users
 from clinic.api.context import load_bearer_user
 from clinic.extensions import api, csrf
 
-BLUEPRINTS = (auth.blp, locations.blp, chairs.blp, providers.blp, patients.blp, users.blp)
+BLUEPRINTS = (
+    auth.blp,
+    locations.blp,
+    chairs.blp,
+    providers.blp,
+    patients.blp,
+    users.blp,
+    protocols.blp,
+    series.blp,
+    appointments.blp,
+)
 
 
 def _authenticate_api_request() -> None:

@@ -489,3 +489,22 @@ def protocol_from_dict(data: Mapping[str, Any]) -> ProtocolSpec:
         no_consecutive_days=r.get("no_consecutive_days", bool, False),
         parameters=tuple(parameters),
     )
+
+
+def remaining_protocol(spec: ProtocolSpec, doses_given: int) -> ProtocolSpec:
+    """The part of `spec` left to plan after `doses_given` doses (to re-plan a series after a missed dose).
+
+    Whole phases already given are dropped and a phase given in part keeps its remaining doses; follow-ups
+    stay (they follow the last dose). The weekly pattern restarts from the new start date.
+    """
+    if not 0 <= doses_given < spec.total_doses:
+        raise ProtocolError("doses_given", f"must be between 0 and {spec.total_doses - 1}")
+    phases = []
+    skip = doses_given
+    for phase in spec.phases:
+        if skip >= phase.doses:
+            skip -= phase.doses
+            continue
+        phases.append(replace(phase, doses=phase.doses - skip))
+        skip = 0
+    return replace(spec, phases=tuple(phases))

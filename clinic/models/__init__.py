@@ -1,15 +1,19 @@
 """SQLAlchemy models, one aggregate per module; importing this package registers them all."""
 
+from clinic.models.appointment import Appointment
 from clinic.models.audit import AuditEvent
 from clinic.models.base import Base
 from clinic.models.chair import Chair
 from clinic.models.location import Location, LocationClosure
 from clinic.models.patient import Patient
+from clinic.models.protocol import Protocol
 from clinic.models.provider import Provider, ProviderAvailability, ProviderTimeOff
 from clinic.models.scheduler import SchedulerHeartbeat
+from clinic.models.series import Series
 from clinic.models.user import AuthToken, User
 
 __all__ = [
+    "Appointment",
     "AuditEvent",
     "AuthToken",
     "Base",
@@ -17,9 +21,11 @@ __all__ = [
     "Location",
     "LocationClosure",
     "Patient",
+    "Protocol",
     "Provider",
     "ProviderAvailability",
     "ProviderTimeOff",
     "SchedulerHeartbeat",
+    "Series",
     "User",
 ]

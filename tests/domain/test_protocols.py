@@ -205,3 +205,16 @@ def test_specs_are_frozen():
     spec = BUILTIN_PROTOCOLS["spravato-induction"]
     with pytest.raises(AttributeError):
         spec.code = "x"  # type: ignore[misc]
+
+
+def test_remaining_protocol_drops_the_doses_already_given():
+    from clinic.domain.protocols import BUILTIN_PROTOCOLS, remaining_protocol
+
+    spec = BUILTIN_PROTOCOLS["spravato-induction"]
+    rest = remaining_protocol(spec, 3)
+    assert [p.doses for p in rest.phases] == [5, 4]
+    assert rest.total_doses == 9
+    assert remaining_protocol(spec, 8).phases == spec.phases[1:]
+    assert remaining_protocol(spec, 0) == spec
+    with pytest.raises(ProtocolError):
+        remaining_protocol(spec, 12)

@@ -1,0 +1,18 @@
+"""Treatment protocols."""
+
+from flask.views import MethodView
+
+from clinic.api.schemas.scheduling import protocols_dump_schema
+from clinic.api.smorest import ApiBlueprint
+from clinic.services.protocols import list_protocols
+
+blp = ApiBlueprint("protocols", __name__, url_prefix="/api/v1/protocols", description="Treatment protocols")
+
+
+@blp.route("")
+class ProtocolsResource(MethodView):
+    @blp.access("admin", "frontdesk", "provider")
+    @blp.response(200, protocols_dump_schema)
+    def get(self):
+        """List the protocols a series can follow"""
+        return list_protocols()

@@ -1,0 +1,88 @@
+"""Series: preview and book a whole dosing series; cancel or re-plan the rest of it."""
+
+from flask.views import MethodView
+
+from clinic.api.context import api_actor
+from clinic.api.schemas.scheduling import (
+    appointments_dump_schema,
+    replan_schema,
+    series_cancel_schema,
+    series_dump_schema,
+    series_preview_schema,
+    series_request_schema,
+)
+from clinic.api.smorest import ApiBlueprint
+from clinic.clock import utcnow
+from clinic.extensions import db
+from clinic.models.series import Series
+from clinic.services.lookup import get_or_404
+from clinic.services.series import (
+    cancel_series,
+    create_series,
+    preview_series,
+    replan_series,
+)
+
+blp = ApiBlueprint("series", __name__, url_prefix="/api/v1/series", description="Dosing series")
+
+
+@blp.route("/preview")
+class SeriesPreviewResource(MethodView):
+    @blp.access("frontdesk")
+    @blp.arguments(series_request_schema)
+    @blp.response(200, series_preview_schema)
+    def post(self, data):
+        """Plan a series without booking it: every visit ok, moved or in conflict"""
+        return preview_series(data, utcnow())
+
+
+@blp.route("")
+class SeriesCollection(MethodView):
+    @blp.access("frontdesk")
+    @blp.arguments(series_request_schema)
+    @blp.response(201, series_dump_schema)
+    @blp.problem(409, "Visits that cannot be booked, each with its broken rules")
+    def post(self, data):
+        """Book a whole series, all or nothing"""
+        series = create_series(data, api_actor(), utcnow())
+        db.session.commit()
+        return series
+
+
+@blp.route("/<int:series_id>")
+class SeriesResource(MethodView):
+    @blp.access("frontdesk", "provider")
+    @blp.response(200, series_dump_schema)
+    @blp.problem(404, "Unknown series")
+    def get(self, series_id):
+        """Show a series with its visits"""
+        return get_or_404(Series, series_id, "series")
+
+
+@blp.route("/<int:series_id>/cancel")
+class SeriesCancelResource(MethodView):
+    @blp.access("frontdesk")
+    @blp.arguments(series_cancel_schema)
+    @blp.response(200, appointments_dump_schema)
+    @blp.problem(404, "Unknown series")
+    def post(self, data, series_id):
+        """Cancel every open visit of the series that has not started"""
+        cancelled = cancel_series(
+            get_or_404(Series, series_id, "series"), data["reason"], api_actor(), utcnow()
+        )
+        db.session.commit()
+        return cancelled
+
+
+@blp.route("/<int:series_id>/replan")
+class SeriesReplanResource(MethodView):
+    @blp.access("frontdesk")
+    @blp.arguments(replan_schema)
+    @blp.response(200, appointments_dump_schema)
+    @blp.problem(404, "Unknown series")
+    @blp.problem(409, "Re-planned visits that cannot be booked")
+    def post(self, data, series_id):
+        """Re-plan the doses not yet given, e.g. after a missed dose"""
+        created = replan_series(get_or_404(Series, series_id, "series"), data, api_actor(), utcnow())
+        db.session.commit()
+        return created

@@ -1,0 +1,50 @@
+"""Series: a patient enrolled in a protocol from a local date and time, at a location, with a provider."""
+
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, ForeignKey, String, Time
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clinic.domain.protocols import ProtocolSpec, protocol_from_dict
+from clinic.models.base import Base, JSONType
+from clinic.models.location import Location
+from clinic.models.patient import Patient
+from clinic.models.protocol import Protocol
+from clinic.models.provider import Provider
+
+if TYPE_CHECKING:
+    from clinic.models.appointment import Appointment
+
+SERIES_STATUSES = ("active", "cancelled")
+
+
+class Series(Base):
+    __tablename__ = "series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    protocol_id: Mapped[int] = mapped_column(ForeignKey("protocols.id"))
+    parameters: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # The protocol as it applied when the patient was enrolled (parameters included), so a later edit of
+    # the template never changes the rules of a series already running.
+    protocol_snapshot: Mapped[dict] = mapped_column(JSONType)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    start_time: Mapped[time] = mapped_column(Time)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    rems_override_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    patient: Mapped[Patient] = relationship()
+    protocol: Mapped[Protocol] = relationship()
+    location: Mapped[Location] = relationship()
+    provider: Mapped[Provider] = relationship()
+    appointments: Mapped[list["Appointment"]] = relationship(
+        back_populates="series", order_by="Appointment.start_at"
+    )
+
+    def spec(self) -> ProtocolSpec:
+        return protocol_from_dict(self.protocol_snapshot)

@@ -1,0 +1,342 @@
+"""Single visits: booking, moving (one visit or the rest of its series), cancelling, no-shows, listing."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from clinic.domain.localtime import shift_wall, wall_delta
+from clinic.domain.planning import PlannedDose, Resources, Rule, check_appointment, choose_chair
+from clinic.domain.protocols import BUILTIN_PROTOCOLS, ProtocolSpec
+from clinic.extensions import db
+from clinic.models.appointment import HOLDING_STATUSES, Appointment
+from clinic.models.chair import Chair
+from clinic.models.location import Location
+from clinic.models.patient import Patient
+from clinic.models.provider import Provider
+from clinic.services.actor import Actor
+from clinic.services.audit import record_event
+from clinic.services.errors import Conflict, Invalid
+from clinic.services.lookup import get_referenced
+from clinic.services.planning_inputs import PlanningInputs, load_planning_inputs, lock_for_booking
+from clinic.services.protocols import resolve_protocol
+from clinic.services.series import flush_bookings
+from clinic.services.visits import rule_dicts
+
+DEFAULT_MINUTES = {"follow_up": 30, "consult": 30, "integration": 60}
+# A single dose without a named protocol takes the usual single-dose protocol of its chair's kind.
+SINGLE_DOSE_PROTOCOL = {"infusion_chair": "iv-ketamine-booster", "spravato_room": "spravato-maintenance"}
+MAX_LISTED = 1000
+
+
+@dataclass(frozen=True)
+class ProposedMove:
+    """Where one visit would go on a reschedule, and the rules that forbid it (empty when allowed)."""
+
+    appointment: Appointment
+    start: datetime
+    end: datetime
+    chair_id: int | None
+    rules: list[Rule]
+
+
+def _dose_spec(data: dict[str, Any], chair: Chair | None) -> ProtocolSpec:
+    code = data.get("protocol") or (SINGLE_DOSE_PROTOCOL[chair.kind] if chair else None)
+    if code is None:
+        raise Invalid.field("protocol", "A dose needs its protocol (or a chair to infer it from)")
+    _, spec = resolve_protocol(code, data.get("parameters"))
+    if chair is not None and chair.kind != spec.chair_kind:
+        raise Invalid.field("chair_id", f"{spec.name} needs a {spec.chair_kind.replace('_', ' ')}")
+    return spec
+
+
+def _window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    return start - timedelta(days=1), end + timedelta(days=1)
+
+
+def book_appointment(data: dict[str, Any], actor: Actor, now: datetime) -> Appointment:
+    """Book one visit after checking every rule; a broken rule is a Conflict naming it."""
+    patient = get_referenced(Patient, data["patient_id"], "patient_id")
+    location = get_referenced(Location, data["location_id"], "location_id")
+    provider = get_referenced(Provider, data["provider_id"], "provider_id")
+    chair = get_referenced(Chair, data["chair_id"], "chair_id") if data.get("chair_id") else None
+    if chair is not None and chair.location_id != location.id:
+        raise Invalid.field("chair_id", "This chair is at another location")
+    kind = data["kind"]
+    if kind != "dose" and chair is not None:
+        raise Invalid.field("chair_id", "Only dosing visits hold a chair")
+    spec = _dose_spec(data, chair) if kind == "dose" else None
+    minutes = spec.chair_minutes if spec else data.get("duration_minutes") or DEFAULT_MINUTES[kind]
+    start = data["start"]
+    end = start + timedelta(minutes=minutes)
+    lock_for_booking(provider.id, patient.id)
+    inputs = load_planning_inputs(
+        location, provider, patient, spec.chair_kind if spec else None, *_window(start, end)
+    )
+    rules = check_appointment(
+        start,
+        kind,
+        inputs.location,
+        inputs.provider,
+        inputs.resources,
+        inputs.patient,
+        now,
+        duration_minutes=minutes,
+        chair_id=chair.id if chair else None,
+    )
+    if rules:
+        raise Conflict("The visit cannot be booked at this time", conflicts=rule_dicts(rules))
+    _check_rems(spec, patient, start, location, data.get("rems_override_reason"))
+    appointment = Appointment(
+        uid=f"{uuid.uuid4()}@clinic",
+        sequence=0,
+        kind=kind,
+        patient=patient,
+        provider=provider,
+        location=location,
+        chair_id=chair.id if chair else (choose_chair(inputs.resources, start, end) if spec else None),
+        protocol_code=spec.code if spec else None,
+        start_at=start,
+        end_at=end,
+        status="scheduled",
+        planning_note="",
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(appointment)
+    flush_bookings()
+    record_event(
+        actor,
+        "appointment.book",
+        now,
+        object_type="appointment",
+        object_id=appointment.id,
+        details={"patient_id": patient.id, "kind": kind, "start": start.isoformat()},
+    )
+    return appointment
+
+
+def _check_rems(
+    spec: ProtocolSpec | None, patient: Patient, start: datetime, location: Location, override
+) -> None:
+    if spec is None or not spec.rems_required or (override or "").strip():
+        return
+    first_day = start.astimezone(location.zone).date()
+    if patient.rems_enrolled_on is None or patient.rems_enrolled_on > first_day:
+        raise Conflict(
+            "The patient is not enrolled in the Spravato REMS before this dose",
+            conflicts=[
+                {
+                    "code": "rems_not_enrolled",
+                    "message": "Record the REMS enrolment date, or give rems_override_reason",
+                }
+            ],
+        )
+
+
+def _movers(appointment: Appointment, scope: str) -> list[Appointment]:
+    if scope == "this" or appointment.series_id is None:
+        return [appointment]
+    later = db.session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.series_id == appointment.series_id,
+            Appointment.start_at > appointment.start_at,
+            Appointment.status.in_(("scheduled", "confirmed")),
+        )
+        .order_by(Appointment.start_at)
+    )
+    return [appointment, *later]
+
+
+def _series_doses(appointment: Appointment, exclude: set[int]) -> list[Appointment]:
+    if appointment.series_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(Appointment).where(
+                Appointment.series_id == appointment.series_id,
+                Appointment.kind == "dose",
+                Appointment.status.in_(HOLDING_STATUSES),
+                Appointment.id.not_in(exclude),
+            )
+        )
+    )
+
+
+def _visit_spec(appointment: Appointment) -> ProtocolSpec | None:
+    if appointment.kind != "dose":
+        return None
+    if appointment.series is not None:
+        return appointment.series.spec()
+    return BUILTIN_PROTOCOLS.get(appointment.protocol_code or "")
+
+
+def propose_reschedule(
+    appointment: Appointment, new_start: datetime, scope: str, now: datetime
+) -> list[ProposedMove]:
+    """Where `appointment` (and with scope "following", the later open visits of its series) would move.
+
+    The later visits shift by the same wall-clock amount, so 09:00 stays 09:00 across DST; each one is
+    checked against every rule with the others at their new places.
+    """
+    if not appointment.is_open:
+        raise Conflict(f"A visit that is {appointment.status.replace('_', ' ')} cannot be moved")
+    tz = appointment.location.zone
+    movers = _movers(appointment, scope)
+    delta = wall_delta(appointment.start_at, new_start, tz)
+    moved_ids = {m.id for m in movers}
+    new_starts = {m.id: shift_wall(m.start_at, delta, tz) for m in movers}
+    spec = _visit_spec(appointment)
+    window = _window(min(new_starts.values()), max(new_starts.values()) + timedelta(days=1))
+    inputs = load_planning_inputs(
+        appointment.location,
+        appointment.provider,
+        appointment.patient,
+        spec.chair_kind if spec else None,
+        *window,
+        exclude=moved_ids,
+    )
+    fixed_doses = [PlannedDose(d.start_at, d.phase_index) for d in _series_doses(appointment, moved_ids)]
+    moved_doses = [m for m in movers if m.kind == "dose"]
+    return [_propose_one(m, new_starts, moved_doses, fixed_doses, inputs, now) for m in movers]
+
+
+def _propose_one(
+    mover: Appointment,
+    new_starts: dict[int, datetime],
+    moved_doses: list[Appointment],
+    fixed_doses: list[PlannedDose],
+    inputs: PlanningInputs,
+    now: datetime,
+) -> ProposedMove:
+    start = new_starts[mover.id]
+    duration = mover.end_at - mover.start_at
+    end = start + duration
+    spec = _visit_spec(mover)
+    others = fixed_doses + [
+        PlannedDose(new_starts[d.id], d.phase_index) for d in moved_doses if d.id != mover.id
+    ]
+    series = mover.series
+    rules = check_appointment(
+        start,
+        mover.kind,
+        inputs.location,
+        inputs.provider,
+        inputs.resources,
+        inputs.patient,
+        now,
+        protocol=spec if series is not None else None,
+        other_doses=others if series is not None else (),
+        series_start_date=series.start_date if series is not None else None,
+        phase_index=mover.phase_index,
+        duration_minutes=int(duration.total_seconds() // 60),
+    )
+    chair_id = _chair_for(inputs.resources, mover.chair_id, start, end) if mover.kind == "dose" else None
+    return ProposedMove(mover, start, end, chair_id, rules)
+
+
+def _chair_for(resources: Resources, current: int | None, start: datetime, end: datetime) -> int | None:
+    """Keep the visit's chair when it is free at the new time, else the first free chair of its kind."""
+    if current in resources.chairs and choose_chair(
+        Resources({current: resources.chairs[current]}), start, end
+    ):
+        return current
+    return choose_chair(resources, start, end)
+
+
+def reschedule_appointment(
+    appointment: Appointment, new_start: datetime, scope: str, actor: Actor, now: datetime
+) -> list[Appointment]:
+    """Move a visit (scope "this") or it and the later visits of its series (scope "following")."""
+    lock_for_booking(appointment.provider_id, appointment.patient_id)
+    proposals = propose_reschedule(appointment, new_start, scope, now)
+    broken = [p for p in proposals if p.rules]
+    if broken:
+        raise Conflict(
+            "The move breaks scheduling rules",
+            conflicts=[
+                {
+                    "appointment_id": p.appointment.id,
+                    "start": p.start.astimezone(p.appointment.location.zone).isoformat(),
+                    "rules": rule_dicts(p.rules),
+                }
+                for p in broken
+            ],
+        )
+    for proposal in proposals:
+        moving = proposal.appointment
+        record_event(
+            actor,
+            "appointment.reschedule",
+            now,
+            object_type="appointment",
+            object_id=moving.id,
+            details={"from": moving.start_at.isoformat(), "to": proposal.start.isoformat(), "scope": scope},
+        )
+        moving.start_at, moving.end_at = proposal.start, proposal.end
+        if moving.kind == "dose":
+            moving.chair_id = proposal.chair_id
+        moving.planning_note = ""
+        moving.touch(now)
+    flush_bookings()
+    return [p.appointment for p in proposals]
+
+
+def cancel_appointment(
+    appointment: Appointment, reason: str, scope: str, actor: Actor, now: datetime
+) -> list[Appointment]:
+    """Cancel a visit, or it and the later open visits of its series."""
+    if not appointment.is_open:
+        raise Conflict(f"A visit that is {appointment.status.replace('_', ' ')} cannot be cancelled")
+    cancelled = _movers(appointment, scope)
+    for visit in cancelled:
+        visit.status = "cancelled"
+        visit.cancel_reason = reason
+        visit.touch(now)
+        record_event(
+            actor,
+            "appointment.cancel",
+            now,
+            object_type="appointment",
+            object_id=visit.id,
+            details={"reason": reason, "scope": scope},
+        )
+    return cancelled
+
+
+def mark_no_show(appointment: Appointment, actor: Actor, now: datetime) -> Appointment:
+    """Record that the patient did not come; only once the visit's time has begun."""
+    if not appointment.is_open:
+        raise Conflict(f"A visit that is {appointment.status.replace('_', ' ')} cannot be a no-show")
+    if appointment.start_at > now:
+        raise Conflict("A visit can only be marked as a no-show once its start time has passed")
+    appointment.status = "no_show"
+    appointment.touch(now)
+    record_event(actor, "appointment.no_show", now, object_type="appointment", object_id=appointment.id)
+    return appointment
+
+
+def list_appointments(filters: dict[str, Any]) -> list[Appointment]:
+    """Appointments matching the filters, soonest first (at most 1000)."""
+    query = (
+        select(Appointment)
+        .options(selectinload(Appointment.patient), selectinload(Appointment.location))
+        .order_by(Appointment.start_at, Appointment.id)
+        .limit(min(filters.get("limit") or MAX_LISTED, MAX_LISTED))
+    )
+    if filters.get("start"):
+        query = query.where(Appointment.end_at > filters["start"])
+    if filters.get("end"):
+        query = query.where(Appointment.start_at < filters["end"])
+    for name in ("patient_id", "provider_id", "location_id", "series_id", "chair_id"):
+        if filters.get(name) is not None:
+            query = query.where(getattr(Appointment, name) == filters[name])
+    if filters.get("status"):
+        query = query.where(Appointment.status.in_(filters["status"]))
+    if filters.get("kind"):
+        query = query.where(Appointment.kind == filters["kind"])
+    return list(db.session.scalars(query))
