@@ -1,8 +1,24 @@
 """WTForms of the staff pages (CSRF-protected by Flask-WTF)."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SearchField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+SCOPE_CHOICES = [
+    SelectChoice("this", "Only this visit"),
+    SelectChoice("following", "This and the later visits of the series"),
+]
 
 
 class LoginForm(FlaskForm):
@@ -11,7 +27,7 @@ class LoginForm(FlaskForm):
 
 
 class LogoutForm(FlaskForm):
-    pass
+    """Sign-out is a POST with a CSRF token, so another site cannot sign a user out."""
 
 
 class PatientSearchForm(FlaskForm):
@@ -19,3 +35,56 @@ class PatientSearchForm(FlaskForm):
         csrf = False  # a GET search changes nothing
 
     q = SearchField("Name, e-mail or phone", validators=[Length(max=100)])
+
+
+class SeriesForm(FlaskForm):
+    patient_id = IntegerField("Patient", validators=[InputRequired(message="Choose a patient")])
+    protocol = SelectField("Protocol", validators=[InputRequired()])
+    location_id = SelectField("Location", coerce=int, validators=[InputRequired()])
+    provider_id = SelectField("Provider", coerce=int, validators=[InputRequired()])
+    start_date = DateField("First dose on", validators=[InputRequired()])
+    start_time = TimeField("At (local time)", validators=[InputRequired()])
+    interval_weeks = IntegerField(
+        "Every how many weeks (maintenance)", validators=[Optional(), NumberRange(1, 2)]
+    )
+    doses = IntegerField("Number of doses (maintenance)", validators=[Optional(), NumberRange(1, 52)])
+    rems_override_reason = StringField("REMS override reason", validators=[Optional(), Length(max=500)])
+
+    def series_data(self) -> dict:
+        parameters = {
+            name: getattr(self, name).data
+            for name in ("interval_weeks", "doses")
+            if getattr(self, name).data is not None and self.protocol.data == "spravato-maintenance"
+        }
+        return {
+            "patient_id": self.patient_id.data,
+            "protocol": self.protocol.data,
+            "location_id": self.location_id.data,
+            "provider_id": self.provider_id.data,
+            "start_date": self.start_date.data,
+            "start_time": self.start_time.data,
+            "parameters": parameters,
+            "rems_override_reason": self.rems_override_reason.data or None,
+        }
+
+
+class RescheduleForm(FlaskForm):
+    new_start = DateTimeLocalField(
+        "New start (local time)", format="%Y-%m-%dT%H:%M", validators=[InputRequired()]
+    )
+    scope = SelectField(
+        "Move",
+        choices=SCOPE_CHOICES,
+    )
+
+
+class CancelForm(FlaskForm):
+    reason = StringField("Reason", validators=[InputRequired(), Length(max=500)])
+    scope = SelectField(
+        "Cancel",
+        choices=SCOPE_CHOICES,
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only its CSRF token."""

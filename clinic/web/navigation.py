@@ -14,6 +14,8 @@ class NavEntry(NamedTuple):
 
 NAV_ENTRIES = (
     NavEntry("web_home.index", "Home", ("admin", "frontdesk", "provider")),
+    NavEntry("web_today.index", "Today", ("frontdesk", "provider")),
+    NavEntry("web_booking.index", "Book a series", ("frontdesk",)),
     NavEntry("web_patients.index", "Patients", ("frontdesk", "provider")),
     NavEntry("api-docs.openapi_swagger_ui", "API", ("admin",)),
 )

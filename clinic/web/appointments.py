@@ -1,0 +1,124 @@
+"""An appointment's page: details, and moving, cancelling or marking a no-show."""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from clinic.clock import utcnow
+from clinic.domain.localtime import utc_at
+from clinic.extensions import db
+from clinic.models.appointment import Appointment
+from clinic.services.appointments import (
+    cancel_appointment,
+    mark_no_show,
+    propose_reschedule,
+    reschedule_appointment,
+)
+from clinic.services.errors import ServiceError
+from clinic.services.lookup import get_or_404
+from clinic.web.access import roles_required, web_actor
+from clinic.web.forms import ActionForm, CancelForm, RescheduleForm
+
+bp = Blueprint("web_appointments", __name__, url_prefix="/appointments")
+
+
+def _load(appointment_id: int) -> Appointment:
+    return get_or_404(Appointment, appointment_id, "appointment")
+
+
+def _new_start(appointment: Appointment, form: RescheduleForm):
+    local = form.new_start.data
+    return utc_at(local.date(), local.time(), appointment.location.zone)
+
+
+def _page(appointment: Appointment, status: int = 200, **forms):
+    forms.setdefault(
+        "reschedule_form", RescheduleForm(new_start=appointment.local_start.replace(tzinfo=None))
+    )
+    forms.setdefault("cancel_form", CancelForm())
+    return render_template(
+        "appointments/show.html",
+        appointment=appointment,
+        action_form=ActionForm(),
+        can_change=current_user.role == "frontdesk",
+        **forms,
+    ), status
+
+
+@bp.route("/<int:appointment_id>")
+@roles_required("frontdesk", "provider")
+def show(appointment_id: int):
+    return _page(_load(appointment_id))
+
+
+@bp.route("/<int:appointment_id>/reschedule-preview", methods=["POST"])
+@roles_required("frontdesk")
+def reschedule_preview(appointment_id: int):
+    appointment = _load(appointment_id)
+    form = RescheduleForm()
+    if not form.validate():
+        return render_template("appointments/_moves.html", moves=None, error="Give the new date and time.")
+    try:
+        moves = propose_reschedule(appointment, _new_start(appointment, form), form.scope.data, utcnow())
+    except ServiceError as error:
+        return render_template("appointments/_moves.html", moves=None, error=error.detail)
+    return render_template("appointments/_moves.html", moves=moves, error=None, tz=appointment.location.zone)
+
+
+@bp.route("/<int:appointment_id>/reschedule", methods=["POST"])
+@roles_required("frontdesk")
+def reschedule(appointment_id: int):
+    appointment = _load(appointment_id)
+    form = RescheduleForm()
+    if not form.validate():
+        return _page(appointment, 400, reschedule_form=form)
+    try:
+        moved = reschedule_appointment(
+            appointment, _new_start(appointment, form), form.scope.data, web_actor(), utcnow()
+        )
+    except ServiceError as error:
+        db.session.rollback()
+        flash(f"Not moved: {error.detail}. " + _rule_summary(error), "error")
+        return _page(_load(appointment_id), 409, reschedule_form=form)
+    db.session.commit()
+    flash(f"Moved {len(moved)} visit(s).", "success")
+    return redirect(url_for(".show", appointment_id=appointment_id))
+
+
+def _rule_summary(error: ServiceError) -> str:
+    messages = [rule["message"] for c in error.conflicts or [] for rule in c.get("rules", [c])]
+    return " ".join(messages[:5])
+
+
+@bp.route("/<int:appointment_id>/cancel", methods=["POST"])
+@roles_required("frontdesk")
+def cancel(appointment_id: int):
+    appointment = _load(appointment_id)
+    form = CancelForm()
+    if not form.validate():
+        return _page(appointment, 400, cancel_form=form)
+    try:
+        cancelled = cancel_appointment(appointment, form.reason.data, form.scope.data, web_actor(), utcnow())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.detail, "error")
+        return _page(_load(appointment_id), error.status)
+    db.session.commit()
+    flash(f"Cancelled {len(cancelled)} visit(s).", "success")
+    return redirect(url_for(".show", appointment_id=appointment_id))
+
+
+@bp.route("/<int:appointment_id>/no-show", methods=["POST"])
+@roles_required("frontdesk")
+def no_show(appointment_id: int):
+    appointment = _load(appointment_id)
+    if not ActionForm().validate():
+        return _page(appointment, 400)
+    try:
+        mark_no_show(appointment, web_actor(), utcnow())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.detail, "error")
+        return _page(_load(appointment_id), error.status)
+    db.session.commit()
+    flash("Marked as a no-show.", "success")
+    return redirect(url_for(".show", appointment_id=appointment_id))
