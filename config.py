@@ -44,7 +44,10 @@ class Config:
     SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL")
     SMS_GATEWAY_USER = os.environ.get("SMS_GATEWAY_USER")
     SMS_GATEWAY_PASSWORD = os.environ.get("SMS_GATEWAY_PASSWORD")
-    NOTIFY_BACKEND = os.environ.get("NOTIFY_BACKEND", "file")
+    NOTIFY_BACKEND = os.environ.get("NOTIFY_BACKEND", "file")  # "file" (instance/outbox/) or "smtp"
+    REMINDER_MAX_ATTEMPTS = _env_int("REMINDER_MAX_ATTEMPTS", 5)
+    REMINDER_BATCH_SIZE = _env_int("REMINDER_BATCH_SIZE", 200)
+    DISPATCH_INTERVAL_SECONDS = _env_int("DISPATCH_INTERVAL_SECONDS", 30)
 
     # Sign-in
     SESSION_COOKIE_HTTPONLY = True

@@ -1,6 +1,7 @@
 """Command line: ``flask users``, ``flask demo`` and ``flask scheduler``."""
 
 import sys
+import time
 
 import click
 from flask import Flask, current_app
@@ -20,6 +21,7 @@ CLI_ACTOR = Actor(user=None, label="cli")
 users_cli = AppGroup("users", help="Manage staff accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")
 scheduler_cli = AppGroup("scheduler", help="The scheduler process.")
+reminders_cli = AppGroup("reminders", help="The reminder outbox.")
 
 
 def _fail(error: ServiceError) -> None:
@@ -78,6 +80,22 @@ def run_scheduler_command() -> None:
     run_scheduler(current_app._get_current_object())
 
 
+@reminders_cli.command("dispatch")
+@click.option("--once", is_flag=True, help="One pass over the due reminders, then exit.")
+def dispatch_command(once: bool) -> None:
+    """Send due reminders (once, or every DISPATCH_INTERVAL_SECONDS until interrupted)."""
+    from clinic.jobs.dispatch import dispatch_due_reminders
+
+    while True:
+        outcomes = dispatch_due_reminders()
+        click.echo(
+            ", ".join(f"{status}: {count}" for status, count in sorted(outcomes.items())) or "nothing due"
+        )
+        if once:
+            return
+        time.sleep(current_app.config["DISPATCH_INTERVAL_SECONDS"])
+
+
 def register_cli(app: Flask) -> None:
-    for group in (users_cli, demo_cli, scheduler_cli):
+    for group in (users_cli, demo_cli, scheduler_cli, reminders_cli):
         app.cli.add_command(group)

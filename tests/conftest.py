@@ -22,6 +22,8 @@ from clinic.clock import set_clock
 from clinic.extensions import db
 from config import TestingConfig
 
+pytest_plugins = ["tests.delivery"]
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 REQUIRE_ALL = os.environ.get("CLINIC_REQUIRE_ALL") == "1"
 BACKENDS = ("sqlite", "postgresql")

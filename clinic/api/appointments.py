@@ -10,6 +10,7 @@ from clinic.api.schemas.scheduling import (
     appointments_dump_schema,
     cancel_schema,
     proposed_moves_schema,
+    reminders_dump_schema,
     reschedule_schema,
 )
 from clinic.api.smorest import ApiBlueprint
@@ -25,6 +26,7 @@ from clinic.services.appointments import (
     reschedule_appointment,
 )
 from clinic.services.lookup import get_or_404
+from clinic.services.reminders import reminders_of
 
 blp = ApiBlueprint("appointments", __name__, url_prefix="/api/v1/appointments", description="Visits")
 READERS = ("frontdesk", "provider")
@@ -115,3 +117,13 @@ class NoShowResource(MethodView):
         appointment = mark_no_show(_appointment(appointment_id), api_actor(), utcnow())
         db.session.commit()
         return appointment
+
+
+@blp.route("/<int:appointment_id>/reminders")
+class RemindersResource(MethodView):
+    @blp.access(*READERS)
+    @blp.response(200, reminders_dump_schema)
+    @blp.problem(404, "Unknown appointment")
+    def get(self, appointment_id):
+        """The visit's reminders: due, sent, failed or cancelled, and why"""
+        return reminders_of(_appointment(appointment_id))

@@ -8,6 +8,7 @@ from clinic.models.location import Location, LocationClosure
 from clinic.models.patient import Patient
 from clinic.models.protocol import Protocol
 from clinic.models.provider import Provider, ProviderAvailability, ProviderTimeOff
+from clinic.models.reminder import Reminder
 from clinic.models.scheduler import SchedulerHeartbeat
 from clinic.models.series import Series
 from clinic.models.user import AuthToken, User
@@ -25,6 +26,7 @@ __all__ = [
     "Provider",
     "ProviderAvailability",
     "ProviderTimeOff",
+    "Reminder",
     "SchedulerHeartbeat",
     "Series",
     "User",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from clinic.domain.localtime import shift_wall, wall_delta
 from clinic.domain.planning import PlannedDose, Resources, Rule, check_appointment, choose_chair
-from clinic.domain.protocols import BUILTIN_PROTOCOLS, ProtocolSpec
+from clinic.domain.protocols import ProtocolSpec
 from clinic.extensions import db
 from clinic.models.appointment import HOLDING_STATUSES, Appointment
 from clinic.models.chair import Chair
@@ -22,7 +22,13 @@ from clinic.services.audit import record_event
 from clinic.services.errors import Conflict, Invalid
 from clinic.services.lookup import get_referenced
 from clinic.services.planning_inputs import PlanningInputs, load_planning_inputs, lock_for_booking
-from clinic.services.protocols import resolve_protocol
+from clinic.services.protocols import resolve_protocol, visit_protocol
+from clinic.services.reminders import (
+    notify_cancellation,
+    plan_reminders,
+    replace_reminders,
+    withdraw_reminders,
+)
 from clinic.services.series import flush_bookings
 from clinic.services.visits import rule_dicts
 
@@ -108,6 +114,7 @@ def book_appointment(data: dict[str, Any], actor: Actor, now: datetime) -> Appoi
     )
     db.session.add(appointment)
     flush_bookings()
+    plan_reminders([appointment], now)
     record_event(
         actor,
         "appointment.book",
@@ -167,14 +174,6 @@ def _series_doses(appointment: Appointment, exclude: set[int]) -> list[Appointme
     )
 
 
-def _visit_spec(appointment: Appointment) -> ProtocolSpec | None:
-    if appointment.kind != "dose":
-        return None
-    if appointment.series is not None:
-        return appointment.series.spec()
-    return BUILTIN_PROTOCOLS.get(appointment.protocol_code or "")
-
-
 def propose_reschedule(
     appointment: Appointment, new_start: datetime, scope: str, now: datetime
 ) -> list[ProposedMove]:
@@ -190,7 +189,7 @@ def propose_reschedule(
     delta = wall_delta(appointment.start_at, new_start, tz)
     moved_ids = {m.id for m in movers}
     new_starts = {m.id: shift_wall(m.start_at, delta, tz) for m in movers}
-    spec = _visit_spec(appointment)
+    spec = visit_protocol(appointment)
     window = _window(min(new_starts.values()), max(new_starts.values()) + timedelta(days=1))
     inputs = load_planning_inputs(
         appointment.location,
@@ -216,7 +215,7 @@ def _propose_one(
     start = new_starts[mover.id]
     duration = mover.end_at - mover.start_at
     end = start + duration
-    spec = _visit_spec(mover)
+    spec = visit_protocol(mover)
     others = fixed_doses + [
         PlannedDose(new_starts[d.id], d.phase_index) for d in moved_doses if d.id != mover.id
     ]
@@ -283,7 +282,9 @@ def reschedule_appointment(
         moving.planning_note = ""
         moving.touch(now)
     flush_bookings()
-    return [p.appointment for p in proposals]
+    moved = [p.appointment for p in proposals]
+    replace_reminders(moved, now)
+    return moved
 
 
 def cancel_appointment(
@@ -305,6 +306,7 @@ def cancel_appointment(
             object_id=visit.id,
             details={"reason": reason, "scope": scope},
         )
+    notify_cancellation(cancelled, now)
     return cancelled
 
 
@@ -316,6 +318,7 @@ def mark_no_show(appointment: Appointment, actor: Actor, now: datetime) -> Appoi
         raise Conflict("A visit can only be marked as a no-show once its start time has passed")
     appointment.status = "no_show"
     appointment.touch(now)
+    withdraw_reminders([appointment], "the patient did not come", now)
     record_event(actor, "appointment.no_show", now, object_type="appointment", object_id=appointment.id)
     return appointment
 

@@ -5,8 +5,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from clinic.domain.protocols import ProtocolError, ProtocolSpec, apply_parameters
+from clinic.domain.protocols import BUILTIN_PROTOCOLS, ProtocolError, ProtocolSpec, apply_parameters
 from clinic.extensions import db
+from clinic.models.appointment import Appointment
 from clinic.models.protocol import Protocol
 from clinic.services.errors import Invalid
 
@@ -26,3 +27,15 @@ def resolve_protocol(code: str, parameters: Mapping[str, Any] | None) -> tuple[P
         return protocol, apply_parameters(protocol.spec(), parameters or {})
     except ProtocolError as error:
         raise Invalid.field(f"parameters.{error.field}", error.message) from None
+
+
+def visit_protocol(appointment: Appointment) -> ProtocolSpec | None:
+    """The protocol that governs a dosing visit: its series' snapshot, or the protocol it was booked with."""
+    if appointment.kind != "dose":
+        return None
+    if appointment.series is not None:
+        return appointment.series.spec()
+    if appointment.protocol_code in BUILTIN_PROTOCOLS:
+        return BUILTIN_PROTOCOLS[appointment.protocol_code]
+    protocol = db.session.scalar(select(Protocol).where(Protocol.code == appointment.protocol_code))
+    return protocol.spec() if protocol else None

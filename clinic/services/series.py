@@ -24,6 +24,7 @@ from clinic.services.errors import Conflict, Invalid
 from clinic.services.lookup import get_referenced
 from clinic.services.planning_inputs import load_planning_inputs, lock_for_booking
 from clinic.services.protocols import resolve_protocol
+from clinic.services.reminders import notify_cancellation, plan_reminders, withdraw_reminders
 from clinic.services.visits import PlannedVisit, conflict_entries, planned_visits
 
 # Room around a series for moves to nearby days and for follow-ups.
@@ -146,6 +147,7 @@ def create_series(data: dict[str, Any], actor: Actor, now: datetime) -> Series:
     appointments = [_appointment_for(series, visit, preview.spec, now) for visit in preview.visits]
     db.session.add_all(appointments)
     flush_bookings()
+    plan_reminders(appointments, now)
     record_event(
         actor,
         "series.create",
@@ -213,6 +215,7 @@ def cancel_series(series: Series, reason: str, actor: Actor, now: datetime) -> l
         appointment.cancel_reason = reason
         appointment.touch(now)
     series.status = "cancelled"
+    notify_cancellation(cancelled, now)
     record_event(
         actor,
         "series.cancel",
@@ -264,6 +267,8 @@ def replan_series(series: Series, changes: dict[str, Any], actor: Actor, now: da
             appointment.phase_index += phases_dropped
     db.session.add_all(created)
     flush_bookings()
+    withdraw_reminders(dropped, "series re-planned", now)
+    plan_reminders(created, now)
     record_event(
         actor,
         "series.replan",

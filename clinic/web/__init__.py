@@ -6,7 +6,7 @@ from clinic.clock import utcnow
 from clinic.extensions import login_manager
 from clinic.models.user import User
 from clinic.services.auth import resolve_session
-from clinic.web import appointments, auth, booking, health, home, navigation, patients, today
+from clinic.web import appointments, auth, booking, health, home, navigation, outbox, patients, today
 
 
 @login_manager.user_loader
@@ -18,6 +18,15 @@ def register_web(app: Flask) -> None:
     login_manager.login_view = "web_auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
-    for blueprint in (auth.bp, health.bp, home.bp, patients.bp, booking.bp, today.bp, appointments.bp):
+    for blueprint in (
+        auth.bp,
+        health.bp,
+        home.bp,
+        patients.bp,
+        booking.bp,
+        today.bp,
+        appointments.bp,
+        outbox.bp,
+    ):
         app.register_blueprint(blueprint)
     app.context_processor(navigation.inject_navigation)

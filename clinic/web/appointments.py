@@ -15,6 +15,7 @@ from clinic.services.appointments import (
 )
 from clinic.services.errors import ServiceError
 from clinic.services.lookup import get_or_404
+from clinic.services.reminders import reminders_of
 from clinic.web.access import roles_required, web_actor
 from clinic.web.forms import ActionForm, CancelForm, RescheduleForm
 
@@ -40,6 +41,7 @@ def _page(appointment: Appointment, status: int = 200, **forms):
         appointment=appointment,
         action_form=ActionForm(),
         can_change=current_user.role == "frontdesk",
+        reminders=reminders_of(appointment),
         **forms,
     ), status
 

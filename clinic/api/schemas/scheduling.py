@@ -201,3 +201,17 @@ cancel_schema = CancelSchema()
 series_cancel_schema = SeriesCancelSchema()
 replan_schema = ReplanSchema()
 proposed_moves_schema = ProposedMoveSchema(many=True)
+
+
+class ReminderDumpSchema(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    channel = ma.fields.String()
+    status = ma.fields.String()
+    due_at = ma.fields.AwareDateTime()
+    sent_at = ma.fields.AwareDateTime(allow_none=True)
+    attempts = ma.fields.Integer()
+    status_reason = ma.fields.String()
+
+
+reminders_dump_schema = ReminderDumpSchema(many=True)

@@ -1,0 +1,576 @@
+"""Patient reminders and provider digests: which messages go out for a visit, when, on which channels, and
+what they say. The app stores the plan as outbox rows; this module only computes.
+
+Timing policy:
+
+- Offsets before a visit ("72 h", "24 h", "2 h before") are ELAPSED time before the start instant, so across a
+  DST change the reminder keeps its distance from the visit and its local clock reading shifts by an hour
+  (a Monday 09:00 visit just after spring-forward gets its 72 h reminder at Friday 08:00 standard time).
+- "The day after at 10:00" (`check_in`) is a local date and wall-clock time at the visit's location.
+- Quiet hours are read on the recipient's clocks. A reminder due inside them moves EARLIER, to 15 minutes
+  before the quiet period began: a preparation message at 20:45 beats one after the patient has left home.
+  `check_in` is the exception: it follows the visit, so it moves LATER, to the end of the quiet period.
+  Equal quiet start and end mean no quiet hours.
+- A reminder whose (adjusted) time has passed at planning time (a late booking) is sent now when it is still
+  useful, see `_STILL_USEFUL`, otherwise dropped; if `now` is inside quiet hours it waits for the end of them
+  unless that is later than 30 minutes before the visit, in which case it is dropped.
+- Nothing is planned for a visit that has started, nor for a patient without consent or a reachable channel.
+
+Message policy: times are the location's local wall-clock time ("Mon 8 Mar 09:00"), because that is where
+the visit happens. No message says "today" or "tomorrow": quiet hours and late bookings move the send time.
+SMS (and every subject line, which lock screens show) carries no drug, diagnosis or clinical detail and no
+address; a clinic name that itself names a treatment is replaced by "Your clinic" in SMS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from html import escape
+
+from clinic.domain.localtime import format_clock, require_aware, shift_wall, to_local, utc_at, zone
+from clinic.domain.protocols import DRUGS
+
+CHANNELS = ("email", "sms")
+VISIT_KINDS = ("dose", "follow_up", "integration", "consult")
+REMINDER_KINDS = ("ride_check", "preparation", "soon", "check_in", "visit_24h")
+MESSAGE_KINDS = (*REMINDER_KINDS, "cancellation", "follow_up_unbooked")
+
+# Word stems an SMS must never contain: an SMS preview is readable by anyone near the phone. Matched
+# case-insensitively as substrings, so "psych" also covers psychiatric and psychiatry.
+SMS_FORBIDDEN_WORDS = (
+    "ketamine",
+    "esketamine",
+    "spravato",
+    "infusion",
+    "nasal",
+    "dose",
+    "dosing",
+    "depress",
+    "ptsd",
+    "anxi",
+    "trauma",
+    "treatment",
+    "medicat",
+    "psych",
+    "therap",
+    "mental",
+    "suicid",
+)
+SMS_MAX_CHARS = 320
+
+_OFFSETS = {
+    "ride_check": timedelta(hours=72),
+    "preparation": timedelta(hours=24),
+    "soon": timedelta(hours=2),
+    "visit_24h": timedelta(hours=24),
+}
+# A late reminder is still worth sending now while the visit is more than this far away; closer than that
+# it would arrive too late to act on (a ride cannot be found in a few hours, so ride_check needs 12 h).
+_STILL_USEFUL = {
+    "ride_check": timedelta(hours=12),
+    "preparation": timedelta(hours=2),
+    "soon": timedelta(minutes=30),
+    "visit_24h": timedelta(hours=2),
+}
+_QUIET_LEAD = timedelta(minutes=15)
+_QUIET_WAIT_CUTOFF = timedelta(minutes=30)
+# A cancellation notice waits out quiet hours only if it still arrives this long before the visit, so the
+# patient learns of it before leaving home; otherwise a late-night message beats a wasted trip.
+_CANCEL_QUIET_MARGIN = timedelta(hours=2)
+_CHECK_IN_AT = time(10, 0)
+_SMS_NAME_MAX = 40
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_TREATMENT = {"esketamine": "Spravato (esketamine)", "ketamine": "your ketamine infusion"}
+_VISIT_LABEL = {
+    "dose": "visit",
+    "follow_up": "follow-up visit",
+    "integration": "integration visit",
+    "consult": "consultation",
+}
+_RIDE_SMS = "Arrange a ride home - you cannot drive yourself."
+_RIDE_EMAIL = "Arrange a ride home — you cannot drive yourself."
+
+
+@dataclass(frozen=True)
+class VisitFacts:
+    """What the reminders need to know about one visit; `start` and `end` are stored as UTC."""
+
+    appointment_id: int
+    kind: str
+    start: datetime
+    end: datetime
+    timezone: str
+    location_name: str
+    location_address: str
+    location_phone: str | None
+    patient_first_name: str
+    drug: str | None
+    needs_ride: bool
+    fasting_food_minutes: int
+    fasting_liquid_minutes: int
+    arrival_minutes_before: int = 15
+
+    def __post_init__(self) -> None:
+        # normalised to UTC so idempotency keys do not depend on the offset the caller happened to use
+        object.__setattr__(self, "start", require_aware(self.start, "start"))
+        object.__setattr__(self, "end", require_aware(self.end, "end"))
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if self.kind not in VISIT_KINDS:
+            raise ValueError(f"unknown visit kind: {self.kind!r}")
+        if self.drug is not None and self.drug not in DRUGS:
+            raise ValueError(f"unknown drug: {self.drug!r}")
+        zone(self.timezone)
+        for name in ("fasting_food_minutes", "fasting_liquid_minutes", "arrival_minutes_before"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+
+
+@dataclass(frozen=True)
+class RecipientPrefs:
+    """The patient's reminder choices: channels, consent, contact details and quiet hours (local, naive)."""
+
+    channels: tuple[str, ...]
+    consent: bool
+    email: str | None
+    phone: str | None
+    timezone: str
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.channels if c not in CHANNELS]
+        if unknown:
+            raise ValueError(f"unknown channel: {unknown[0]!r}")
+        if self.quiet_start.tzinfo is not None or self.quiet_end.tzinfo is not None:
+            raise ValueError("quiet hours are local wall-clock times (no tzinfo)")
+        zone(self.timezone)
+
+    def reachable_channels(self) -> tuple[str, ...]:
+        """Chosen channels the patient can actually receive, in their order, without duplicates."""
+        if not self.consent:
+            return ()
+        contact = {"email": self.email, "sms": self.phone}
+        return tuple(dict.fromkeys(c for c in self.channels if contact[c]))
+
+
+@dataclass(frozen=True)
+class PlannedReminder:
+    """One outbox row to write: send `kind` on `channel` at `due_at` (UTC); `key` makes writing idempotent."""
+
+    kind: str
+    channel: str
+    due_at: datetime
+    key: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rendered message; `html` is a small self-contained HTML document with every value escaped."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class DigestVisit:
+    """One line of a provider digest."""
+
+    start: datetime
+    patient_label: str
+    kind: str
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", require_aware(self.start, "start"))
+
+
+# --- timing -------------------------------------------------------------------------------------------
+
+
+def in_quiet_hours(instant: datetime, tz: str, quiet_start: time, quiet_end: time) -> bool:
+    """True when `instant` falls in the quiet hours [quiet_start, quiet_end) read on local clocks in `tz`.
+
+    The range may wrap midnight (21:00-08:00); equal start and end mean no quiet hours.
+    """
+    if quiet_start == quiet_end:
+        return False
+    clock = to_local(instant, tz).time()
+    if quiet_start < quiet_end:
+        return quiet_start <= clock < quiet_end
+    return clock >= quiet_start or clock < quiet_end
+
+
+def _quiet_period(instant: datetime, prefs: RecipientPrefs) -> tuple[datetime, datetime]:
+    """The UTC (begin, end) of the quiet period that contains `instant`."""
+    local = to_local(instant, prefs.timezone)
+    begin_day = local.date()
+    wraps = prefs.quiet_start > prefs.quiet_end
+    if wraps and local.time() < prefs.quiet_end:
+        begin_day -= timedelta(days=1)  # after midnight: the period began the evening before
+    end_day = begin_day + timedelta(days=1) if wraps else begin_day
+    return (
+        utc_at(begin_day, prefs.quiet_start, prefs.timezone),
+        utc_at(end_day, prefs.quiet_end, prefs.timezone),
+    )
+
+
+def _is_quiet(instant: datetime, prefs: RecipientPrefs) -> bool:
+    return in_quiet_hours(instant, prefs.timezone, prefs.quiet_start, prefs.quiet_end)
+
+
+def _nominal_times(visit: VisitFacts) -> list[tuple[str, datetime]]:
+    """Each reminder kind of the visit with its time before any quiet-hours or late-booking adjustment."""
+    if visit.kind != "dose":
+        return [("visit_24h", visit.start - _OFFSETS["visit_24h"])]
+    kinds = ["ride_check"] if visit.needs_ride else []
+    kinds += ["preparation", "soon"]
+    times = [(kind, visit.start - _OFFSETS[kind]) for kind in kinds]
+    next_day = to_local(visit.start, visit.timezone).date() + timedelta(days=1)
+    times.append(("check_in", utc_at(next_day, _CHECK_IN_AT, visit.timezone)))
+    return times
+
+
+def _place(
+    kind: str, due: datetime, visit: VisitFacts, prefs: RecipientPrefs, now: datetime
+) -> datetime | None:
+    """The send time of one reminder after quiet hours and late booking, or None to drop it."""
+    if kind == "check_in":
+        # asking "how are you feeling" the evening of the visit is too soon, so this one waits instead
+        if _is_quiet(due, prefs):
+            due = _quiet_period(due, prefs)[1]
+        return due if due >= now else None
+    if _is_quiet(due, prefs):
+        due = _quiet_period(due, prefs)[0] - _QUIET_LEAD
+    if due >= now:
+        return due
+    if visit.start - now <= _STILL_USEFUL[kind]:
+        return None
+    if not _is_quiet(now, prefs):
+        return now
+    wake = _quiet_period(now, prefs)[1]
+    return wake if wake <= visit.start - _QUIET_WAIT_CUTOFF else None
+
+
+def _key(visit: VisitFacts, kind: str, channel: str) -> str:
+    return f"appt-{visit.appointment_id}:{kind}:{channel}:{visit.start.isoformat()}"
+
+
+def plan_visit_reminders(visit: VisitFacts, prefs: RecipientPrefs, now: datetime) -> list[PlannedReminder]:
+    """Plan the patient reminders of one visit, one per reachable channel, sorted by due time.
+
+    Dose: `ride_check` 72 h before (only when the visit needs a ride), `preparation` 24 h before, `soon` 2 h
+    before (elapsed time before the start instant, see the module docstring for DST), and `check_in` at 10:00
+    local time the day after. Other visits: `visit_24h` 24 h before. Quiet hours and late bookings adjust or
+    drop reminders as described in the module docstring; `now` is an aware instant.
+    """
+    now = require_aware(now, "now")
+    channels = prefs.reachable_channels()
+    if not channels or now >= visit.start:
+        return []
+    planned = []
+    for kind, nominal in _nominal_times(visit):
+        due = _place(kind, nominal, visit, prefs, now)
+        if due is not None:
+            planned.extend(PlannedReminder(kind, c, due, _key(visit, kind, c)) for c in channels)
+    # stable sort: equal due times keep the natural kind order
+    return sorted(planned, key=lambda r: r.due_at)
+
+
+def plan_cancellation_notice(
+    visit: VisitFacts, prefs: RecipientPrefs, now: datetime
+) -> list[PlannedReminder]:
+    """Plan a `cancellation` notice per reachable channel, due now.
+
+    Inside quiet hours it waits for their end, unless that would leave less than 2 hours before the
+    cancelled visit: then it goes now so the patient does not set off. Nothing once the visit has started.
+    """
+    now = require_aware(now, "now")
+    channels = prefs.reachable_channels()
+    if not channels or now >= visit.start:
+        return []
+    due = now
+    if _is_quiet(now, prefs):
+        wake = _quiet_period(now, prefs)[1]
+        if wake <= visit.start - _CANCEL_QUIET_MARGIN:
+            due = wake
+    return [PlannedReminder("cancellation", c, due, _key(visit, "cancellation", c)) for c in channels]
+
+
+def plan_follow_up_unbooked_notice(
+    visit: VisitFacts, prefs: RecipientPrefs, now: datetime
+) -> list[PlannedReminder]:
+    """Plan one "your follow-up is due but not booked" message per reachable channel.
+
+    `visit` describes the follow-up that was due (cancelled or missed); its start is the due date, so the
+    key makes the message go once per missing follow-up. It waits out quiet hours.
+    """
+    now = require_aware(now, "now")
+    due = _quiet_period(now, prefs)[1] if _is_quiet(now, prefs) else now
+    kind = "follow_up_unbooked"
+    return [PlannedReminder(kind, c, due, _key(visit, kind, c)) for c in prefs.reachable_channels()]
+
+
+def digest_due_at(day: date, tz: str, at: time = time(7, 0)) -> datetime:
+    """The UTC instant of the provider digest: wall time `at` (default 07:00) on local `day` in `tz`."""
+    return utc_at(day, at, tz)
+
+
+# --- wording ------------------------------------------------------------------------------------------
+
+
+def _day(day: date) -> str:
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+
+
+def _when(instant: datetime, tz: str) -> str:
+    local = to_local(instant, tz)
+    return f"{_day(local.date())} {local:%H:%M}"
+
+
+def no_driving_until(drug: str, end: datetime, tz: str) -> str:
+    """The no-driving rule after a dose ending at `end`, with local dates/times in `tz` (no final period).
+
+    Ketamine: 24 hours, counted as the later of 24 elapsed hours and the same clock time the next day, so a
+    DST change never shortens it. ValueError for a drug without a rule.
+    """
+    end = require_aware(end, "end")
+    if drug == "esketamine":
+        next_day = to_local(end, tz).date() + timedelta(days=1)
+        return f"Do not drive until the next day after a night's restful sleep (not before {_day(next_day)})"
+    if drug == "ketamine":
+        until = max(end + timedelta(hours=24), shift_wall(end, timedelta(days=1), tz))
+        return f"Do not drive for 24 hours, until {_when(until, tz)}"
+    raise ValueError(f"no driving rule for drug {drug!r}")
+
+
+def sms_is_neutral(text: str) -> bool:
+    """True when `text` contains none of `SMS_FORBIDDEN_WORDS` (case-insensitive)."""
+    lowered = text.lower()
+    return not any(word in lowered for word in SMS_FORBIDDEN_WORDS)
+
+
+def _sms_clinic(visit: VisitFacts) -> str:
+    name = visit.location_name.strip()[:_SMS_NAME_MAX].rstrip()
+    return name if name and sms_is_neutral(name) else "Your clinic"
+
+
+def _fasting(visit: VisitFacts, liquids: str) -> str | None:
+    tz = visit.timezone
+    parts = []
+    if visit.fasting_food_minutes:
+        food_stop = visit.start - timedelta(minutes=visit.fasting_food_minutes)
+        parts.append(f"food after {format_clock(food_stop, tz)}")
+    if visit.fasting_liquid_minutes:
+        liquid_stop = visit.start - timedelta(minutes=visit.fasting_liquid_minutes)
+        parts.append(f"{liquids} after {format_clock(liquid_stop, tz)}")
+    return "No " + ", no ".join(parts) + "." if parts else None
+
+
+def _arrival(visit: VisitFacts) -> str:
+    return format_clock(visit.start - timedelta(minutes=visit.arrival_minutes_before), visit.timezone)
+
+
+def _no_driving(visit: VisitFacts) -> str:
+    if visit.drug is None:
+        return "Do not drive yourself home after the visit"
+    return no_driving_until(visit.drug, visit.end, visit.timezone)
+
+
+def _email_paragraphs(kind: str, visit: VisitFacts, now: datetime | None) -> tuple[str, list[str | None]]:
+    tz = visit.timezone
+    when = _when(visit.start, tz)
+    label = _VISIT_LABEL[visit.kind]
+    call = f"call us at {visit.location_phone}" if visit.location_phone else "call us"
+    where = f"{visit.location_name}\n{visit.location_address}"
+    arrive = f"Please arrive by {_arrival(visit)}."
+    treatment = _TREATMENT.get(visit.drug or "", "the visit")
+    ride = f"{_RIDE_EMAIL} {_no_driving(visit)}." if visit.kind == "dose" and visit.needs_ride else None
+    if kind == "ride_check":
+        return f"Your ride home after your visit on {_day(to_local(visit.start, tz).date())}", [
+            f"Your {label} at {visit.location_name} is on {when}.",
+            f"After {treatment} you must not drive yourself. {_no_driving(visit)}.",
+            f"Please confirm that someone will take you home; plan to be picked up at about "
+            f"{format_clock(visit.end, tz)}. If you cannot arrange a ride, {call} so we can help.",
+        ]
+    if kind == "preparation":
+        stay = (
+            f"After {treatment} you stay with us for monitoring until about {format_clock(visit.end, tz)}."
+            if visit.kind == "dose"
+            else None
+        )
+        return f"Preparing for your visit on {when}", [
+            f"Your {label} is on {when}. {arrive}",
+            where,
+            _fasting(visit, "liquids"),
+            ride,
+            stay,
+            f"If you feel unwell or need to change the time, {call}.",
+        ]
+    if kind == "soon":
+        return f"Your visit on {when}", [
+            f"Your {label} starts {when}. {arrive}",
+            where,
+            _fasting(visit, "liquids"),
+            ride,
+        ]
+    if kind == "check_in":
+        return "How are you feeling?", [
+            f"We hope you are feeling well after your visit on {_day(to_local(visit.start, tz).date())}.",
+            f"If you feel unwell or anything worries you, {call}. "
+            "In an emergency, call your local emergency number.",
+        ]
+    if kind == "visit_24h":
+        return f"Reminder: your visit on {when}", [
+            f"Your {label} is on {when}. {arrive}",
+            where,
+            f"If you need to change the time, {call}.",
+        ]
+    if kind == "cancellation":
+        return f"Your visit on {when} is cancelled", [
+            f"Your {label} at {visit.location_name} on {when} has been cancelled.",
+            f"To book a new time, {call}.",
+        ]
+    # follow_up_unbooked: `start` is the date the follow-up is due
+    due_day = _day(to_local(visit.start, tz).date())
+    verb = "was" if now is not None and require_aware(now, "now") >= visit.start else "is"
+    return "Time to book your follow-up visit", [
+        f"Your follow-up visit {verb} due on {due_day} and is not booked yet: please call us to book it"
+        + (f" at {visit.location_phone}." if visit.location_phone else "."),
+        "Follow-up visits help us make sure your treatment is working well and safely.",
+    ]
+
+
+def _sms_text(kind: str, visit: VisitFacts, now: datetime | None) -> str:
+    tz = visit.timezone
+    when = _when(visit.start, tz)
+    call = f"call {visit.location_phone}" if visit.location_phone else "call us"
+    arrive = f"Please arrive by {_arrival(visit)}."
+    ride = _RIDE_SMS if visit.kind == "dose" and visit.needs_ride else None
+    if kind == "ride_check":
+        parts = [f"you have a visit on {when}.", _RIDE_SMS, f"If you cannot, {call}."]
+    elif kind == "preparation":
+        parts = [f"your visit is on {when}.", arrive, _fasting(visit, "drinks"), ride, f"Questions: {call}."]
+    elif kind == "soon":
+        parts = [f"your visit starts {when}.", arrive, _fasting(visit, "drinks"), ride]
+    elif kind == "check_in":
+        parts = ["how are you feeling after your visit?", f"If anything worries you, {call}."]
+    elif kind == "visit_24h":
+        parts = [f"reminder of your visit on {when}.", arrive, f"To change it, {call}."]
+    elif kind == "cancellation":
+        parts = [f"your visit on {when} has been cancelled.", f"To book a new time, {call}."]
+    else:
+        due_day = _day(to_local(visit.start, tz).date())
+        verb = "was" if now is not None and require_aware(now, "now") >= visit.start else "is"
+        book = f"Please call us to book it: {visit.location_phone}." if visit.location_phone else None
+        parts = [f"a visit with us {verb} due on {due_day}.", book or "Please call us to book it."]
+    return f"{_sms_clinic(visit)}: " + " ".join(p for p in parts if p)
+
+
+def _html(subject: str, blocks: list[str]) -> str:
+    """A minimal HTML document; `blocks` are already-escaped HTML fragments."""
+    body = "\n".join(blocks)
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
+        f"<title>{escape(subject)}</title></head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def _paragraph(text: str) -> str:
+    return "<p>" + "<br>\n".join(escape(line) for line in text.split("\n")) + "</p>"
+
+
+def render_message(kind: str, channel: str, visit: VisitFacts, now: datetime | None = None) -> Message:
+    """Render reminder `kind` for `channel` ("email" or "sms"); SMS uses `text` and stays neutral.
+
+    Kinds: the reminder kinds, `cancellation` and `follow_up_unbooked` (whose `visit.start` is the date the
+    follow-up is due; with `now` past it the message says it "was" due). Times are the location's local time.
+    """
+    if kind not in MESSAGE_KINDS:
+        raise ValueError(f"unknown message kind: {kind!r}")
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel: {channel!r}")
+    if channel == "sms":
+        subject = f"Message from {_sms_clinic(visit)}"
+        text = _sms_text(kind, visit, now)
+        return Message(subject, text, _html(subject, [_paragraph(text)]))
+    subject, paragraphs = _email_paragraphs(kind, visit, now)
+    signature = "\n".join(p for p in (visit.location_name, visit.location_address, visit.location_phone) if p)
+    paras = [f"Hello {visit.patient_first_name},", *(p for p in paragraphs if p), signature]
+    return Message(subject, "\n\n".join(paras) + "\n", _html(subject, [_paragraph(p) for p in paras]))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def render_digest(
+    provider_name: str,
+    day: date,
+    tz: str,
+    doses: list[DigestVisit],
+    follow_ups: list[DigestVisit],
+    overdue: list[str],
+    missing_rides: list[DigestVisit],
+) -> Message:
+    """Render a provider's morning e-mail for local `day` in `tz`: what needs attention, then the schedule.
+
+    Visits on `day` show their local time; visits on another day (e.g. tomorrow's missing rides) show the
+    date too. Lists are sorted by start; empty sections say "None.".
+    """
+    zone(tz)
+
+    def line(v: DigestVisit) -> str:
+        local = to_local(v.start, tz)
+        stamp = f"{local:%H:%M}" if local.date() == day else _when(v.start, tz)
+        text = f"{stamp}  {v.patient_label} ({v.kind.replace('_', '-')})"
+        return f"{text} — {v.note}" if v.note else text
+
+    # attention items first: a missing ride or overdue monitoring is what the provider must act on today
+    sections = [
+        ("Missing rides", [line(v) for v in sorted(missing_rides, key=lambda v: v.start)]),
+        ("Overdue monitoring", list(overdue)),
+        ("Dosing visits", [line(v) for v in sorted(doses, key=lambda v: v.start)]),
+        ("Follow-ups", [line(v) for v in sorted(follow_ups, key=lambda v: v.start)]),
+    ]
+    attention = len(missing_rides) + len(overdue)
+    counts = f"{_plural(len(doses), 'dosing visit')}, {_plural(len(follow_ups), 'follow-up')}"
+    subject = f"Your day {_day(day)}: {counts}" + (f", {attention} need attention" if attention else "")
+    intro = f"Good morning {provider_name}, here is {_day(day)} ({tz})."
+    text_parts = [intro]
+    html_blocks = [_paragraph(intro)]
+    for title, items in sections:
+        heading = f"{title} ({len(items)})"
+        text_parts.append(heading + "\n" + ("\n".join(f"- {i}" for i in items) if items else "None."))
+        html_blocks.append(f"<h2>{escape(heading)}</h2>")
+        html_blocks.append(
+            "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>" if items else "<p>None.</p>"
+        )
+    return Message(subject, "\n\n".join(text_parts) + "\n", _html(subject, html_blocks))
+
+
+__all__ = [
+    "CHANNELS",
+    "MESSAGE_KINDS",
+    "REMINDER_KINDS",
+    "SMS_FORBIDDEN_WORDS",
+    "SMS_MAX_CHARS",
+    "VISIT_KINDS",
+    "DigestVisit",
+    "Message",
+    "PlannedReminder",
+    "RecipientPrefs",
+    "VisitFacts",
+    "digest_due_at",
+    "in_quiet_hours",
+    "no_driving_until",
+    "plan_cancellation_notice",
+    "plan_visit_reminders",
+    "render_digest",
+    "render_message",
+    "sms_is_neutral",
+]

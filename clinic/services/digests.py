@@ -1,0 +1,121 @@
+"""The providers' daily digest: planned for 07:00 local time and rendered with the day's data when sent."""
+
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from clinic.domain.localtime import to_local, utc_at
+from clinic.domain.reminders import DigestVisit, Message, digest_due_at, render_digest
+from clinic.extensions import db
+from clinic.models.appointment import HOLDING_STATUSES, OPEN_STATUSES, Appointment
+from clinic.models.provider import Provider, ProviderAvailability
+from clinic.models.reminder import Reminder
+
+# A digest planned this late after its time is no longer worth sending.
+STALE_AFTER = timedelta(hours=10)
+OVERDUE_LOOKBACK = timedelta(days=14)
+
+
+def provider_timezone(provider: Provider) -> str | None:
+    """Where the provider works (the location of their first availability window)."""
+    row = db.session.scalar(
+        select(ProviderAvailability).where(ProviderAvailability.provider_id == provider.id).limit(1)
+    )
+    return row.location.timezone if row else None
+
+
+def plan_digests(now: datetime) -> list[Reminder]:
+    """Plan today's digest for every active provider, once (the key is provider + local date)."""
+    planned = []
+    for provider in db.session.scalars(select(Provider).where(Provider.active.is_(True))):
+        tz = provider_timezone(provider)
+        if tz is None or not provider.email:
+            continue
+        today = _local_date(now, tz)
+        due = digest_due_at(today, tz)
+        key = f"digest:{provider.id}:{today.isoformat()}"
+        if now > due + STALE_AFTER or db.session.scalar(
+            select(Reminder.id).where(Reminder.idempotency_key == key)
+        ):
+            continue
+        reminder = Reminder(
+            idempotency_key=key,
+            kind="digest",
+            channel="email",
+            provider=provider,
+            due_at=due,
+            status="pending",
+            attempts=0,
+            status_reason="",
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(reminder)
+        planned.append(reminder)
+    return planned
+
+
+def _local_date(instant: datetime, tz: str) -> date:
+    return to_local(instant, tz).date()
+
+
+def _initials(appointment: Appointment) -> str:
+    patient = appointment.patient
+    return f"{patient.first_name[:1]}. {patient.last_name[:1]}."
+
+
+def _digest_visit(appointment: Appointment) -> DigestVisit:
+    base_url = current_app.config["CLINIC_BASE_URL"].rstrip("/")
+    label = appointment.kind.replace("_", " ")
+    if appointment.dose_number:
+        label += f" {appointment.dose_number}"
+    return DigestVisit(
+        start=appointment.start_at,
+        patient_label=_initials(appointment),
+        kind=label,
+        note=f"{base_url}/appointments/{appointment.id}",
+    )
+
+
+def render_provider_digest(provider: Provider, due_at: datetime, now: datetime) -> Message:
+    """The digest of the provider's local day that `due_at` falls on, with the data as it is `now`."""
+    tz = provider_timezone(provider) or "UTC"
+    day = _local_date(due_at, tz)
+    start, end = utc_at(day, time(0), tz), utc_at(day + timedelta(days=1), time(0), tz)
+    visits = list(
+        db.session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.provider_id == provider.id,
+                Appointment.start_at >= start,
+                Appointment.start_at < end,
+                Appointment.status.in_(HOLDING_STATUSES),
+            )
+            .order_by(Appointment.start_at)
+        )
+    )
+    unresolved = db.session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.provider_id == provider.id,
+            Appointment.start_at >= start - OVERDUE_LOOKBACK,
+            Appointment.start_at < start,
+            Appointment.status.in_(OPEN_STATUSES),
+        )
+        .order_by(Appointment.start_at)
+    )
+    overdue = [
+        f"{_digest_visit(a).kind} for {_initials(a)} on {a.local_start:%a %d %b} was never checked in "
+        f"or marked as a no-show ({_digest_visit(a).note})"
+        for a in unresolved
+    ]
+    return render_digest(
+        provider.name,
+        day,
+        tz,
+        doses=[_digest_visit(a) for a in visits if a.kind == "dose"],
+        follow_ups=[_digest_visit(a) for a in visits if a.kind == "follow_up"],
+        overdue=overdue,
+        missing_rides=[],
+    )

@@ -1,0 +1,55 @@
+"""Follow-ups that are due but not booked: found by a sweep, and the patient asked to book."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from clinic.domain.reminders import plan_follow_up_unbooked_notice
+from clinic.extensions import db
+from clinic.models.appointment import HOLDING_STATUSES, Appointment
+from clinic.models.series import Series
+from clinic.services.reminders import add_planned, recipient_prefs, visit_facts
+
+# A follow-up counts as booked when one is held within this many days of its due date.
+BOOKED_WINDOW = timedelta(days=7)
+# Series started longer ago than this have finished induction and follow-ups.
+ACTIVE_SERIES_LOOKBACK = timedelta(days=200)
+
+
+def is_follow_up_booked(series: Series, due: datetime) -> bool:
+    """Whether the series holds a follow-up visit near `due`."""
+    return any(
+        a.kind == "follow_up" and a.status in HOLDING_STATUSES and abs(a.start_at - due) <= BOOKED_WINDOW
+        for a in series.appointments
+    )
+
+
+def unbooked_follow_ups(now: datetime) -> list[Appointment]:
+    """Cancelled or missed follow-up visits, due within a week or overdue by up to two weeks, not rebooked."""
+    since = (now - ACTIVE_SERIES_LOOKBACK).date()
+    series_list = db.session.scalars(
+        select(Series)
+        .options(selectinload(Series.appointments))
+        .where(Series.status == "active", Series.start_date >= since)
+    )
+    found = []
+    for series in series_list:
+        for visit in series.appointments:
+            if visit.kind != "follow_up" or visit.status not in ("cancelled", "no_show"):
+                continue
+            if not now - timedelta(days=14) <= visit.start_at <= now + timedelta(days=7):
+                continue
+            if not is_follow_up_booked(series, visit.start_at):
+                found.append(visit)
+    return found
+
+
+def sweep_unbooked_follow_ups(now: datetime) -> int:
+    """Plan one "your follow-up is due but not booked" message per missing follow-up (once, by its key)."""
+    planned = 0
+    for visit in unbooked_follow_ups(now):
+        facts = visit_facts(visit)
+        notices = plan_follow_up_unbooked_notice(facts, recipient_prefs(visit.patient, facts.timezone), now)
+        planned += len(add_planned(visit, notices, now))
+    return planned
