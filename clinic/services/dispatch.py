@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from clinic.domain.reminders import render_message
 from clinic.extensions import db
+from clinic.models.appointment import Appointment
 from clinic.models.reminder import Reminder
 from clinic.notify.base import Channel, DeliveryError, OutgoingMessage
 from clinic.services.digests import render_provider_digest
@@ -38,9 +40,14 @@ def claim_next_due(now: datetime) -> Reminder | None:
             Reminder.due_at <= now,
             or_(Reminder.next_attempt_at.is_(None), Reminder.next_attempt_at <= now),
         )
+        .options(
+            joinedload(Reminder.patient),
+            joinedload(Reminder.appointment).joinedload(Appointment.location),
+            joinedload(Reminder.appointment).joinedload(Appointment.patient),
+        )
         .order_by(Reminder.due_at, Reminder.id)
         .limit(1)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=Reminder)
     )
     return db.session.scalar(query)
 

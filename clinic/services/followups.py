@@ -51,5 +51,5 @@ def sweep_unbooked_follow_ups(now: datetime) -> int:
     for visit in unbooked_follow_ups(now):
         facts = visit_facts(visit)
         notices = plan_follow_up_unbooked_notice(facts, recipient_prefs(visit.patient, facts.timezone), now)
-        planned += len(add_planned(visit, notices, now))
+        planned += len(add_planned([(visit, notice) for notice in notices], now))
     return planned

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
+from clinic.domain.protocols import ProtocolSpec
 from clinic.domain.reminders import (
     PlannedReminder,
     RecipientPrefs,
@@ -28,9 +29,9 @@ from clinic.services.errors import Conflict
 from clinic.services.protocols import visit_protocol
 
 
-def visit_facts(appointment: Appointment) -> VisitFacts:
-    """The plain facts of a visit that reminder rules and messages need."""
-    spec = visit_protocol(appointment)
+def visit_facts(appointment: Appointment, spec: ProtocolSpec | None = None) -> VisitFacts:
+    """The plain facts of a visit that reminder rules and messages need (`spec`: its protocol, if known)."""
+    spec = spec or visit_protocol(appointment)
     location = appointment.location
     return VisitFacts(
         appointment_id=appointment.id,
@@ -60,20 +61,23 @@ def recipient_prefs(patient: Patient, timezone: str) -> RecipientPrefs:
     )
 
 
-def add_planned(
-    appointment: Appointment, planned: Iterable[PlannedReminder], now: datetime
-) -> list[Reminder]:
-    planned = list(planned)
-    if not planned:
+def add_planned(planned: Iterable[tuple[Appointment, PlannedReminder]], now: datetime) -> list[Reminder]:
+    """Write planned reminders as outbox rows, leaving out any whose key is already in the outbox.
+
+    The key gets the visit's version (SEQUENCE), so a visit moved away and back again gets fresh reminders.
+    One query finds the existing keys and one insert writes the rest, however many visits there are.
+    """
+    keyed = [(appointment, p, f"{p.key}:v{appointment.sequence}") for appointment, p in planned]
+    if not keyed:
         return []
     existing = set(
         db.session.scalars(
-            select(Reminder.idempotency_key).where(Reminder.idempotency_key.in_([p.key for p in planned]))
+            select(Reminder.idempotency_key).where(Reminder.idempotency_key.in_([key for _, _, key in keyed]))
         )
     )
     rows = [
         Reminder(
-            idempotency_key=p.key,
+            idempotency_key=key,
             kind=p.kind,
             channel=p.channel,
             appointment=appointment,
@@ -85,21 +89,24 @@ def add_planned(
             created_at=now,
             updated_at=now,
         )
-        for p in planned
-        if p.key not in existing
+        for appointment, p, key in keyed
+        if key not in existing
     ]
     db.session.add_all(rows)
     return rows
 
 
 def plan_reminders(appointments: Iterable[Appointment], now: datetime) -> list[Reminder]:
-    """Write the pending reminders of newly booked visits."""
-    rows = []
+    """Write the pending reminders of newly booked (or just moved) visits."""
+    planned = []
+    specs: dict[int | None, ProtocolSpec | None] = {}
     for appointment in appointments:
-        facts = visit_facts(appointment)
+        if appointment.series_id not in specs or appointment.series_id is None:
+            specs[appointment.series_id] = visit_protocol(appointment)
+        facts = visit_facts(appointment, specs[appointment.series_id] if appointment.kind == "dose" else None)
         prefs = recipient_prefs(appointment.patient, facts.timezone)
-        rows += add_planned(appointment, plan_visit_reminders(facts, prefs, now), now)
-    return rows
+        planned += [(appointment, p) for p in plan_visit_reminders(facts, prefs, now)]
+    return add_planned(planned, now)
 
 
 def withdraw_reminders(appointments: Iterable[Appointment], reason: str, now: datetime) -> None:
@@ -137,7 +144,7 @@ def notify_cancellation(appointments: Iterable[Appointment], now: datetime) -> l
     first = appointments[0]
     facts = visit_facts(first)
     notices = plan_cancellation_notice(facts, recipient_prefs(first.patient, facts.timezone), now)
-    return add_planned(first, notices[:1], now)
+    return add_planned([(first, notice) for notice in notices[:1]], now)
 
 
 def reminders_of(appointment: Appointment) -> list[Reminder]:
