@@ -34,7 +34,7 @@ from clinic.domain.protocols import DRUGS
 CHANNELS = ("email", "sms")
 VISIT_KINDS = ("dose", "follow_up", "integration", "consult")
 REMINDER_KINDS = ("ride_check", "preparation", "soon", "check_in", "visit_24h")
-MESSAGE_KINDS = (*REMINDER_KINDS, "cancellation", "follow_up_unbooked")
+MESSAGE_KINDS = (*REMINDER_KINDS, "cancellation", "follow_up_unbooked", "ride_missing")
 
 # Word stems an SMS must never contain: an SMS preview is readable by anyone near the phone. Matched
 # case-insensitively as substrings, so "psych" also covers psychiatric and psychiatry.
@@ -112,6 +112,8 @@ class VisitFacts:
     fasting_food_minutes: int
     fasting_liquid_minutes: int
     arrival_minutes_before: int = 15
+    # A signed link to the page where the patient enters or confirms their driver (no login needed).
+    ride_link: str | None = None
 
     def __post_init__(self) -> None:
         # normalised to UTC so idempotency keys do not depend on the offset the caller happened to use
@@ -315,6 +317,25 @@ def plan_follow_up_unbooked_notice(
     return [PlannedReminder(kind, c, due, _key(visit, kind, c)) for c in prefs.reachable_channels()]
 
 
+def plan_ride_missing_notice(
+    visit: VisitFacts, prefs: RecipientPrefs, now: datetime
+) -> list[PlannedReminder]:
+    """Plan one "we have no ride home on file" message per reachable channel; it waits out quiet hours
+    unless that would be within 2 hours of the visit."""
+    now = require_aware(now, "now")
+    if now >= visit.start:
+        return []
+    due = now
+    if _is_quiet(now, prefs):
+        wake = _quiet_period(now, prefs)[1]
+        if wake <= visit.start - _CANCEL_QUIET_MARGIN:
+            due = wake
+    return [
+        PlannedReminder("ride_missing", c, due, _key(visit, "ride_missing", c))
+        for c in prefs.reachable_channels()
+    ]
+
+
 def digest_due_at(day: date, tz: str, at: time = time(7, 0)) -> datetime:
     """The UTC instant of the provider digest: wall time `at` (default 07:00) on local `day` in `tz`."""
     return utc_at(day, at, tz)
@@ -381,6 +402,14 @@ def _no_driving(visit: VisitFacts) -> str:
     return no_driving_until(visit.drug, visit.end, visit.timezone)
 
 
+def _ride_link_line(visit: VisitFacts) -> str | None:
+    return f"Tell us who is driving you home: {visit.ride_link}" if visit.ride_link else None
+
+
+def _ride_link_sms(visit: VisitFacts) -> str | None:
+    return f"Tell us your driver: {visit.ride_link}" if visit.ride_link else None
+
+
 def _email_paragraphs(kind: str, visit: VisitFacts, now: datetime | None) -> tuple[str, list[str | None]]:
     tz = visit.timezone
     when = _when(visit.start, tz)
@@ -396,6 +425,13 @@ def _email_paragraphs(kind: str, visit: VisitFacts, now: datetime | None) -> tup
             f"After {treatment} you must not drive yourself. {_no_driving(visit)}.",
             f"Please confirm that someone will take you home; plan to be picked up at about "
             f"{format_clock(visit.end, tz)}. If you cannot arrange a ride, {call} so we can help.",
+            _ride_link_line(visit),
+        ]
+    if kind == "ride_missing":
+        return "We do not have your ride home yet", [
+            f"Your {label} at {visit.location_name} is on {when}, and we have no ride home on file for you.",
+            f"After {treatment} you must not drive yourself. {_no_driving(visit)}.",
+            _ride_link_line(visit) or f"Please {call} and tell us who will pick you up.",
         ]
     if kind == "preparation":
         stay = (
@@ -452,7 +488,17 @@ def _sms_text(kind: str, visit: VisitFacts, now: datetime | None) -> str:
     arrive = f"Please arrive by {_arrival(visit)}."
     ride = _RIDE_SMS if visit.kind == "dose" and visit.needs_ride else None
     if kind == "ride_check":
-        parts = [f"you have a visit on {when}.", _RIDE_SMS, f"If you cannot, {call}."]
+        parts = [
+            f"you have a visit on {when}.",
+            _RIDE_SMS,
+            _ride_link_sms(visit) or f"If you cannot, {call}.",
+        ]
+    elif kind == "ride_missing":
+        parts = [
+            f"we have no ride home on file for your visit on {when}.",
+            _RIDE_SMS,
+            _ride_link_sms(visit) or call,
+        ]
     elif kind == "preparation":
         parts = [f"your visit is on {when}.", arrive, _fasting(visit, "drinks"), ride, f"Questions: {call}."]
     elif kind == "soon":
