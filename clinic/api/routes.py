@@ -2,7 +2,18 @@
 
 from flask import Flask, request
 
-from clinic.api import appointments, auth, chairs, locations, patients, protocols, providers, series, users
+from clinic.api import (
+    appointments,
+    auth,
+    chairs,
+    locations,
+    patients,
+    protocols,
+    providers,
+    series,
+    transport,
+    users,
+)
 from clinic.api.context import load_bearer_user
 from clinic.extensions import api, csrf
 
@@ -16,6 +27,7 @@ BLUEPRINTS = (
     protocols.blp,
     series.blp,
     appointments.blp,
+    transport.blp,
 )
 
 

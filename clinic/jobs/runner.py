@@ -13,6 +13,7 @@ from clinic.jobs import heartbeat
 from clinic.jobs.dispatch import dispatch_due_reminders
 from clinic.services.digests import plan_digests
 from clinic.services.followups import sweep_unbooked_follow_ups
+from clinic.services.transport import sweep_rides
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         ("dispatch", in_app_context(app, dispatch_due_reminders), app.config["DISPATCH_INTERVAL_SECONDS"]),
         ("digests", in_app_transaction(app, plan_digests), 15 * 60),
         ("unbooked-follow-ups", in_app_transaction(app, sweep_unbooked_follow_ups), 60 * 60),
+        ("ride-sweep", in_app_transaction(app, sweep_rides), 15 * 60),
     )
     for name, run, seconds in jobs:
         # The first run is right away: a scheduler that was down catches up at once.

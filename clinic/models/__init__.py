@@ -11,6 +11,7 @@ from clinic.models.provider import Provider, ProviderAvailability, ProviderTimeO
 from clinic.models.reminder import Reminder
 from clinic.models.scheduler import SchedulerHeartbeat
 from clinic.models.series import Series
+from clinic.models.transport import Transport
 from clinic.models.user import AuthToken, User
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "Reminder",
     "SchedulerHeartbeat",
     "Series",
+    "Transport",
     "User",
 ]

@@ -1,6 +1,7 @@
 """Appointment: one visit (a dose, a follow-up, an integration session or a consult)."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,9 @@ from clinic.models.location import Location
 from clinic.models.patient import Patient
 from clinic.models.provider import Provider
 from clinic.models.series import Series
+
+if TYPE_CHECKING:
+    from clinic.models.transport import Transport
 
 APPOINTMENT_KINDS = ("dose", "follow_up", "integration", "consult")
 APPOINTMENT_STATUSES = ("scheduled", "confirmed", "checked_in", "completed", "cancelled", "no_show")
@@ -48,6 +52,11 @@ class Appointment(Base):
     # Why the planner placed the visit away from its preferred slot, shown to staff.
     planning_note: Mapped[str] = mapped_column(String(500), default="")
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    checked_in_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    # Set when staff let a patient in without a ride, or out without a verified escort; shown on the visit.
+    check_in_override_reason: Mapped[str | None] = mapped_column(String(500))
+    discharge_override_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -56,6 +65,7 @@ class Appointment(Base):
     provider: Mapped[Provider] = relationship()
     location: Mapped[Location] = relationship()
     chair: Mapped[Chair | None] = relationship()
+    transport: Mapped["Transport | None"] = relationship(back_populates="appointment", uselist=False)
 
     @property
     def local_start(self) -> datetime:

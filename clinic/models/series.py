@@ -35,6 +35,8 @@ class Series(Base):
     start_time: Mapped[time] = mapped_column(Time)
     status: Mapped[str] = mapped_column(String(16), default="active")
     rems_override_reason: Mapped[str | None] = mapped_column(String(500))
+    # {"mode", "contact_name", "contact_phone"}: the ride each newly booked dose of the series starts with.
+    default_ride: Mapped[dict | None] = mapped_column(JSONType)
     created_at: Mapped[datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 

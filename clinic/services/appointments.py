@@ -30,6 +30,7 @@ from clinic.services.reminders import (
     withdraw_reminders,
 )
 from clinic.services.series import flush_bookings
+from clinic.services.transport import ensure_transports, follow_moved_visits
 from clinic.services.visits import rule_dicts
 
 DEFAULT_MINUTES = {"follow_up": 30, "consult": 30, "integration": 60}
@@ -114,6 +115,7 @@ def book_appointment(data: dict[str, Any], actor: Actor, now: datetime) -> Appoi
     )
     db.session.add(appointment)
     flush_bookings()
+    ensure_transports([appointment], None, now)
     plan_reminders([appointment], now)
     record_event(
         actor,
@@ -266,6 +268,7 @@ def reschedule_appointment(
                 for p in broken
             ],
         )
+    old_ends = {proposal.appointment: proposal.appointment.end_at for proposal in proposals}
     for proposal in proposals:
         moving = proposal.appointment
         record_event(
@@ -283,6 +286,7 @@ def reschedule_appointment(
         moving.touch(now)
     flush_bookings()
     moved = [p.appointment for p in proposals]
+    follow_moved_visits(old_ends)
     replace_reminders(moved, now)
     return moved
 
@@ -327,7 +331,11 @@ def list_appointments(filters: dict[str, Any]) -> list[Appointment]:
     """Appointments matching the filters, soonest first (at most 1000)."""
     query = (
         select(Appointment)
-        .options(selectinload(Appointment.patient), selectinload(Appointment.location))
+        .options(
+            selectinload(Appointment.patient),
+            selectinload(Appointment.location),
+            selectinload(Appointment.transport),
+        )
         .order_by(Appointment.start_at, Appointment.id)
         .limit(min(filters.get("limit") or MAX_LISTED, MAX_LISTED))
     )

@@ -11,6 +11,7 @@ from clinic.extensions import db
 from clinic.models.appointment import HOLDING_STATUSES, OPEN_STATUSES, Appointment
 from clinic.models.provider import Provider, ProviderAvailability
 from clinic.models.reminder import Reminder
+from clinic.services.transport import missing_rides_for_digest
 
 # A digest planned this late after its time is no longer worth sending.
 STALE_AFTER = timedelta(hours=10)
@@ -117,5 +118,5 @@ def render_provider_digest(provider: Provider, due_at: datetime, now: datetime) 
         doses=[_digest_visit(a) for a in visits if a.kind == "dose"],
         follow_ups=[_digest_visit(a) for a in visits if a.kind == "follow_up"],
         overdue=overdue,
-        missing_rides=[],
+        missing_rides=[_digest_visit(a) for a in missing_rides_for_digest(provider.id, now)],
     )

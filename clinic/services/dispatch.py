@@ -89,7 +89,9 @@ def build_message(reminder: Reminder, now: datetime) -> OutgoingMessage | None:
     if reminder.kind == "digest":
         message = render_provider_digest(reminder.provider, reminder.due_at, now)
     else:
-        message = render_message(reminder.kind, reminder.channel, visit_facts(reminder.appointment), now)
+        message = render_message(
+            reminder.kind, reminder.channel, visit_facts(reminder.appointment, now, with_ride_link=True), now
+        )
     return OutgoingMessage(recipient, message.subject, message.text, message.html, reminder.idempotency_key)
 
 

@@ -49,7 +49,7 @@ def sweep_unbooked_follow_ups(now: datetime) -> int:
     """Plan one "your follow-up is due but not booked" message per missing follow-up (once, by its key)."""
     planned = 0
     for visit in unbooked_follow_ups(now):
-        facts = visit_facts(visit)
+        facts = visit_facts(visit, now)
         notices = plan_follow_up_unbooked_notice(facts, recipient_prefs(visit.patient, facts.timezone), now)
         planned += len(add_planned([(visit, notice) for notice in notices], now))
     return planned

@@ -27,11 +27,18 @@ from clinic.services.actor import Actor
 from clinic.services.audit import record_event
 from clinic.services.errors import Conflict
 from clinic.services.protocols import visit_protocol
+from clinic.services.ride_links import ride_link
 
 
-def visit_facts(appointment: Appointment, spec: ProtocolSpec | None = None) -> VisitFacts:
-    """The plain facts of a visit that reminder rules and messages need (`spec`: its protocol, if known)."""
+def visit_facts(
+    appointment: Appointment, now: datetime, spec: ProtocolSpec | None = None, *, with_ride_link: bool = False
+) -> VisitFacts:
+    """The plain facts of a visit that reminder rules and messages need (`spec`: its protocol, if known).
+
+    Planning needs only times; rendering a message (`with_ride_link`) adds the patient's signed ride link.
+    """
     spec = spec or visit_protocol(appointment)
+    link = ride_link(appointment, now) if with_ride_link and appointment.transport is not None else None
     location = appointment.location
     return VisitFacts(
         appointment_id=appointment.id,
@@ -47,6 +54,7 @@ def visit_facts(appointment: Appointment, spec: ProtocolSpec | None = None) -> V
         needs_ride=bool(spec and spec.needs_ride),
         fasting_food_minutes=spec.fasting_food_minutes if spec else 0,
         fasting_liquid_minutes=spec.fasting_liquid_minutes if spec else 0,
+        ride_link=link,
     )
 
 
@@ -103,7 +111,9 @@ def plan_reminders(appointments: Iterable[Appointment], now: datetime) -> list[R
     for appointment in appointments:
         if appointment.series_id not in specs or appointment.series_id is None:
             specs[appointment.series_id] = visit_protocol(appointment)
-        facts = visit_facts(appointment, specs[appointment.series_id] if appointment.kind == "dose" else None)
+        facts = visit_facts(
+            appointment, now, specs[appointment.series_id] if appointment.kind == "dose" else None
+        )
         prefs = recipient_prefs(appointment.patient, facts.timezone)
         planned += [(appointment, p) for p in plan_visit_reminders(facts, prefs, now)]
     return add_planned(planned, now)
@@ -142,7 +152,7 @@ def notify_cancellation(appointments: Iterable[Appointment], now: datetime) -> l
     if not appointments:
         return []
     first = appointments[0]
-    facts = visit_facts(first)
+    facts = visit_facts(first, now)
     notices = plan_cancellation_notice(facts, recipient_prefs(first.patient, facts.timezone), now)
     return add_planned([(first, notice) for notice in notices[:1]], now)
 

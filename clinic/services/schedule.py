@@ -52,7 +52,7 @@ def day_schedule(location: Location, day: date) -> DaySchedule:
     appointments = list(
         db.session.scalars(
             select(Appointment)
-            .options(selectinload(Appointment.patient))
+            .options(selectinload(Appointment.patient), selectinload(Appointment.transport))
             .where(
                 Appointment.location_id == location.id,
                 Appointment.start_at >= start,

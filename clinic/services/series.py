@@ -25,6 +25,7 @@ from clinic.services.lookup import get_referenced
 from clinic.services.planning_inputs import load_planning_inputs, lock_for_booking
 from clinic.services.protocols import resolve_protocol
 from clinic.services.reminders import notify_cancellation, plan_reminders, withdraw_reminders
+from clinic.services.transport import check_default_ride, ensure_transports
 from clinic.services.visits import PlannedVisit, conflict_entries, planned_visits
 
 # Room around a series for moves to nearby days and for follow-ups.
@@ -129,6 +130,8 @@ def create_series(data: dict[str, Any], actor: Actor, now: datetime) -> Series:
                 }
             ],
         )
+    default_ride = data.get("default_ride") or None
+    check_default_ride(default_ride, preview.location.allowed_transport_modes)
     series = Series(
         patient=preview.patient,
         protocol=preview.protocol,
@@ -140,6 +143,7 @@ def create_series(data: dict[str, Any], actor: Actor, now: datetime) -> Series:
         start_time=preview.start_time,
         status="active",
         rems_override_reason=override if not preview.rems_ok else None,
+        default_ride=default_ride,
         created_at=now,
         created_by_id=actor.user.id if actor.user else None,
     )
@@ -147,6 +151,7 @@ def create_series(data: dict[str, Any], actor: Actor, now: datetime) -> Series:
     appointments = [_appointment_for(series, visit, preview.spec, now) for visit in preview.visits]
     db.session.add_all(appointments)
     flush_bookings()
+    ensure_transports(appointments, series.default_ride, now)
     plan_reminders(appointments, now)
     record_event(
         actor,
@@ -268,6 +273,7 @@ def replan_series(series: Series, changes: dict[str, Any], actor: Actor, now: da
     db.session.add_all(created)
     flush_bookings()
     withdraw_reminders(dropped, "series re-planned", now)
+    ensure_transports(created, series.default_ride, now)
     plan_reminders(created, now)
     record_event(
         actor,

@@ -6,7 +6,7 @@ from clinic.clock import utcnow
 from clinic.extensions import login_manager
 from clinic.models.user import User
 from clinic.services.auth import resolve_session
-from clinic.web import appointments, auth, booking, health, home, navigation, outbox, patients, today
+from clinic.web import appointments, auth, booking, health, home, navigation, outbox, patients, rides, today
 
 
 @login_manager.user_loader
@@ -27,6 +27,7 @@ def register_web(app: Flask) -> None:
         today.bp,
         appointments.bp,
         outbox.bp,
+        rides.bp,
     ):
         app.register_blueprint(blueprint)
     app.context_processor(navigation.inject_navigation)

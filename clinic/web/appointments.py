@@ -16,8 +16,10 @@ from clinic.services.appointments import (
 from clinic.services.errors import ServiceError
 from clinic.services.lookup import get_or_404
 from clinic.services.reminders import reminders_of
+from clinic.services.transport import check_in, complete, update_transport
 from clinic.web.access import roles_required, web_actor
-from clinic.web.forms import ActionForm, CancelForm, RescheduleForm
+from clinic.web.forms import ActionForm, CancelForm, OverrideForm, RescheduleForm, TransportForm
+from clinic.web.phone import to_e164
 
 bp = Blueprint("web_appointments", __name__, url_prefix="/appointments")
 
@@ -36,6 +38,17 @@ def _page(appointment: Appointment, status: int = 200, **forms):
         "reschedule_form", RescheduleForm(new_start=appointment.local_start.replace(tzinfo=None))
     )
     forms.setdefault("cancel_form", CancelForm())
+    transport = appointment.transport
+    forms.setdefault(
+        "transport_form",
+        TransportForm(
+            status=transport.status if transport else "missing",
+            mode=(transport.mode or "") if transport else "",
+            contact_name=transport.contact_name if transport else None,
+            contact_phone=transport.contact_phone if transport else None,
+        ),
+    )
+    forms.setdefault("override_form", OverrideForm())
     return render_template(
         "appointments/show.html",
         appointment=appointment,
@@ -124,3 +137,66 @@ def no_show(appointment_id: int):
     db.session.commit()
     flash("Marked as a no-show.", "success")
     return redirect(url_for(".show", appointment_id=appointment_id))
+
+
+@bp.route("/<int:appointment_id>/transport", methods=["POST"])
+@roles_required("frontdesk")
+def transport(appointment_id: int):
+    appointment = _load(appointment_id)
+    form = TransportForm()
+    if not form.validate():
+        return _page(appointment, 400, transport_form=form)
+    phone = to_e164(form.contact_phone.data)
+    if form.contact_phone.data and phone is None:
+        form.contact_phone.errors = [
+            "Not a valid phone number; use the international format, e.g. +16175550100"
+        ]
+        return _page(appointment, 422, transport_form=form)
+    data = {
+        "status": form.status.data,
+        "mode": form.mode.data or None,
+        "contact_name": form.contact_name.data or None,
+        "contact_phone": phone,
+    }
+    try:
+        update_transport(appointment, data, web_actor(), utcnow())
+    except ServiceError as error:
+        db.session.rollback()
+        for name, messages in (error.errors or {}).items():
+            if name in form:
+                form[name].errors = list(messages)
+        flash(error.detail, "error")
+        return _page(_load(appointment_id), error.status, transport_form=form)
+    db.session.commit()
+    flash("Ride saved.", "success")
+    return redirect(url_for(".show", appointment_id=appointment_id))
+
+
+def _gate(appointment_id: int, action, done_message: str, refused_action: str):
+    """Check-in and discharge: a refusal is explained and the override form offered."""
+    appointment = _load(appointment_id)
+    override = OverrideForm()
+    reason = (override.override_reason.data or "").strip() or None
+    if not ActionForm().validate():
+        return _page(appointment, 400)
+    try:
+        action(appointment, reason, web_actor(), utcnow())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(f"{refused_action}: {error.detail}.", "error")
+        return _page(_load(appointment_id), error.status, refused=refused_action)
+    db.session.commit()
+    flash(done_message, "success")
+    return redirect(url_for(".show", appointment_id=appointment_id))
+
+
+@bp.route("/<int:appointment_id>/check-in", methods=["POST"])
+@roles_required("frontdesk")
+def check_in_visit(appointment_id: int):
+    return _gate(appointment_id, check_in, "Checked in.", "Not checked in")
+
+
+@bp.route("/<int:appointment_id>/complete", methods=["POST"])
+@roles_required("frontdesk")
+def complete_visit(appointment_id: int):
+    return _gate(appointment_id, complete, "Discharged.", "Not discharged")

@@ -88,3 +88,37 @@ class CancelForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only its CSRF token."""
+
+
+TRANSPORT_MODE_CHOICES = [
+    SelectChoice("driver", "Driver (friend or family)"),
+    SelectChoice("taxi", "Taxi"),
+    SelectChoice("medical_transport", "Medical transport"),
+]
+
+
+class TransportForm(FlaskForm):
+    status = SelectField(
+        "Ride status",
+        choices=[
+            SelectChoice("missing", "Missing"),
+            SelectChoice("arranged", "Arranged"),
+            SelectChoice("confirmed", "Confirmed (day before)"),
+            SelectChoice("verified", "Verified (escort here)"),
+        ],
+    )
+    mode = SelectField("How they get home", choices=[SelectChoice("", "—"), *TRANSPORT_MODE_CHOICES])
+    contact_name = StringField("Driver or company", validators=[Optional(), Length(max=200)])
+    contact_phone = StringField("Phone (international format)", validators=[Optional(), Length(max=20)])
+
+
+class OverrideForm(FlaskForm):
+    override_reason = StringField("Reason to go ahead anyway", validators=[InputRequired(), Length(max=500)])
+
+
+class PatientRideForm(FlaskForm):
+    mode = SelectField("How are you getting home?", choices=TRANSPORT_MODE_CHOICES)
+    contact_name = StringField(
+        "Driver's name (or taxi company)", validators=[InputRequired(), Length(max=200)]
+    )
+    contact_phone = StringField("Their phone number", validators=[InputRequired(), Length(max=20)])

@@ -17,6 +17,7 @@ NAV_ENTRIES = (
     NavEntry("web_today.index", "Today", ("frontdesk", "provider")),
     NavEntry("web_booking.index", "Book a series", ("frontdesk",)),
     NavEntry("web_patients.index", "Patients", ("frontdesk", "provider")),
+    NavEntry("web_rides.at_risk", "At-risk rides", ("frontdesk",)),
     NavEntry("web_outbox.index", "Outbox", ("frontdesk",)),
     NavEntry("api-docs.openapi_swagger_ui", "API", ("admin",)),
 )

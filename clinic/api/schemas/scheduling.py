@@ -5,6 +5,7 @@ from marshmallow import validate
 from webargs.fields import DelimitedList
 
 from clinic.api.schemas.fields import ClockTime
+from clinic.api.schemas.transport import RideSchema, TransportDumpSchema
 from clinic.models.appointment import APPOINTMENT_KINDS, APPOINTMENT_STATUSES
 
 SCOPES = ("this", "following")
@@ -76,6 +77,7 @@ class SeriesRequestSchema(ma.Schema):
         keys=ma.fields.String(), values=ma.fields.Integer(strict=True), load_default=dict
     )
     rems_override_reason = ma.fields.String(validate=validate.Length(max=500), allow_none=True)
+    default_ride = ma.fields.Nested(RideSchema, allow_none=True)
 
 
 class PlannedVisitSchema(ma.Schema):
@@ -117,6 +119,9 @@ class AppointmentDumpSchema(ma.Schema):
     end = ma.fields.AwareDateTime(attribute="local_end")
     planning_note = ma.fields.String()
     cancel_reason = ma.fields.String(allow_none=True)
+    check_in_override_reason = ma.fields.String(allow_none=True)
+    discharge_override_reason = ma.fields.String(allow_none=True)
+    transport = ma.fields.Nested(TransportDumpSchema, allow_none=True)
     updated_at = ma.fields.AwareDateTime()
 
 

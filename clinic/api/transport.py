@@ -1,0 +1,85 @@
+"""Rides home: record them, check patients in and out against them, and list the ones at risk."""
+
+from datetime import timedelta
+
+from flask.views import MethodView
+
+from clinic.api.context import api_actor
+from clinic.api.schemas.scheduling import appointment_dump_schema
+from clinic.api.schemas.transport import (
+    AtRiskQuerySchema,
+    at_risk_dump_schema,
+    override_schema,
+    transport_dump_schema,
+    transport_load_schema,
+)
+from clinic.api.smorest import ApiBlueprint
+from clinic.clock import utcnow
+from clinic.extensions import db
+from clinic.models.appointment import Appointment
+from clinic.services.lookup import get_or_404
+from clinic.services.transport import at_risk_rides, check_in, complete, update_transport
+
+blp = ApiBlueprint(
+    "transport", __name__, url_prefix="/api/v1", description="Rides home, check-in and discharge"
+)
+
+
+def _appointment(appointment_id: int) -> Appointment:
+    return get_or_404(Appointment, appointment_id, "appointment")
+
+
+@blp.route("/appointments/<int:appointment_id>/transport")
+class TransportResource(MethodView):
+    @blp.access("frontdesk")
+    @blp.arguments(transport_load_schema)
+    @blp.response(200, transport_dump_schema)
+    @blp.problem(404, "Unknown appointment")
+    @blp.problem(409, "The visit needs no ride")
+    def put(self, data, appointment_id):
+        """Record the ride home of a dosing visit"""
+        transport = update_transport(_appointment(appointment_id), data, api_actor(), utcnow())
+        db.session.commit()
+        return transport
+
+
+@blp.route("/appointments/<int:appointment_id>/check-in")
+class CheckInResource(MethodView):
+    @blp.access("frontdesk")
+    @blp.arguments(override_schema)
+    @blp.response(200, appointment_dump_schema)
+    @blp.problem(404, "Unknown appointment")
+    @blp.problem(409, "transport_missing: no ride home is arranged (give override_reason to go ahead)")
+    def post(self, data, appointment_id):
+        """Check the patient in"""
+        appointment = check_in(
+            _appointment(appointment_id), data.get("override_reason"), api_actor(), utcnow()
+        )
+        db.session.commit()
+        return appointment
+
+
+@blp.route("/appointments/<int:appointment_id>/complete")
+class CompleteResource(MethodView):
+    @blp.access("frontdesk")
+    @blp.arguments(override_schema)
+    @blp.response(200, appointment_dump_schema)
+    @blp.problem(404, "Unknown appointment")
+    @blp.problem(409, "escort_not_verified: the escort is not verified (give override_reason to go ahead)")
+    def post(self, data, appointment_id):
+        """Discharge the patient at the end of the monitored recovery"""
+        appointment = complete(
+            _appointment(appointment_id), data.get("override_reason"), api_actor(), utcnow()
+        )
+        db.session.commit()
+        return appointment
+
+
+@blp.route("/transport/at-risk")
+class AtRiskResource(MethodView):
+    @blp.access("frontdesk", "provider")
+    @blp.arguments(AtRiskQuerySchema, location="query")
+    @blp.response(200, at_risk_dump_schema)
+    def get(self, query):
+        """Dosing visits in the next `hours` without a confirmed ride, soonest first"""
+        return at_risk_rides(utcnow(), timedelta(hours=query["hours"]), query.get("location_id"))

@@ -1,0 +1,43 @@
+"""Signed, expiring links that let a patient name their driver without signing in."""
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+
+from clinic.extensions import db
+from clinic.models.appointment import OPEN_STATUSES, Appointment
+from clinic.services.errors import NotFound
+
+RIDE_LINK_SALT = "ride-link"
+RIDE_LINK_MAX_AGE = timedelta(days=14)
+INVALID_LINK = "This link is not valid or has expired. Please call the clinic."
+
+
+def _serializer(now: datetime) -> URLSafeTimedSerializer:
+    class ClockSigner(TimestampSigner):
+        # Signing and expiry follow the app's clock (`now`), not the machine's.
+        def get_timestamp(self) -> int:
+            return int(now.timestamp())
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RIDE_LINK_SALT, signer=ClockSigner)
+
+
+def ride_link(appointment: Appointment, now: datetime) -> str:
+    """A signed link, valid for two weeks, to the page where the patient names their driver."""
+    token = _serializer(now).dumps({"a": appointment.id, "u": appointment.uid})
+    return f"{current_app.config['CLINIC_BASE_URL'].rstrip('/')}/ride/{token}"
+
+
+def appointment_for_ride_token(token: str, now: datetime) -> Appointment:
+    """The visit a ride link belongs to, if the link is genuine, unexpired and the visit still ahead."""
+    try:
+        data = _serializer(now).loads(token, max_age=int(RIDE_LINK_MAX_AGE.total_seconds()))
+    except BadSignature:
+        raise NotFound(INVALID_LINK) from None
+    appointment = db.session.get(Appointment, data.get("a")) if isinstance(data, dict) else None
+    if appointment is None or appointment.uid != data.get("u") or appointment.transport is None:
+        raise NotFound(INVALID_LINK)
+    if appointment.status not in OPEN_STATUSES or appointment.start_at <= now:
+        raise NotFound("This visit can no longer be changed online. Please call the clinic.")
+    return appointment

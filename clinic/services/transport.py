@@ -1,0 +1,259 @@
+"""Rides home: created with each dosing visit, checked at check-in and discharge, chased when at risk."""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from clinic.domain.reminders import plan_ride_missing_notice
+from clinic.domain.transport import (
+    RideDetails,
+    check_in_refusal,
+    discharge_refusal,
+    in_digest,
+    is_at_risk,
+    moved_pickup,
+    ride_errors,
+)
+from clinic.extensions import db
+from clinic.models.appointment import OPEN_STATUSES, Appointment
+from clinic.models.transport import Transport
+from clinic.services.actor import Actor
+from clinic.services.audit import record_event
+from clinic.services.errors import Conflict, Invalid
+from clinic.services.protocols import visit_protocol
+from clinic.services.reminders import add_planned, recipient_prefs, visit_facts
+
+AT_RISK_WINDOW = timedelta(hours=48)
+CALL_OUTCOMES = ("confirmed", "no_answer", "left_message", "will_call_back")
+
+
+def needs_ride(appointment: Appointment) -> bool:
+    spec = visit_protocol(appointment)
+    return bool(spec and spec.needs_ride)
+
+
+def ensure_transports(
+    appointments: Iterable[Appointment], default_ride: dict[str, Any] | None, now: datetime
+) -> list[Transport]:
+    """Give every new dosing visit that needs a ride its transport record: the series' default ride if
+    there is one (arranged), else missing. The pickup defaults to the expected discharge time."""
+    created = []
+    for appointment in appointments:
+        if appointment.kind != "dose" or appointment.transport is not None or not needs_ride(appointment):
+            continue
+        ride = default_ride or {}
+        transport = Transport(
+            appointment=appointment,
+            status="arranged" if ride else "missing",
+            mode=ride.get("mode"),
+            contact_name=ride.get("contact_name"),
+            contact_phone=ride.get("contact_phone"),
+            pickup_at=appointment.end_at,
+            updated_by_label="series default" if ride else "",
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(transport)
+        created.append(transport)
+    return created
+
+
+def check_default_ride(ride: dict[str, Any] | None, allowed_modes: list[str]) -> None:
+    """A series' default ride must be complete enough to count as arranged."""
+    if not ride:
+        return
+    details = RideDetails("arranged", ride.get("mode"), ride.get("contact_name"), ride.get("contact_phone"))
+    errors = ride_errors(details, tuple(allowed_modes))
+    if errors:
+        raise Invalid(
+            "The default ride is incomplete", errors={f"default_ride.{k}": v for k, v in errors.items()}
+        )
+
+
+def follow_moved_visits(moved: dict[Appointment, datetime]) -> None:
+    """After a move, each pickup moves with its visit (`moved` maps a visit to its old end)."""
+    for appointment, old_end in moved.items():
+        if appointment.transport is not None:
+            appointment.transport.pickup_at = moved_pickup(
+                appointment.transport.pickup_at, old_end, appointment.end_at
+            )
+
+
+def update_transport(
+    appointment: Appointment, data: dict[str, Any], actor: Actor, now: datetime
+) -> Transport:
+    """Record the ride home: mode, contact, pickup time and status; the location decides which modes count."""
+    if not needs_ride(appointment) or appointment.transport is None:
+        raise Conflict("This visit does not need a ride home")
+    transport = appointment.transport
+    details = RideDetails(
+        data["status"], data.get("mode"), data.get("contact_name"), data.get("contact_phone")
+    )
+    errors = ride_errors(details, tuple(appointment.location.allowed_transport_modes))
+    if errors:
+        raise Invalid("The ride details are incomplete or not accepted here", errors=errors)
+    before = transport.status
+    transport.status, transport.mode = details.status, details.mode
+    transport.contact_name, transport.contact_phone = details.contact_name, details.contact_phone
+    transport.pickup_at = data.get("pickup_at") or transport.pickup_at
+    transport.updated_by_label, transport.updated_at = actor.name, now
+    record_event(
+        actor,
+        "transport.update",
+        now,
+        object_type="appointment",
+        object_id=appointment.id,
+        details={"from": before, "to": transport.status, "mode": transport.mode},
+    )
+    return transport
+
+
+def _ride_status(appointment: Appointment) -> str | None:
+    return appointment.transport.status if appointment.transport is not None else None
+
+
+def check_in(
+    appointment: Appointment, override_reason: str | None, actor: Actor, now: datetime
+) -> Appointment:
+    """Let the patient in; refused while no ride home is arranged, unless staff override with a reason."""
+    if appointment.status not in OPEN_STATUSES:
+        raise Conflict(f"A visit that is {appointment.status.replace('_', ' ')} cannot be checked in")
+    refusal = check_in_refusal(needs_ride(appointment), _ride_status(appointment))
+    if refusal and not override_reason:
+        raise Conflict(refusal, conflicts=[{"code": "transport_missing", "message": refusal}])
+    appointment.status, appointment.checked_in_at = "checked_in", now
+    if refusal:
+        appointment.check_in_override_reason = override_reason
+    appointment.touch(now)
+    record_event(
+        actor,
+        "appointment.check_in",
+        now,
+        object_type="appointment",
+        object_id=appointment.id,
+        details={"override_reason": override_reason} if refusal else None,
+    )
+    return appointment
+
+
+def complete(
+    appointment: Appointment, override_reason: str | None, actor: Actor, now: datetime
+) -> Appointment:
+    """Discharge the patient; refused until the escort is verified, unless staff override with a reason."""
+    if appointment.status != "checked_in":
+        raise Conflict("Only a checked-in visit can be completed")
+    refusal = discharge_refusal(needs_ride(appointment), _ride_status(appointment))
+    if refusal and not override_reason:
+        raise Conflict(refusal, conflicts=[{"code": "escort_not_verified", "message": refusal}])
+    appointment.status, appointment.completed_at = "completed", now
+    if refusal:
+        appointment.discharge_override_reason = override_reason
+    appointment.touch(now)
+    record_event(
+        actor,
+        "appointment.complete",
+        now,
+        object_type="appointment",
+        object_id=appointment.id,
+        details={"override_reason": override_reason} if refusal else None,
+    )
+    return appointment
+
+
+def at_risk_rides(now: datetime, window: timedelta, location_id: int | None = None) -> list[Appointment]:
+    """Open dosing visits starting within `window` whose ride is not confirmed, soonest first."""
+    query = (
+        select(Appointment)
+        .join(Transport, Transport.appointment_id == Appointment.id)
+        .options(
+            joinedload(Appointment.transport),
+            selectinload(Appointment.patient),
+            selectinload(Appointment.location),
+        )
+        .where(
+            Appointment.kind == "dose",
+            Appointment.status.in_(OPEN_STATUSES),
+            Appointment.start_at > now,
+            Appointment.start_at <= now + window,
+            Transport.status.not_in(("confirmed", "verified")),
+        )
+        .order_by(Appointment.start_at, Appointment.id)
+    )
+    if location_id is not None:
+        query = query.where(Appointment.location_id == location_id)
+    visits = list(db.session.scalars(query))
+    return [a for a in visits if is_at_risk(a.start_at, a.transport.status, now, window)]
+
+
+def missing_rides_for_digest(provider_id: int, now: datetime) -> list[Appointment]:
+    """The provider's visits still without a confirmed ride 24 hours before."""
+    return [
+        a
+        for a in at_risk_rides(now, timedelta(hours=24))
+        if a.provider_id == provider_id and in_digest(a.start_at, a.transport.status, now)
+    ]
+
+
+def record_call_outcome(appointment: Appointment, outcome: str, actor: Actor, now: datetime) -> Transport:
+    """One click on the call list: what the call about the ride achieved."""
+    transport = appointment.transport
+    if transport is None:
+        raise Conflict("This visit does not need a ride home")
+    if outcome not in CALL_OUTCOMES:
+        raise Invalid.field("outcome", f"Must be one of {', '.join(CALL_OUTCOMES)}")
+    if outcome == "confirmed":
+        details = RideDetails("confirmed", transport.mode, transport.contact_name, transport.contact_phone)
+        errors = ride_errors(details, tuple(appointment.location.allowed_transport_modes))
+        if errors:
+            raise Invalid("Enter the ride details on the visit before confirming it", errors=errors)
+        transport.status = "confirmed"
+    transport.last_call_outcome, transport.last_call_at = outcome, now
+    transport.updated_by_label, transport.updated_at = actor.name, now
+    record_event(
+        actor,
+        "transport.call",
+        now,
+        object_type="appointment",
+        object_id=appointment.id,
+        details={"outcome": outcome},
+    )
+    return transport
+
+
+def confirm_ride_by_patient(
+    appointment: Appointment, data: dict[str, Any], remote_addr: str, now: datetime
+) -> Transport:
+    """The patient names their driver (or taxi) through the ride link: the ride becomes confirmed."""
+    details = RideDetails("confirmed", data.get("mode"), data.get("contact_name"), data.get("contact_phone"))
+    errors = ride_errors(details, tuple(appointment.location.allowed_transport_modes))
+    if errors:
+        raise Invalid("Please complete the ride details", errors=errors)
+    transport = appointment.transport
+    transport.status, transport.mode = "confirmed", details.mode
+    transport.contact_name, transport.contact_phone = details.contact_name, details.contact_phone
+    transport.updated_by_label, transport.updated_at = "patient (ride link)", now
+    record_event(
+        Actor(user=None, remote_addr=remote_addr, label="patient-ride-link"),
+        "transport.patient_confirm",
+        now,
+        object_type="appointment",
+        object_id=appointment.id,
+        details={"mode": details.mode},
+    )
+    return transport
+
+
+def sweep_rides(now: datetime, window: timedelta = AT_RISK_WINDOW) -> int:
+    """Flag visits whose ride is at risk and ask each patient once, through the outbox, with a ride link."""
+    asked = 0
+    for appointment in at_risk_rides(now, window):
+        if appointment.transport.flagged_at is not None:
+            continue
+        appointment.transport.flagged_at = now
+        facts = visit_facts(appointment, now)
+        notices = plan_ride_missing_notice(facts, recipient_prefs(appointment.patient, facts.timezone), now)
+        asked += len(add_planned([(appointment, notice) for notice in notices], now))
+    return asked
