@@ -1,0 +1,829 @@
+"""Monitoring of a treatment series: measurement validation and scoring, alerts for dangerous values, the
+monitoring plan (what must be measured when, and whether it was) and the PHQ-9 response trend.
+
+Everything here is computed from plain data; the app loads the facts, passes `now` and stores nothing it
+could recompute. Instants are aware datetimes, normalised to UTC.
+
+Measurements
+- PHQ-9: exactly 9 items scored 0..3, total 0..27; item 9 (index 8) asks about thoughts of self-harm.
+  Severity bands: none-minimal 0-4, mild 5-9, moderate 10-14, moderately severe 15-19, severe 20-27.
+- GAD-7: exactly 7 items scored 0..3, total 0..21. Bands: minimal 0-4, mild 5-9, moderate 10-14, severe 15-21.
+- Blood pressure in mmHg: systolic 50..300, diastolic 30..200, systolic above diastolic; timepoint `pre`
+  (before the dose), `post40` (about 40 minutes after it) or `discharge`.
+- Sedation: MOAA/S score 0..5, where 5 is awake and responds readily to their name and 0 is no response to a
+  painful stimulus.
+- Dissociation: the CADSS total, 0..92 (23 items scored 0..4). A validated total is comparable between visits
+  and raters and is what the esketamine trials reported; a 0..4 clinician impression is not.
+
+Alerts
+- A blood pressure AT the limit counts as high: with the default limit of 180/110, a systolic of 180 or more
+  OR a diastolic of 110 or more raises the alert. A reading of exactly 180/110 is not one a clinician would
+  dose on, so the limit is the first unsafe value, not the last safe one. At discharge, "recovered" means
+  strictly below both parts of the limit.
+- `urgent` needs action before the patient doses or leaves (PHQ-9 item 9 above 0, high blood pressure before
+  the dose or at discharge); `warning` needs a provider's review (high blood pressure 40 minutes after the
+  dose, PHQ-9 total 5 or more above the series baseline).
+- Messages give the value and the next step; they never name the patient or carry another patient's data.
+
+Plan timing (a dosing visit starts at check-in and holds the chair for the protocol's chair minutes)
+- The dose is administered at visit start + the protocol's check-in minutes (15 for the built-ins): that
+  is the deadline of everything "before the dose", because check-in is when the PHQ-9 and blood pressure
+  are taken.
+- PHQ-9 before every dose: counts when recorded for that visit, or within the 24 h before the visit start
+  (up to the dose) without belonging to another dose; it is due from 24 h before the start, so a clinic can
+  send the questionnaire the day before.
+- Blood pressure `pre`: due at the visit start, deadline the dose. `post40` (esketamine only): due 40 minutes
+  after the dose is administered (start + 15 + 40 minutes), deadline 20 minutes later. `discharge`: due
+  15 minutes before the visit ends, deadline the visit end. IV ketamine has `pre` and `discharge` only.
+- Sedation and dissociation (esketamine only): due at the dose, deadline the visit end.
+- In-visit measurements (blood pressure, sedation, dissociation) count only when recorded for that visit.
+- REMS patient monitoring form (protocols with `rems_required`): due at the visit end, deadline 7 days
+  later on the location's clocks (an 11:30 visit end is due by 11:30 a week later, across a DST change too).
+- REMS enrolment: deadline the start of the first dose; done when enrolled on or before that local date. It is
+  due from 14 days before, so there is time to enrol.
+- GAD-7 baseline: due from 24 h before the first dose, deadline the dose; a GAD-7 from up to 30 days before it
+  (an intake), one recorded for the first visit, or the series' `baseline_gad7_at` counts.
+- Follow-up visits (`protocol.follow_ups`): due at local midnight of (last dose's local date + days). A
+  follow-up visit on a local date within 7 days either side matches: completed -> done, booked in the future
+  -> upcoming. Otherwise the item is due (it needs booking or is happening) until the end of the 3rd local day
+  after the due date, then overdue. The PHQ-9 and GAD-7 of a follow-up are due from 24 h before the matched
+  visit until its end, or over the follow-up's due/grace period while none is booked; they count when recorded
+  for the matched visit or, unattached to a dose, after the last dose within the follow-up window.
+- Doses: cancelled ones are skipped; a no-show has no items and yields a `PlanNote`. The first and last dose
+  are the first and last that happened or are planned.
+
+Status at `now`: `done` when done (even if late: `done_at` stays, see `PlanItem.late`), else `upcoming` before
+`due_at`, `due` from `due_at` to `deadline` inclusive, `overdue` after it. Evidence recorded after `now` is
+ignored, so a plan can be replayed as it stood at any moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from clinic.domain.localtime import format_local, local_date_of, require_aware, shift_wall, utc_at, zone
+from clinic.domain.protocols import ProtocolSpec
+
+MEASUREMENT_INSTRUMENTS = ("phq9", "gad7", "bp", "sedation", "dissociation")
+BP_TIMEPOINTS = ("pre", "post40", "discharge")
+ALERT_SEVERITIES = ("urgent", "warning")
+PLAN_STATUSES = ("upcoming", "due", "overdue", "done")
+APPOINTMENT_STATUSES = ("scheduled", "confirmed", "checked_in", "completed", "cancelled", "no_show")
+BOOKED_STATUSES = ("scheduled", "confirmed", "checked_in")
+
+ITEM_MAX = 3
+PHQ9_ITEMS = 9
+PHQ9_MAX = PHQ9_ITEMS * ITEM_MAX
+GAD7_ITEMS = 7
+GAD7_MAX = GAD7_ITEMS * ITEM_MAX
+MOAAS_MAX = 5
+CADSS_MAX = 92
+SYSTOLIC_RANGE = (50, 300)
+DIASTOLIC_RANGE = (30, 200)
+# (lowest total, band), in increasing order
+PHQ9_BANDS = ((0, "none-minimal"), (5, "mild"), (10, "moderate"), (15, "moderately severe"), (20, "severe"))
+GAD7_BANDS = ((0, "minimal"), (5, "mild"), (10, "moderate"), (15, "severe"))
+
+DEFAULT_BP_LIMIT = (180, 110)
+WORSENING_POINTS = 5
+RESPONSE_DROP_PERCENT = 50
+REMISSION_BELOW = 10
+
+_PHQ9_WINDOW = timedelta(hours=24)
+_POST40_AFTER_DOSE = timedelta(minutes=40)
+_POST40_GRACE = timedelta(minutes=20)
+_DISCHARGE_LEAD = timedelta(minutes=15)
+_REMS_FORM_DAYS = timedelta(days=7)
+_ENROLMENT_LEAD = timedelta(days=14)
+_BASELINE_LOOKBACK = timedelta(days=30)
+_FOLLOW_UP_WINDOW = timedelta(days=7)
+_FOLLOW_UP_GRACE_DAYS = 3
+
+
+class MeasurementError(ValueError):
+    """Bad measurement or monitoring input; `field` names the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def _int_in(value: object, name: str, low: int, high: int, label: str | None = None) -> int:
+    # bool is an int subclass; a JSON true must not pass as a score
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MeasurementError(name, f"{label or name} must be an integer")
+    if not low <= value <= high:
+        raise MeasurementError(name, f"{label or name} must be between {low} and {high}")
+    return value
+
+
+def _aware(value: object, name: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise MeasurementError(name, "must be a datetime")
+    try:
+        return require_aware(value, name)
+    except ValueError as exc:
+        raise MeasurementError(name, "must be timezone-aware") from exc
+
+
+def _band(total: int, bands: tuple[tuple[int, str], ...]) -> str:
+    return next(name for low, name in reversed(bands) if total >= low)
+
+
+def _check_items(items: Sequence[int], count: int) -> tuple[int, ...]:
+    # a string is a Sequence too; "012..." must not be read as item scores
+    if isinstance(items, str | bytes) or not isinstance(items, Sequence):
+        raise MeasurementError("items", f"must be a list of {count} item scores")
+    if len(items) != count:
+        raise MeasurementError("items", f"needs exactly {count} item scores, got {len(items)}")
+    return tuple(_int_in(v, f"items[{i}]", 0, ITEM_MAX, f"item {i + 1}") for i, v in enumerate(items))
+
+
+# --- measurements -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Phq9Result:
+    """A PHQ-9 score. Built from a stored total and item 9, `severity` may be left out and is derived."""
+
+    total: int
+    item9: int
+    severity: str = ""
+
+    def __post_init__(self) -> None:
+        _int_in(self.total, "total", 0, PHQ9_MAX)
+        _int_in(self.item9, "item9", 0, ITEM_MAX)
+        if self.item9 > self.total:
+            raise MeasurementError("item9", "cannot exceed the total")
+        band = _band(self.total, PHQ9_BANDS)
+        if not self.severity:
+            object.__setattr__(self, "severity", band)
+        elif self.severity != band:
+            raise MeasurementError("severity", f"a total of {self.total} is {band!r}")
+
+
+@dataclass(frozen=True)
+class Gad7Result:
+    """A GAD-7 score; `severity` may be left out and is derived from the total."""
+
+    total: int
+    severity: str = ""
+
+    def __post_init__(self) -> None:
+        _int_in(self.total, "total", 0, GAD7_MAX)
+        band = _band(self.total, GAD7_BANDS)
+        if not self.severity:
+            object.__setattr__(self, "severity", band)
+        elif self.severity != band:
+            raise MeasurementError("severity", f"a total of {self.total} is {band!r}")
+
+
+@dataclass(frozen=True)
+class BloodPressure:
+    """A validated blood pressure reading in mmHg at a timepoint of the dosing visit."""
+
+    systolic: int
+    diastolic: int
+    timepoint: str
+
+    def __post_init__(self) -> None:
+        _int_in(self.systolic, "systolic", *SYSTOLIC_RANGE)
+        _int_in(self.diastolic, "diastolic", *DIASTOLIC_RANGE)
+        if self.systolic <= self.diastolic:
+            raise MeasurementError("diastolic", "must be below the systolic value")
+        if self.timepoint not in BP_TIMEPOINTS:
+            raise MeasurementError("timepoint", f"must be one of {', '.join(BP_TIMEPOINTS)}")
+
+
+@dataclass(frozen=True)
+class Sedation:
+    """A MOAA/S sedation score: 5 awake, 0 no response to a painful stimulus."""
+
+    moaas: int
+
+    def __post_init__(self) -> None:
+        _int_in(self.moaas, "moaas", 0, MOAAS_MAX, "MOAA/S score")
+
+
+@dataclass(frozen=True)
+class Dissociation:
+    """A CADSS dissociation total (23 items scored 0..4)."""
+
+    cadss_total: int
+
+    def __post_init__(self) -> None:
+        _int_in(self.cadss_total, "cadss_total", 0, CADSS_MAX, "CADSS total")
+
+
+Measurement = Phq9Result | Gad7Result | BloodPressure | Sedation | Dissociation
+
+
+def score_phq9(items: Sequence[int]) -> Phq9Result:
+    """Score 9 PHQ-9 item answers (0..3 each); MeasurementError names `items` or the bad `items[i]`."""
+    values = _check_items(items, PHQ9_ITEMS)
+    return Phq9Result(total=sum(values), item9=values[8])
+
+
+def score_gad7(items: Sequence[int]) -> Gad7Result:
+    """Score 7 GAD-7 item answers (0..3 each); MeasurementError names `items` or the bad `items[i]`."""
+    return Gad7Result(total=sum(_check_items(items, GAD7_ITEMS)))
+
+
+def check_blood_pressure(systolic: int, diastolic: int, timepoint: str) -> BloodPressure:
+    """Validate a blood pressure reading; MeasurementError names `systolic`, `diastolic` or `timepoint`."""
+    return BloodPressure(systolic=systolic, diastolic=diastolic, timepoint=timepoint)
+
+
+def check_sedation(moaas: int) -> Sedation:
+    """Validate a MOAA/S sedation score 0..5; MeasurementError names `moaas`."""
+    return Sedation(moaas=moaas)
+
+
+def check_dissociation(cadss_total: int) -> Dissociation:
+    """Validate a CADSS dissociation total 0..92; MeasurementError names `cadss_total`."""
+    return Dissociation(cadss_total=cadss_total)
+
+
+# --- alerts -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BpLimit:
+    """The clinic's blood pressure limit; a reading at or above either part is high."""
+
+    systolic: int = DEFAULT_BP_LIMIT[0]
+    diastolic: int = DEFAULT_BP_LIMIT[1]
+
+    def __post_init__(self) -> None:
+        _int_in(self.systolic, "systolic", *SYSTOLIC_RANGE)
+        _int_in(self.diastolic, "diastolic", *DIASTOLIC_RANGE)
+
+    def reached_by(self, reading: BloodPressure) -> bool:
+        """True when the reading is at or above the systolic OR the diastolic limit."""
+        return reading.systolic >= self.systolic or reading.diastolic >= self.diastolic
+
+    def __str__(self) -> str:
+        return f"{self.systolic}/{self.diastolic}"
+
+
+@dataclass(frozen=True)
+class AlertContext:
+    """What an alert needs besides the measurement: the limit and the series' first PHQ-9 total."""
+
+    bp_limit: BpLimit = field(default_factory=BpLimit)
+    baseline_phq9_total: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.baseline_phq9_total is not None:
+            _int_in(self.baseline_phq9_total, "baseline_phq9_total", 0, PHQ9_MAX)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An alert for the provider: `severity` is "urgent" or "warning"."""
+
+    code: str
+    severity: str
+    message: str
+
+
+def alerts_for(measurement: Measurement, context: AlertContext | None = None) -> list[Alert]:
+    """Return the alerts a validated measurement raises (urgent first); [] when it is unremarkable."""
+    context = context or AlertContext()
+    if isinstance(measurement, Phq9Result):
+        alerts = _phq9_alerts(measurement, context)
+    elif isinstance(measurement, BloodPressure):
+        alerts = _bp_alerts(measurement, context.bp_limit)
+    elif isinstance(measurement, Gad7Result | Sedation | Dissociation):
+        alerts = []
+    else:
+        raise TypeError(f"not a measurement: {type(measurement).__name__}")
+    return sorted(alerts, key=lambda a: ALERT_SEVERITIES.index(a.severity))
+
+
+def _phq9_alerts(result: Phq9Result, context: AlertContext) -> list[Alert]:
+    alerts = []
+    if result.item9 > 0:
+        alerts.append(
+            Alert(
+                "phq9_item9",
+                "urgent",
+                f"PHQ-9 item 9 (thoughts of self-harm) scored {result.item9} of 3: "
+                "assess suicide risk before the patient doses or leaves.",
+            )
+        )
+    baseline = context.baseline_phq9_total
+    if baseline is not None and result.total - baseline >= WORSENING_POINTS:
+        alerts.append(
+            Alert(
+                "phq9_worsening",
+                "warning",
+                f"PHQ-9 total {result.total} is {result.total - baseline} points above the series baseline "
+                f"of {baseline}: review the treatment plan.",
+            )
+        )
+    return alerts
+
+
+def _bp_alerts(reading: BloodPressure, limit: BpLimit) -> list[Alert]:
+    if not limit.reached_by(reading):
+        return []
+    value = f"Blood pressure {reading.systolic}/{reading.diastolic} mmHg"
+    if reading.timepoint == "pre":
+        return [
+            Alert(
+                "bp_high_before_dose",
+                "urgent",
+                f"{value} before the dose is at or above the limit of {limit}: "
+                "hold the dose and recheck; dose only with a prescriber's decision.",
+            )
+        ]
+    if reading.timepoint == "post40":
+        return [
+            Alert(
+                "bp_high_after_dose",
+                "warning",
+                f"{value} 40 minutes after the dose is at or above the limit of {limit}: "
+                "recheck and extend monitoring.",
+            )
+        ]
+    return [
+        Alert(
+            "bp_not_recovered",
+            "urgent",
+            f"{value} at discharge is not back under the limit of {limit}: "
+            "do not discharge; a prescriber must assess.",
+        )
+    ]
+
+
+# --- monitoring plan: facts -------------------------------------------------------------------------------
+
+
+def _check_status(status: str) -> None:
+    if status not in APPOINTMENT_STATUSES:
+        raise MeasurementError("status", f"must be one of {', '.join(APPOINTMENT_STATUSES)}")
+
+
+def _span(start: datetime, end: datetime | None) -> tuple[datetime, datetime | None]:
+    start = _aware(start, "start")
+    if end is None:
+        return start, None
+    end = _aware(end, "end")
+    if end <= start:
+        raise MeasurementError("end", "must be after start")
+    return start, end
+
+
+@dataclass(frozen=True)
+class DoseFacts:
+    """One dosing visit of the series; `end` None means start + the protocol's chair minutes."""
+
+    appointment_id: int
+    start: datetime
+    status: str
+    dose_number: int
+    end: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _check_status(self.status)
+        start, end = _span(self.start, self.end)
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+
+
+@dataclass(frozen=True)
+class VisitFacts:
+    """A follow-up visit booked or held; `end` None means start + the follow-up rule's minutes."""
+
+    appointment_id: int
+    start: datetime
+    status: str
+    end: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _check_status(self.status)
+        start, end = _span(self.start, self.end)
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeriesFacts:
+    """A treatment series as the monitoring plan sees it; `timezone` is the location's IANA zone."""
+
+    protocol: ProtocolSpec
+    doses: Sequence[DoseFacts]
+    timezone: str
+    follow_ups: Sequence[VisitFacts] = ()
+    rems_enrolled_on: date | None = None
+    # a GAD-7 taken outside the recorded measurements (an intake form), when the series knows of one
+    baseline_gad7_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            zone(self.timezone)
+        except ValueError as exc:
+            raise MeasurementError("timezone", f"unknown timezone {self.timezone!r}") from exc
+        object.__setattr__(self, "doses", tuple(self.doses))
+        object.__setattr__(self, "follow_ups", tuple(self.follow_ups))
+        if self.baseline_gad7_at is not None:
+            object.__setattr__(self, "baseline_gad7_at", _aware(self.baseline_gad7_at, "baseline_gad7_at"))
+
+
+@dataclass(frozen=True)
+class RecordedMeasurement:
+    """That a measurement was recorded (values are not needed for the plan); `timepoint` only for bp."""
+
+    instrument: str
+    timepoint: str | None
+    appointment_id: int | None
+    recorded_at: datetime
+
+    def __post_init__(self) -> None:
+        if self.instrument not in MEASUREMENT_INSTRUMENTS:
+            raise MeasurementError("instrument", f"must be one of {', '.join(MEASUREMENT_INSTRUMENTS)}")
+        if self.instrument == "bp" and self.timepoint not in BP_TIMEPOINTS:
+            raise MeasurementError("timepoint", f"must be one of {', '.join(BP_TIMEPOINTS)}")
+        if self.instrument != "bp" and self.timepoint is not None:
+            raise MeasurementError("timepoint", "only blood pressure has a timepoint")
+        object.__setattr__(self, "recorded_at", _aware(self.recorded_at, "recorded_at"))
+
+
+@dataclass(frozen=True)
+class FormSubmission:
+    """A REMS patient monitoring form submitted for a dosing visit."""
+
+    appointment_id: int
+    submitted_at: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "submitted_at", _aware(self.submitted_at, "submitted_at"))
+
+
+# --- monitoring plan: result ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One thing to measure or do; `key` is unique and stable within a series' plan."""
+
+    code: str
+    label: str
+    due_at: datetime
+    deadline: datetime
+    appointment_id: int | None
+    status: str
+    done_at: datetime | None
+    key: str
+
+    @property
+    def late(self) -> bool:
+        """True when the item was done after its deadline."""
+        return self.done_at is not None and self.done_at > self.deadline
+
+
+@dataclass(frozen=True)
+class PlanNote:
+    """Something the provider should know that is not a task, such as a missed dose."""
+
+    code: str
+    message: str
+    appointment_id: int | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MonitoringPlan:
+    """The plan at a moment: items ordered by due time, and notes."""
+
+    items: tuple[PlanItem, ...]
+    notes: tuple[PlanNote, ...]
+
+    def with_status(self, status: str) -> tuple[PlanItem, ...]:
+        """The items in `status`."""
+        return tuple(i for i in self.items if i.status == status)
+
+
+def item_status(now: datetime, due_at: datetime, deadline: datetime, done_at: datetime | None) -> str:
+    """Status of a task at `now`: done wins, else upcoming before due_at, due to deadline, then overdue."""
+    if done_at is not None:
+        return "done"
+    if now < due_at:
+        return "upcoming"
+    return "due" if now <= deadline else "overdue"
+
+
+def plan_items(
+    series: SeriesFacts,
+    measurements: Iterable[RecordedMeasurement],
+    rems_forms: Iterable[FormSubmission],
+    now: datetime,
+) -> list[PlanItem]:
+    """The monitoring plan items of `series` at `now` (aware), ordered by due time; see the module notes."""
+    return list(monitoring_plan(series, measurements, rems_forms, now).items)
+
+
+def monitoring_plan(
+    series: SeriesFacts,
+    measurements: Iterable[RecordedMeasurement],
+    rems_forms: Iterable[FormSubmission],
+    now: datetime,
+) -> MonitoringPlan:
+    """The monitoring plan of `series` at `now` (aware): items and notes such as no-show doses."""
+    now = _aware(now, "now")
+    builder = _PlanBuilder(series, measurements, rems_forms, now)
+    return builder.build()
+
+
+class _PlanBuilder:
+    def __init__(
+        self,
+        series: SeriesFacts,
+        measurements: Iterable[RecordedMeasurement],
+        rems_forms: Iterable[FormSubmission],
+        now: datetime,
+    ) -> None:
+        self.series = series
+        self.spec = series.protocol
+        self.tz = zone(series.timezone)
+        self.now = now
+        # evidence recorded after `now` did not exist yet: the plan is replayable at any moment
+        self.records = [m for m in measurements if m.recorded_at <= now]
+        self.forms = [f for f in rems_forms if f.submitted_at <= now]
+        self.dose_ids = frozenset(d.appointment_id for d in series.doses)
+        self.items: list[PlanItem] = []
+        self.notes: list[PlanNote] = []
+
+    def build(self) -> MonitoringPlan:
+        doses = sorted(self.series.doses, key=lambda d: (d.start, d.dose_number))
+        counting = [d for d in doses if d.status not in ("cancelled", "no_show")]
+        for dose in doses:
+            if dose.status == "no_show":
+                self._note_no_show(dose)
+        for dose in counting:
+            self._dose_items(dose)
+        if counting:
+            self._first_dose_items(counting[0])
+            self._follow_up_items(counting[-1])
+        # sort is stable: items due together keep the order of a visit (before, during, after)
+        self.items.sort(key=lambda i: (i.due_at, i.deadline))
+        return MonitoringPlan(tuple(self.items), tuple(self.notes))
+
+    def _add(
+        self,
+        code: str,
+        key: str,
+        label: str,
+        due_at: datetime,
+        deadline: datetime,
+        appointment_id: int | None,
+        done_at: datetime | None,
+        status: str | None = None,
+    ) -> None:
+        self.items.append(
+            PlanItem(
+                code=code,
+                label=label,
+                due_at=due_at,
+                deadline=deadline,
+                appointment_id=appointment_id,
+                status=status or item_status(self.now, due_at, deadline, done_at),
+                done_at=done_at,
+                key=key,
+            )
+        )
+
+    def _recorded(
+        self,
+        instrument: str,
+        *,
+        appointment_id: int | None,
+        timepoint: str | None = None,
+        window: tuple[datetime, datetime] | None = None,
+    ) -> datetime | None:
+        """Earliest matching record: for the visit, or (unattached to a dose) inside the window."""
+        times = []
+        for r in self.records:
+            if r.instrument != instrument or r.timepoint != timepoint:
+                continue
+            for_visit = appointment_id is not None and r.appointment_id == appointment_id
+            # a record belonging to another dose is that dose's evidence, whatever its time
+            in_window = (
+                window is not None
+                and r.appointment_id not in self.dose_ids
+                and window[0] <= r.recorded_at <= window[1]
+            )
+            if for_visit or in_window:
+                times.append(r.recorded_at)
+        return min(times, default=None)
+
+    def _end(self, dose: DoseFacts) -> datetime:
+        return dose.end or dose.start + timedelta(minutes=self.spec.chair_minutes)
+
+    def _dosing_at(self, dose: DoseFacts) -> datetime:
+        return dose.start + timedelta(minutes=self.spec.check_in_minutes)
+
+    def _note_no_show(self, dose: DoseFacts) -> None:
+        self.notes.append(
+            PlanNote(
+                code="dose_no_show",
+                message=(
+                    f"Dose {dose.dose_number} on {format_local(dose.start, self.tz)} was a no-show: "
+                    "no monitoring was due for it; review the series with the prescriber."
+                ),
+                appointment_id=dose.appointment_id,
+                at=dose.start,
+            )
+        )
+
+    def _dose_items(self, dose: DoseFacts) -> None:
+        n, aid = dose.dose_number, dose.appointment_id
+        start, dosing_at, end = dose.start, self._dosing_at(dose), self._end(dose)
+        esketamine = self.spec.drug == "esketamine"
+
+        opens = start - _PHQ9_WINDOW
+        done = self._recorded("phq9", appointment_id=aid, window=(opens, dosing_at))
+        self._add(
+            "phq9_pre_dose", f"phq9_pre_dose@{n}", f"PHQ-9 before dose {n}", opens, dosing_at, aid, done
+        )
+
+        def bp(timepoint: str, label: str, due_at: datetime, deadline: datetime) -> None:
+            done = self._recorded("bp", appointment_id=aid, timepoint=timepoint)
+            self._add(f"bp_{timepoint}", f"bp_{timepoint}@{n}", label, due_at, deadline, aid, done)
+
+        bp("pre", f"Blood pressure before dose {n}", start, dosing_at)
+        if esketamine:
+            post40 = dosing_at + _POST40_AFTER_DOSE
+            bp("post40", f"Blood pressure 40 minutes after dose {n}", post40, post40 + _POST40_GRACE)
+            for instrument, label in (
+                ("sedation", "Sedation (MOAA/S)"),
+                ("dissociation", "Dissociation (CADSS)"),
+            ):
+                done = self._recorded(instrument, appointment_id=aid)
+                self._add(
+                    instrument, f"{instrument}@{n}", f"{label} after dose {n}", dosing_at, end, aid, done
+                )
+        bp("discharge", f"Blood pressure at discharge after dose {n}", end - _DISCHARGE_LEAD, end)
+
+        if self.spec.rems_required:
+            done = min((f.submitted_at for f in self.forms if f.appointment_id == aid), default=None)
+            deadline = shift_wall(end, _REMS_FORM_DAYS, self.tz)
+            label = f"REMS patient monitoring form for dose {n}"
+            self._add("rems_monitoring_form", f"rems_monitoring_form@{n}", label, end, deadline, aid, done)
+
+    def _first_dose_items(self, first: DoseFacts) -> None:
+        dosing_at = self._dosing_at(first)
+        lookback = (first.start - _BASELINE_LOOKBACK, dosing_at)
+        done = self._recorded("gad7", appointment_id=first.appointment_id, window=lookback)
+        known = self.series.baseline_gad7_at
+        if known is not None and known <= self.now:
+            done = known if done is None else min(done, known)
+        opens = first.start - _PHQ9_WINDOW
+        self._add(
+            "gad7_baseline", "gad7_baseline", "GAD-7 baseline", opens, dosing_at, first.appointment_id, done
+        )
+
+        if self.spec.rems_required:
+            enrolled = self.series.rems_enrolled_on
+            done = None
+            # an enrolment dated in the future of `now` has not happened yet
+            if enrolled is not None and enrolled <= local_date_of(self.now, self.tz):
+                done = utc_at(enrolled, time(0), self.tz)
+            self._add(
+                "rems_enrolment",
+                "rems_enrolment",
+                "REMS patient enrolment before the first dose",
+                first.start - _ENROLMENT_LEAD,
+                first.start,
+                None,
+                done,
+            )
+
+    def _follow_up_items(self, last: DoseFacts) -> None:
+        last_date = local_date_of(last.start, self.tz)
+        last_end = self._end(last)
+        used: set[int] = set()
+        for rule in self.spec.follow_ups:
+            days = rule.days_after_last_dose
+            due_date = last_date + timedelta(days=days)
+            due_at = utc_at(due_date, time(0), self.tz)
+            # overdue once the last grace day is over on local clocks
+            deadline = utc_at(due_date + timedelta(days=_FOLLOW_UP_GRACE_DAYS + 1), time(0), self.tz)
+            low, high = due_date - _FOLLOW_UP_WINDOW, due_date + _FOLLOW_UP_WINDOW
+            candidates = [
+                v
+                for v in self.series.follow_ups
+                if v.appointment_id not in used
+                and v.status in (*BOOKED_STATUSES, "completed")
+                and low <= local_date_of(v.start, self.tz) <= high
+            ]
+            # a completed visit settles it; among the rest the one nearest the due date is the follow-up
+            visit = min(
+                candidates,
+                key=lambda v: (
+                    v.status != "completed",
+                    abs(local_date_of(v.start, self.tz) - due_date),
+                    v.start,
+                ),
+                default=None,
+            )
+            visit_id = visit.appointment_id if visit else None
+            if visit is not None:
+                used.add(visit.appointment_id)
+
+            done, status = None, None
+            if visit is not None and visit.status == "completed":
+                done = visit.start
+            elif visit is not None and visit.start > self.now:
+                status = "upcoming"
+            elif self.now <= deadline:
+                # unbooked (or happening now) and not late yet: it needs doing, so it is due, not upcoming
+                status = "due"
+            self._add(
+                "follow_up_visit",
+                f"follow_up_visit@{days}d",
+                f"Follow-up visit {days} days after the last dose",
+                due_at,
+                deadline,
+                visit_id,
+                done,
+                status,
+            )
+
+            if visit is not None:
+                q_due = visit.start - _PHQ9_WINDOW
+                q_deadline = visit.end or visit.start + timedelta(minutes=rule.duration_minutes)
+            else:
+                q_due, q_deadline = due_at, deadline
+            window = (
+                max(last_end, utc_at(low, time(0), self.tz)),
+                utc_at(high + timedelta(days=1), time(0), self.tz),
+            )
+            for instrument, name in (("phq9", "PHQ-9"), ("gad7", "GAD-7")):
+                done = self._recorded(instrument, appointment_id=visit_id, window=window)
+                self._add(
+                    f"{instrument}_follow_up",
+                    f"{instrument}_follow_up@{days}d",
+                    f"{name} at the {days}-day follow-up",
+                    q_due,
+                    q_deadline,
+                    visit_id,
+                    done,
+                )
+
+
+# --- response and remission -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendSummary:
+    """PHQ-9 change from the first to the latest score; percent_change is None when the baseline is 0."""
+
+    baseline: int
+    latest: int
+    change: int
+    percent_change: float | None
+    response: bool
+    remission: bool
+    baseline_at: datetime
+    latest_at: datetime
+
+
+def response_status(phq9_totals: Sequence[tuple[datetime, int]]) -> TrendSummary:
+    """Summarise PHQ-9 totals (when, total) in any order: baseline = earliest, latest = most recent.
+
+    Response: the latest total is at least 50% below the baseline. Remission: the latest total is below 10
+    (some definitions use below 5). Both need a score after the baseline: a baseline alone shows no effect.
+    """
+    if isinstance(phq9_totals, str | bytes) or not isinstance(phq9_totals, Sequence) or not phq9_totals:
+        raise MeasurementError("phq9_totals", "needs at least one (time, total) pair")
+    scores = []
+    for i, pair in enumerate(phq9_totals):
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise MeasurementError(f"phq9_totals[{i}]", "must be a (time, total) pair")
+        scores.append(
+            (
+                _aware(pair[0], f"phq9_totals[{i}]"),
+                _int_in(pair[1], f"phq9_totals[{i}]", 0, PHQ9_MAX, "total"),
+            )
+        )
+    # sorted by time only, so equal times keep their given order and the later-listed one is the latest
+    scores.sort(key=lambda s: s[0])
+    (baseline_at, baseline), (latest_at, latest) = scores[0], scores[-1]
+    followed = len(scores) > 1
+    change = latest - baseline
+    return TrendSummary(
+        baseline=baseline,
+        latest=latest,
+        change=change,
+        percent_change=round(100 * change / baseline, 1) if baseline else None,
+        # integer arithmetic: exactly half the baseline is a response
+        response=followed and baseline > 0 and 100 * (baseline - latest) >= RESPONSE_DROP_PERCENT * baseline,
+        remission=followed and latest < REMISSION_BELOW,
+        baseline_at=baseline_at,
+        latest_at=latest_at,
+    )
