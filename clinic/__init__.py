@@ -20,6 +20,9 @@ def create_app(config: type[config_module.Config] | None = None, **overrides: An
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from clinic import logredact
+
+    logredact.install()
 
     _init_extensions(app)
 
@@ -30,6 +33,9 @@ def create_app(config: type[config_module.Config] | None = None, **overrides: An
 
     register_api(app)
     register_web(app)
+    from clinic.feeds.views import bp as feeds_bp
+
+    app.register_blueprint(feeds_bp)
     register_cli(app)
     register_error_handlers(app)
     return app

@@ -6,6 +6,7 @@ from clinic.api import (
     appointments,
     auth,
     chairs,
+    feeds,
     locations,
     patients,
     protocols,
@@ -28,6 +29,7 @@ BLUEPRINTS = (
     series.blp,
     appointments.blp,
     transport.blp,
+    feeds.blp,
 )
 
 

@@ -4,6 +4,7 @@ from clinic.models.appointment import Appointment
 from clinic.models.audit import AuditEvent
 from clinic.models.base import Base
 from clinic.models.chair import Chair
+from clinic.models.feed import FeedToken
 from clinic.models.location import Location, LocationClosure
 from clinic.models.patient import Patient
 from clinic.models.protocol import Protocol
@@ -20,6 +21,7 @@ __all__ = [
     "AuthToken",
     "Base",
     "Chair",
+    "FeedToken",
     "Location",
     "LocationClosure",
     "Patient",

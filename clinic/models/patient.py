@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, String
+from sqlalchemy import Date, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.models.base import Base, JSONType
@@ -22,6 +22,8 @@ class Patient(Base):
     reminder_consent: Mapped[bool] = mapped_column(default=False)
     reminder_consent_at: Mapped[datetime | None]
     rems_enrolled_on: Mapped[date | None] = mapped_column(Date)
+    # Alarms (VALARM) in the calendar feed only when the patient asks for them.
+    calendar_alarms: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime, time
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Time
+from sqlalchemy import CheckConstraint, ForeignKey, String, Time, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.models.base import Base
@@ -21,6 +21,8 @@ class Provider(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     max_concurrent: Mapped[int] = mapped_column(default=1)
     active: Mapped[bool] = mapped_column(default=True)
+    # The provider's own feed shows patients by initials unless the provider opts into full names.
+    feed_full_names: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
 
     availability: Mapped[list["ProviderAvailability"]] = relationship(

@@ -1,0 +1,1 @@
+"""GET /feeds/<token>.ics: calendar subscription feeds."""
