@@ -167,8 +167,10 @@ def rendered_feed(token: FeedToken, now: datetime) -> RenderedFeed:
     owner = feed_owner(token.owner_type, token.owner_id)
     condition = _visible(token.owner_type, token.owner_id, now)
     # Every change to a visit bumps its SEQUENCE, so the sum moves even when two changes share a timestamp.
-    summary = select(func.count(Appointment.id), func.sum(Appointment.sequence), func.max(Appointment.updated_at))
-    count, versions, changed = db.session.execute(summary.where(condition)).one()
+    summary = select(
+        func.count(Appointment.id), func.sum(Appointment.sequence), func.max(Appointment.updated_at)
+    ).where(condition)
+    count, versions, changed = db.session.execute(summary).one()
     flags = (
         getattr(owner, "calendar_alarms", None),
         getattr(owner, "feed_full_names", None),
