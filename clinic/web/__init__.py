@@ -6,7 +6,19 @@ from clinic.clock import utcnow
 from clinic.extensions import login_manager
 from clinic.models.user import User
 from clinic.services.auth import resolve_session
-from clinic.web import appointments, auth, booking, health, home, navigation, outbox, patients, rides, today
+from clinic.web import (
+    appointments,
+    auth,
+    booking,
+    feeds,
+    health,
+    home,
+    navigation,
+    outbox,
+    patients,
+    rides,
+    today,
+)
 
 
 @login_manager.user_loader
@@ -28,6 +40,7 @@ def register_web(app: Flask) -> None:
         appointments.bp,
         outbox.bp,
         rides.bp,
+        feeds.bp,
     ):
         app.register_blueprint(blueprint)
     app.context_processor(navigation.inject_navigation)

@@ -19,6 +19,7 @@ NAV_ENTRIES = (
     NavEntry("web_patients.index", "Patients", ("frontdesk", "provider")),
     NavEntry("web_rides.at_risk", "At-risk rides", ("frontdesk",)),
     NavEntry("web_outbox.index", "Outbox", ("frontdesk",)),
+    NavEntry("web_feeds.my_feed", "My calendar", ("provider",)),
     NavEntry("api-docs.openapi_swagger_ui", "API", ("admin",)),
 )
 

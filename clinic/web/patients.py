@@ -1,12 +1,16 @@
-"""Patient search for front desk and providers."""
+"""Patients: search, and a patient's page with visits and calendar feed."""
+
+from datetime import timedelta
 
 from flask import Blueprint, render_template, request
 
 from clinic.clock import utcnow
 from clinic.extensions import db
-from clinic.services.patients import search_patients
+from clinic.services.appointments import list_appointments
+from clinic.services.feeds import active_feed
+from clinic.services.patients import read_patient, search_patients
 from clinic.web.access import roles_required, web_actor
-from clinic.web.forms import PatientSearchForm
+from clinic.web.forms import ActionForm, PatientSearchForm
 
 bp = Blueprint("web_patients", __name__, url_prefix="/patients")
 
@@ -20,3 +24,16 @@ def index():
         patients = search_patients(form.q.data, web_actor(), utcnow())
         db.session.commit()
     return render_template("patients/index.html", form=form, patients=patients)
+
+
+@bp.route("/<int:patient_id>")
+@roles_required("frontdesk", "provider")
+def show(patient_id: int):
+    now = utcnow()
+    patient = read_patient(patient_id, web_actor(), now)
+    visits = list_appointments({"patient_id": patient_id, "start": now - timedelta(days=30), "limit": 100})
+    feed = active_feed("patient", patient_id)
+    db.session.commit()
+    return render_template(
+        "patients/show.html", patient=patient, visits=visits, feed=feed, action_form=ActionForm()
+    )

@@ -1,0 +1,64 @@
+"""Calendar feed pages: a patient's subscription link (with a QR code to scan at the desk), and a
+provider's own feed. Links are shown once, when they are made: only a hash of the token is stored."""
+
+import segno
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from clinic.clock import utcnow
+from clinic.extensions import db
+from clinic.services.errors import ServiceError
+from clinic.services.feeds import IssuedFeed, active_feed, issue_feed, revoke_feed
+from clinic.web.access import roles_required, web_actor
+from clinic.web.forms import ActionForm
+
+bp = Blueprint("web_feeds", __name__)
+
+
+def qr_svg(url: str) -> str:
+    """An inline SVG QR code of the subscription URL, to scan with a phone camera at the desk."""
+    return segno.make(url, error="m").svg_inline(scale=4, dark="#111", light="#fff")
+
+
+def _issued_page(template: str, issued: IssuedFeed, **context):
+    return render_template(
+        template, issued=issued, qr=qr_svg(issued.webcal_url), action_form=ActionForm(), **context
+    )
+
+
+@bp.route("/patients/<int:patient_id>/feed", methods=["POST"])
+@roles_required("frontdesk")
+def rotate_patient_feed(patient_id: int):
+    if not ActionForm().validate():
+        abort(400)
+    issued = issue_feed("patient", patient_id, web_actor(), utcnow())
+    db.session.commit()
+    return _issued_page("feeds/issued.html", issued, back=url_for("web_patients.show", patient_id=patient_id))
+
+
+@bp.route("/patients/<int:patient_id>/feed/revoke", methods=["POST"])
+@roles_required("frontdesk")
+def revoke_patient_feed(patient_id: int):
+    if ActionForm().validate():
+        try:
+            revoke_feed("patient", patient_id, web_actor(), utcnow())
+            db.session.commit()
+            flash("The calendar feed link no longer works.", "success")
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.detail, "error")
+    return redirect(url_for("web_patients.show", patient_id=patient_id))
+
+
+@bp.route("/me/feed", methods=["GET", "POST"])
+@roles_required("provider")
+def my_feed():
+    provider_id = current_user.provider_id
+    if provider_id is None:
+        abort(404)
+    form = ActionForm()
+    if form.validate_on_submit():
+        issued = issue_feed("provider", provider_id, web_actor(), utcnow())
+        db.session.commit()
+        return _issued_page("feeds/issued.html", issued, back=url_for("web_feeds.my_feed"))
+    return render_template("feeds/mine.html", feed=active_feed("provider", provider_id), action_form=form)
