@@ -8,6 +8,7 @@ from clinic.api import (
     chairs,
     feeds,
     locations,
+    monitoring,
     patients,
     protocols,
     providers,
@@ -30,6 +31,7 @@ BLUEPRINTS = (
     appointments.blp,
     transport.blp,
     feeds.blp,
+    monitoring.blp,
 )
 
 

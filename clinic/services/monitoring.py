@@ -1,0 +1,380 @@
+"""The monitoring plan: measurements (amended, never overwritten), alerts to the patient's provider,
+REMS forms, and what is due, done or overdue for each series."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import selectinload
+
+from clinic.domain import monitoring as rules
+from clinic.extensions import db
+from clinic.models.alert import Alert
+from clinic.models.appointment import Appointment
+from clinic.models.measurement import Measurement
+from clinic.models.patient import Patient
+from clinic.models.rems_form import RemsForm
+from clinic.models.series import Series
+from clinic.services.actor import Actor
+from clinic.services.audit import record_event
+from clinic.services.errors import Conflict, Invalid, PermissionDenied
+from clinic.services.protocols import visit_protocol
+
+ACTIVE_LOOKBACK = timedelta(days=200)
+
+
+# --- who may see what ---------------------------------------------------------------------------
+
+
+def check_clinical_access(actor: Actor, patient_id: int) -> None:
+    """Clinical data is for providers, and only for patients they treat (a series or visit with them)."""
+    user = actor.user
+    if user is None or user.role != "provider":
+        raise PermissionDenied("Questionnaires, measurements and alerts are for the patient's providers")
+    if user.provider_id is None or not db.session.scalar(
+        select(
+            or_(
+                exists().where(Series.patient_id == patient_id, Series.provider_id == user.provider_id),
+                exists().where(
+                    Appointment.patient_id == patient_id, Appointment.provider_id == user.provider_id
+                ),
+            )
+        )
+    ):
+        raise PermissionDenied("This patient is not under your care")
+
+
+# --- measurements and alerts ---------------------------------------------------------------------
+
+
+def _validated(data: dict[str, Any]):
+    """The domain's checked result of the submitted values; Invalid names the bad field."""
+    instrument = data["instrument"]
+    try:
+        if instrument == "phq9":
+            return rules.score_phq9(data.get("items") or [])
+        if instrument == "gad7":
+            return rules.score_gad7(data.get("items") or [])
+        if instrument == "bp":
+            return rules.check_blood_pressure(
+                data.get("systolic"), data.get("diastolic"), data.get("timepoint")
+            )
+        if instrument == "sedation":
+            return rules.check_sedation(data.get("moaas"))
+        return rules.check_dissociation(data.get("cadss_total"))
+    except rules.MeasurementError as error:
+        raise Invalid.field(error.field, error.message) from None
+
+
+def _values(result, data: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(result, rules.Phq9Result | rules.Gad7Result):
+        return {"items": list(data["items"]), "severity": result.severity}
+    if isinstance(result, rules.BloodPressure):
+        return {"systolic": result.systolic, "diastolic": result.diastolic}
+    if isinstance(result, rules.Sedation):
+        return {"moaas": result.moaas}
+    return {"cadss_total": result.cadss_total}
+
+
+def _baseline_phq9(series_id: int | None, patient_id: int) -> int | None:
+    query = select(Measurement.total).where(
+        Measurement.instrument == "phq9",
+        Measurement.superseded_at.is_(None),
+        Measurement.patient_id == patient_id,
+    )
+    if series_id is not None:
+        query = query.where(Measurement.series_id == series_id)
+    return db.session.scalar(query.order_by(Measurement.recorded_at, Measurement.id).limit(1))
+
+
+def record_measurement(
+    appointment: Appointment,
+    data: dict[str, Any],
+    actor: Actor,
+    now: datetime,
+    amends: Measurement | None = None,
+) -> tuple[Measurement, list[Alert]]:
+    """Store a measurement taken at a visit and raise the alerts it calls for."""
+    check_clinical_access(actor, appointment.patient_id)
+    result = _validated(data)
+    baseline = _baseline_phq9(appointment.series_id, appointment.patient_id)
+    measurement = Measurement(
+        patient_id=appointment.patient_id,
+        appointment=appointment,
+        series_id=appointment.series_id,
+        instrument=data["instrument"],
+        timepoint=data.get("timepoint") if data["instrument"] == "bp" else None,
+        values=_values(result, data),
+        total=getattr(result, "total", None),
+        item9=getattr(result, "item9", None),
+        recorded_at=now,
+        recorded_by_id=actor.user.id if actor.user else None,
+        recorded_by_label=actor.name,
+        amends_id=amends.id if amends else None,
+        correction_reason=data.get("correction_reason"),
+    )
+    db.session.add(measurement)
+    db.session.flush()
+    context = rules.AlertContext(
+        baseline_phq9_total=baseline if amends is None or baseline != amends.total else None
+    )
+    alerts = [
+        Alert(
+            patient_id=appointment.patient_id,
+            provider_id=appointment.provider_id,
+            appointment=appointment,
+            measurement=measurement,
+            code=alert.code,
+            severity=alert.severity,
+            message=alert.message,
+            created_at=now,
+        )
+        for alert in rules.alerts_for(result, context)
+    ]
+    db.session.add_all(alerts)
+    record_event(
+        actor,
+        "measurement.record" if amends is None else "measurement.amend",
+        now,
+        object_type="patient",
+        object_id=appointment.patient_id,
+        details={
+            "measurement_id": measurement.id,
+            "instrument": measurement.instrument,
+            "alerts": [a.code for a in alerts],
+            **({"amends": amends.id} if amends else {}),
+        },
+    )
+    return measurement, alerts
+
+
+def amend_measurement(
+    original: Measurement, data: dict[str, Any], actor: Actor, now: datetime
+) -> tuple[Measurement, list[Alert]]:
+    """Correct a measurement: the correction is a new row; the original is kept and marked superseded."""
+    if original.superseded_at is not None:
+        raise Conflict("This measurement was already corrected; correct the newest version")
+    if not (data.get("correction_reason") or "").strip():
+        raise Invalid.field("correction_reason", "Say why the measurement is corrected")
+    if data["instrument"] != original.instrument:
+        raise Invalid.field("instrument", "A correction keeps the instrument of the original")
+    original.superseded_at = now
+    return record_measurement(original.appointment, data, actor, now, amends=original)
+
+
+def acknowledge_alert(alert: Alert, note: str | None, actor: Actor, now: datetime) -> Alert:
+    """A provider has seen the alert and acted on it."""
+    check_clinical_access(actor, alert.patient_id)
+    if alert.acknowledged_at is not None:
+        raise Conflict("This alert was already acknowledged")
+    alert.acknowledged_at, alert.acknowledged_by_label, alert.acknowledgement_note = now, actor.name, note
+    record_event(
+        actor,
+        "alert.acknowledge",
+        now,
+        object_type="patient",
+        object_id=alert.patient_id,
+        details={"alert_id": alert.id, "code": alert.code},
+    )
+    return alert
+
+
+def open_alerts(provider_id: int) -> list[Alert]:
+    query = (
+        select(Alert)
+        .options(selectinload(Alert.patient))
+        .where(Alert.provider_id == provider_id, Alert.acknowledged_at.is_(None))
+        .order_by(Alert.severity.desc(), Alert.created_at)
+    )
+    return list(db.session.scalars(query))
+
+
+def submit_rems_form(appointment: Appointment, confirmation: str, actor: Actor, now: datetime) -> RemsForm:
+    """Mark the REMS patient monitoring form of a Spravato session as submitted."""
+    check_clinical_access(actor, appointment.patient_id)
+    spec = visit_protocol(appointment)
+    if spec is None or not spec.rems_required:
+        raise Conflict("Only Spravato sessions have a REMS monitoring form")
+    if appointment.status != "completed":
+        raise Conflict("The form is submitted after the session is completed")
+    if db.session.scalar(select(RemsForm.id).where(RemsForm.appointment_id == appointment.id)):
+        raise Conflict("The REMS form of this session was already submitted")
+    form = RemsForm(
+        appointment=appointment, submitted_at=now, submitted_by_label=actor.name, confirmation=confirmation
+    )
+    db.session.add(form)
+    record_event(actor, "rems_form.submit", now, object_type="appointment", object_id=appointment.id)
+    return form
+
+
+# --- the plan -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeriesPlan:
+    series: Series
+    plan: rules.MonitoringPlan
+
+
+def _series_facts(series: Series) -> rules.SeriesFacts:
+    spec = series.spec()
+    doses = [
+        rules.DoseFacts(a.id, a.start_at, a.status, a.dose_number or 0, a.end_at)
+        for a in series.appointments
+        if a.kind == "dose"
+    ]
+    follow_ups = [
+        rules.VisitFacts(a.id, a.start_at, a.status, a.end_at)
+        for a in series.appointments
+        if a.kind == "follow_up"
+    ]
+    return rules.SeriesFacts(
+        protocol=spec,
+        doses=doses,
+        follow_ups=follow_ups,
+        timezone=series.location.timezone,
+        rems_enrolled_on=series.patient.rems_enrolled_on,
+    )
+
+
+def plans_for(series_list: list[Series], now: datetime) -> list[SeriesPlan]:
+    """Monitoring plans of several series with three queries in all (measurements and forms in bulk)."""
+    ids = [s.id for s in series_list]
+    patient_ids = {s.patient_id for s in series_list}
+    measurements: dict[int, list[rules.RecordedMeasurement]] = defaultdict(list)
+    if ids:
+        rows = db.session.scalars(
+            select(Measurement).where(
+                Measurement.patient_id.in_(patient_ids), Measurement.superseded_at.is_(None)
+            )
+        )
+        by_patient: dict[int, list[Measurement]] = defaultdict(list)
+        for row in rows:
+            by_patient[row.patient_id].append(row)
+        for series in series_list:
+            measurements[series.id] = [
+                rules.RecordedMeasurement(m.instrument, m.timepoint, m.appointment_id, m.recorded_at)
+                for m in by_patient[series.patient_id]
+                if m.series_id in (series.id, None)
+            ]
+    forms = defaultdict(list)
+    appointment_ids = [a.id for s in series_list for a in s.appointments]
+    if appointment_ids:
+        for form in db.session.scalars(select(RemsForm).where(RemsForm.appointment_id.in_(appointment_ids))):
+            forms[form.appointment.series_id].append(
+                rules.FormSubmission(form.appointment_id, form.submitted_at)
+            )
+    return [
+        SeriesPlan(
+            series,
+            rules.monitoring_plan(_series_facts(series), measurements[series.id], forms[series.id], now),
+        )
+        for series in series_list
+    ]
+
+
+def active_series(
+    now: datetime, provider_id: int | None = None, patient_id: int | None = None
+) -> list[Series]:
+    query = (
+        select(Series)
+        .options(
+            selectinload(Series.appointments), selectinload(Series.patient), selectinload(Series.location)
+        )
+        .where(Series.status == "active", Series.start_date >= (now - ACTIVE_LOOKBACK).date())
+        .order_by(Series.start_date, Series.id)
+    )
+    if provider_id is not None:
+        query = query.where(Series.provider_id == provider_id)
+    if patient_id is not None:
+        query = query.where(Series.patient_id == patient_id)
+    return list(db.session.scalars(query))
+
+
+def overdue_items(now: datetime, provider_id: int | None) -> list[tuple[Series, rules.PlanItem]]:
+    """Every overdue monitoring item of the provider's active series, oldest deadline first."""
+    found = [
+        (plan.series, item)
+        for plan in plans_for(active_series(now, provider_id), now)
+        for item in plan.plan.with_status("overdue")
+    ]
+    return sorted(found, key=lambda pair: pair[1].deadline)
+
+
+@dataclass(frozen=True)
+class FollowUps:
+    upcoming: list[Appointment]
+    unbooked: list[tuple[Series, rules.PlanItem]]
+
+
+def follow_ups(now: datetime, provider_id: int | None, days: int) -> FollowUps:
+    """Follow-up visits in the next `days` days, and follow-ups that are due but not booked."""
+    query = (
+        select(Appointment)
+        .options(selectinload(Appointment.patient), selectinload(Appointment.location))
+        .where(
+            Appointment.kind == "follow_up",
+            Appointment.status.in_(("scheduled", "confirmed")),
+            Appointment.start_at >= now,
+            Appointment.start_at < now + timedelta(days=days),
+        )
+        .order_by(Appointment.start_at)
+    )
+    if provider_id is not None:
+        query = query.where(Appointment.provider_id == provider_id)
+    unbooked = [
+        (plan.series, item)
+        for plan in plans_for(active_series(now, provider_id), now)
+        for item in plan.plan.items
+        if item.code == "follow_up_visit"
+        and item.status in ("due", "overdue")
+        and not _booked_near(plan.series, item.due_at)
+    ]
+    return FollowUps(list(db.session.scalars(query)), unbooked)
+
+
+def _booked_near(series: Series, due: datetime) -> bool:
+    return any(
+        a.kind == "follow_up"
+        and a.status in ("scheduled", "confirmed", "checked_in", "completed")
+        and abs(a.start_at - due) <= timedelta(days=7)
+        for a in series.appointments
+    )
+
+
+def patient_measurements(patient: Patient) -> list[Measurement]:
+    return list(
+        db.session.scalars(
+            select(Measurement)
+            .where(Measurement.patient_id == patient.id)
+            .order_by(Measurement.recorded_at, Measurement.id)
+        )
+    )
+
+
+def phq9_trend(measurements: list[Measurement]) -> rules.TrendSummary | None:
+    totals = [
+        (m.recorded_at, m.total) for m in measurements if m.instrument == "phq9" and m.superseded_at is None
+    ]
+    return rules.response_status(totals) if totals else None
+
+
+@dataclass(frozen=True)
+class PatientMonitoring:
+    patient_id: int
+    series: list[SeriesPlan]
+    measurements: list[Measurement]
+    phq9_trend: rules.TrendSummary | None
+    open_alerts: list[Alert]
+
+
+def patient_monitoring(patient: Patient, actor: Actor, now: datetime) -> PatientMonitoring:
+    """A patient's plans, measurements, PHQ-9 trend and open alerts, for one of their providers (audited)."""
+    check_clinical_access(actor, patient.id)
+    measurements = patient_measurements(patient)
+    alerts = [a for a in open_alerts(actor.user.provider_id) if a.patient_id == patient.id]
+    plans = plans_for(active_series(now, patient_id=patient.id), now)
+    record_event(actor, "patient.monitoring.read", now, object_type="patient", object_id=patient.id)
+    return PatientMonitoring(patient.id, plans, measurements, phq9_trend(measurements), alerts)
