@@ -5,16 +5,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from clinic.domain.localtime import utc_at
 from clinic.domain.reminders import plan_follow_up_unbooked_notice
 from clinic.extensions import db
 from clinic.models.appointment import HOLDING_STATUSES, Appointment
 from clinic.models.series import Series
+from clinic.services.actor import Actor
+from clinic.services.appointments import book_appointment
+from clinic.services.errors import Conflict
 from clinic.services.reminders import add_planned, recipient_prefs, visit_facts
 
 # A follow-up counts as booked when one is held within this many days of its due date.
 BOOKED_WINDOW = timedelta(days=7)
 # Series started longer ago than this have finished induction and follow-ups.
 ACTIVE_SERIES_LOOKBACK = timedelta(days=200)
+BOOKING_SEARCH_DAYS = 14
 
 
 def is_follow_up_booked(series: Series, due: datetime) -> bool:
@@ -53,3 +58,30 @@ def sweep_unbooked_follow_ups(now: datetime) -> int:
         notices = plan_follow_up_unbooked_notice(facts, recipient_prefs(visit.patient, facts.timezone), now)
         planned += len(add_planned([(visit, notice) for notice in notices], now))
     return planned
+
+
+def book_due_follow_up(series: Series, due: datetime, actor: Actor, now: datetime) -> Appointment:
+    """One click: book the follow-up in the first free slot from its due date on, at the series' time."""
+    tz = series.location.zone
+    first_day = max(due.astimezone(tz).date(), (now + timedelta(hours=1)).astimezone(tz).date())
+    for offset in range(BOOKING_SEARCH_DAYS):
+        start = utc_at(first_day + timedelta(days=offset), series.start_time, tz)
+        if start <= now:
+            continue
+        data = {
+            "patient_id": series.patient_id,
+            "kind": "follow_up",
+            "location_id": series.location_id,
+            "provider_id": series.provider_id,
+            "start": start,
+        }
+        try:
+            with db.session.begin_nested():
+                appointment = book_appointment(data, actor, now)
+        except Conflict:
+            continue
+        appointment.series = series
+        return appointment
+    raise Conflict(
+        f"No free follow-up slot in the {BOOKING_SEARCH_DAYS} days from the due date; book it by hand"
+    )

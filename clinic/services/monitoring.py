@@ -378,3 +378,17 @@ def patient_monitoring(patient: Patient, actor: Actor, now: datetime) -> Patient
     plans = plans_for(active_series(now, patient_id=patient.id), now)
     record_event(actor, "patient.monitoring.read", now, object_type="patient", object_id=patient.id)
     return PatientMonitoring(patient.id, plans, measurements, phq9_trend(measurements), alerts)
+
+
+def session_record(appointment: Appointment, actor: Actor) -> tuple[list[Measurement], RemsForm | None]:
+    """What a session's REMS monitoring form needs: its current measurements and whether it was submitted."""
+    check_clinical_access(actor, appointment.patient_id)
+    measurements = list(
+        db.session.scalars(
+            select(Measurement)
+            .where(Measurement.appointment_id == appointment.id, Measurement.superseded_at.is_(None))
+            .order_by(Measurement.recorded_at)
+        )
+    )
+    submitted = db.session.scalar(select(RemsForm).where(RemsForm.appointment_id == appointment.id))
+    return measurements, submitted

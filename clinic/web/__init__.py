@@ -10,6 +10,7 @@ from clinic.web import (
     appointments,
     auth,
     booking,
+    clinical,
     feeds,
     health,
     home,
@@ -41,6 +42,7 @@ def register_web(app: Flask) -> None:
         outbox.bp,
         rides.bp,
         feeds.bp,
+        clinical.bp,
     ):
         app.register_blueprint(blueprint)
     app.context_processor(navigation.inject_navigation)

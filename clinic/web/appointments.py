@@ -13,11 +13,13 @@ from clinic.services.appointments import (
     propose_reschedule,
     reschedule_appointment,
 )
-from clinic.services.errors import ServiceError
+from clinic.services.errors import PermissionDenied, ServiceError
 from clinic.services.lookup import get_or_404
+from clinic.services.monitoring import session_record
 from clinic.services.reminders import reminders_of
 from clinic.services.transport import check_in, complete, update_transport
 from clinic.web.access import roles_required, web_actor
+from clinic.web.clinical import measurement_context
 from clinic.web.forms import ActionForm, CancelForm, OverrideForm, RescheduleForm, TransportForm
 from clinic.web.phone import to_e164
 
@@ -31,6 +33,17 @@ def _load(appointment_id: int) -> Appointment:
 def _new_start(appointment: Appointment, form: RescheduleForm):
     local = form.new_start.data
     return utc_at(local.date(), local.time(), appointment.location.zone)
+
+
+def _clinical(appointment: Appointment) -> dict | None:
+    """Measurement forms and this visit's measurements, for the patient's own providers only."""
+    if current_user.role != "provider":
+        return None
+    try:
+        measurements, rems_submitted = session_record(appointment, web_actor())
+    except PermissionDenied:
+        return None
+    return {"measurements": measurements, "rems_submitted": rems_submitted, **measurement_context()}
 
 
 def _page(appointment: Appointment, status: int = 200, **forms):
@@ -55,6 +68,7 @@ def _page(appointment: Appointment, status: int = 200, **forms):
         action_form=ActionForm(),
         can_change=current_user.role == "frontdesk",
         reminders=reminders_of(appointment),
+        clinical=_clinical(appointment),
         **forms,
     ), status
 

@@ -19,7 +19,7 @@ bp = Blueprint("web_booking", __name__, url_prefix="/book")
 
 
 def _series_form() -> SeriesForm:
-    form = SeriesForm()
+    form = SeriesForm(protocol=request.args.get("protocol")) if request.method == "GET" else SeriesForm()
     form.protocol.choices = [SelectChoice(p.code, p.name) for p in list_protocols()]
     form.location_id.choices = [SelectChoice(loc.id, loc.name) for loc in list_locations()]
     form.provider_id.choices = [
@@ -34,7 +34,7 @@ def _chosen_patient(form: SeriesForm) -> Patient | None:
 
 
 @bp.route("/", methods=["GET", "POST"])
-@roles_required("frontdesk")
+@roles_required("frontdesk", "provider")
 def index():
     form = _series_form()
     if form.validate_on_submit():
@@ -68,7 +68,7 @@ def _preview_or_error(form: SeriesForm):
 
 
 @bp.route("/preview", methods=["POST"])
-@roles_required("frontdesk")
+@roles_required("frontdesk", "provider")
 def preview():
     form = _series_form()
     if not form.validate():
@@ -77,7 +77,7 @@ def preview():
 
 
 @bp.route("/patients")
-@roles_required("frontdesk")
+@roles_required("frontdesk", "provider")
 def patient_choices():
     query = request.args.get("patient_query", "").strip()
     patients = search_patients(query, web_actor(), utcnow(), limit=10) if len(query) >= 2 else []

@@ -1,5 +1,6 @@
 """WTForms of the staff pages (CSRF-protected by Flask-WTF)."""
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -122,3 +123,67 @@ class PatientRideForm(FlaskForm):
         "Driver's name (or taxi company)", validators=[InputRequired(), Length(max=200)]
     )
     contact_phone = StringField("Their phone number", validators=[InputRequired(), Length(max=20)])
+
+
+ANSWER_CHOICES = [
+    SelectChoice(str(n), label)
+    for n, label in enumerate(
+        ("0 · not at all", "1 · several days", "2 · more than half the days", "3 · nearly every day")
+    )
+]
+PHQ9_QUESTIONS = (
+    "Little interest or pleasure in doing things",
+    "Feeling down, depressed, or hopeless",
+    "Trouble falling or staying asleep, or sleeping too much",
+    "Feeling tired or having little energy",
+    "Poor appetite or overeating",
+    "Feeling bad about yourself",
+    "Trouble concentrating on things",
+    "Moving or speaking slowly, or being fidgety or restless",
+    "Thoughts that you would be better off dead, or of hurting yourself",
+)
+GAD7_QUESTIONS = (
+    "Feeling nervous, anxious, or on edge",
+    "Not being able to stop or control worrying",
+    "Worrying too much about different things",
+    "Trouble relaxing",
+    "Being so restless that it is hard to sit still",
+    "Becoming easily annoyed or irritable",
+    "Feeling afraid as if something awful might happen",
+)
+
+
+class QuestionnaireForm(FlaskForm):
+    """PHQ-9 or GAD-7: one select per question, named item1..itemN."""
+
+    def answers(self, count: int) -> list[int] | None:
+        values = [request.form.get(f"item{n}") for n in range(1, count + 1)]
+        if any(v not in {"0", "1", "2", "3"} for v in values):
+            return None
+        return [int(v) for v in values]
+
+
+class BloodPressureForm(FlaskForm):
+    timepoint = SelectField(
+        "When",
+        choices=[
+            SelectChoice("pre", "Before the dose"),
+            SelectChoice("post40", "About 40 minutes after"),
+            SelectChoice("discharge", "Before discharge"),
+        ],
+    )
+    systolic = IntegerField("Systolic (mmHg)", validators=[InputRequired(), NumberRange(50, 300)])
+    diastolic = IntegerField("Diastolic (mmHg)", validators=[InputRequired(), NumberRange(30, 200)])
+
+
+class SedationForm(FlaskForm):
+    moaas = IntegerField(
+        "Sedation, MOAA/S (5 awake to 0 unresponsive)", validators=[InputRequired(), NumberRange(0, 5)]
+    )
+    cadss_total = IntegerField(
+        "Dissociation, CADSS total (0 to 92)", validators=[InputRequired(), NumberRange(0, 92)]
+    )
+
+
+class AcknowledgeForm(FlaskForm):
+    note = StringField("Note", validators=[Optional(), Length(max=500)])

@@ -128,11 +128,12 @@ def test_appointment_page_moves_and_cancels(app, client, clinic, clock):
     )
 
 
-def test_provider_sees_today_and_visits_but_cannot_change_them(app, client, clinic, clock):
+def test_provider_sees_today_and_visits_but_cannot_change_them_and_may_enrol(app, client, clinic, clock):
     ids = _book(app, clinic, clock)
     _sign_in(client, email="doc@example.com")
     assert client.get(f"/today/?location_id={clinic['location_id']}&date=2027-03-08").status_code == 200
     page = client.get(f"/appointments/{ids[0]}")
     assert page.status_code == 200
     assert b"Reschedule" not in page.data
-    assert client.get("/book/").status_code == 403
+    # Providers enrol a patient in maintenance from the end-of-induction summary, so they may book a series.
+    assert client.get("/book/?protocol=spravato-maintenance").status_code == 200

@@ -1,0 +1,196 @@
+"""Provider pages: the home with what is coming and overdue, measurement forms, the patient timeline with
+its trend chart, and the printable REMS monitoring form. Front-desk staff never see these."""
+
+from datetime import datetime
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from clinic.clock import utcnow
+from clinic.extensions import db
+from clinic.models.alert import Alert
+from clinic.models.appointment import Appointment
+from clinic.models.patient import Patient
+from clinic.models.series import Series
+from clinic.services.errors import ServiceError
+from clinic.services.followups import book_due_follow_up
+from clinic.services.lookup import get_or_404
+from clinic.services.monitoring import (
+    acknowledge_alert,
+    check_clinical_access,
+    follow_ups,
+    open_alerts,
+    overdue_items,
+    patient_monitoring,
+    record_measurement,
+    session_record,
+    submit_rems_form,
+)
+from clinic.web.access import roles_required, web_actor
+from clinic.web.charts import trend_svg
+from clinic.web.forms import (
+    GAD7_QUESTIONS,
+    PHQ9_QUESTIONS,
+    AcknowledgeForm,
+    ActionForm,
+    BloodPressureForm,
+    QuestionnaireForm,
+    SedationForm,
+)
+
+bp = Blueprint("web_clinical", __name__)
+FOLLOW_UP_DAYS = 14
+
+
+@bp.route("/provider")
+@roles_required("provider")
+def home():
+    now = utcnow()
+    provider_id = current_user.provider_id
+    followups = follow_ups(now, provider_id, FOLLOW_UP_DAYS)
+    overdue = overdue_items(now, provider_id)
+    rems_due = [pair for pair in overdue if pair[1].code == "rems_monitoring_form"]
+    return render_template(
+        "clinical/home.html",
+        followups=followups,
+        overdue=[pair for pair in overdue if pair[1].code != "rems_monitoring_form"],
+        rems_due=rems_due,
+        alerts=open_alerts(provider_id),
+        action_form=ActionForm(),
+        ack_form=AcknowledgeForm(),
+    )
+
+
+@bp.route("/provider/series/<int:series_id>/book-follow-up", methods=["POST"])
+@roles_required("provider")
+def book_follow_up(series_id: int):
+    series = get_or_404(Series, series_id, "series")
+    due = datetime.fromisoformat(request.form.get("due", ""))
+    if ActionForm().validate():
+        try:
+            check_clinical_access(web_actor(), series.patient_id)
+            visit = book_due_follow_up(series, due, web_actor(), utcnow())
+            db.session.commit()
+            flash(
+                f"Follow-up booked for {series.patient.full_name}: {visit.local_start:%a %d %b %H:%M}.",
+                "success",
+            )
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.detail, "error")
+    return redirect(url_for(".home"))
+
+
+@bp.route("/alerts/<int:alert_id>/acknowledge", methods=["POST"])
+@roles_required("provider")
+def acknowledge(alert_id: int):
+    alert = get_or_404(Alert, alert_id, "alert")
+    form = AcknowledgeForm()
+    if form.validate():
+        try:
+            acknowledge_alert(alert, form.note.data or None, web_actor(), utcnow())
+            db.session.commit()
+            flash("Alert acknowledged.", "success")
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.detail, "error")
+    return redirect(request.referrer or url_for(".home"))
+
+
+@bp.route("/patients/<int:patient_id>/timeline")
+@roles_required("provider")
+def timeline(patient_id: int):
+    patient = get_or_404(Patient, patient_id, "patient")
+    monitoring = patient_monitoring(patient, web_actor(), utcnow())
+    db.session.commit()
+    current = [m for m in monitoring.measurements if m.superseded_at is None]
+    chart = trend_svg(
+        [(m.recorded_at, m.total) for m in current if m.instrument == "phq9"],
+        [(m.recorded_at, m.total) for m in current if m.instrument == "gad7"],
+    )
+    return render_template(
+        "clinical/timeline.html",
+        patient=patient,
+        monitoring=monitoring,
+        chart=chart,
+        ack_form=AcknowledgeForm(),
+    )
+
+
+def _record(appointment: Appointment, data: dict) -> None:
+    try:
+        _, alerts = record_measurement(appointment, data, web_actor(), utcnow())
+        db.session.commit()
+        flash("Recorded." + "".join(f" Alert: {a.message}" for a in alerts), "error" if alerts else "success")
+    except ServiceError as error:
+        db.session.rollback()
+        flash(f"Not recorded: {error.detail}", "error")
+
+
+@bp.route("/appointments/<int:appointment_id>/measurements/<instrument>", methods=["POST"])
+@roles_required("provider")
+def record(appointment_id: int, instrument: str):
+    appointment = get_or_404(Appointment, appointment_id, "appointment")
+    if instrument in ("phq9", "gad7"):
+        form = QuestionnaireForm()
+        answers = form.answers(9 if instrument == "phq9" else 7) if form.validate() else None
+        if answers is None:
+            flash("Answer every question.", "error")
+        else:
+            _record(appointment, {"instrument": instrument, "items": answers})
+    elif instrument == "bp":
+        form = BloodPressureForm()
+        if form.validate():
+            _record(
+                appointment,
+                {
+                    "instrument": "bp",
+                    "timepoint": form.timepoint.data,
+                    "systolic": form.systolic.data,
+                    "diastolic": form.diastolic.data,
+                },
+            )
+        else:
+            flash("Give both blood pressure values within range.", "error")
+    elif instrument == "sedation":
+        form = SedationForm()
+        if form.validate():
+            _record(appointment, {"instrument": "sedation", "moaas": form.moaas.data})
+            _record(appointment, {"instrument": "dissociation", "cadss_total": form.cadss_total.data})
+        else:
+            flash("Give the MOAA/S score (0-5) and the CADSS total (0-92).", "error")
+    return redirect(url_for("web_appointments.show", appointment_id=appointment_id) + "#measurements")
+
+
+@bp.route("/appointments/<int:appointment_id>/rems-form", methods=["GET", "POST"])
+@roles_required("provider")
+def rems_form(appointment_id: int):
+    appointment = get_or_404(Appointment, appointment_id, "appointment")
+    if request.method == "POST" and ActionForm().validate():
+        try:
+            submit_rems_form(appointment, request.form.get("confirmation", "")[:100], web_actor(), utcnow())
+            db.session.commit()
+            flash("REMS monitoring form marked as submitted.", "success")
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.detail, "error")
+        return redirect(url_for(".rems_form", appointment_id=appointment_id))
+    measurements, submitted = session_record(appointment, web_actor())
+    return render_template(
+        "clinical/rems_form.html",
+        a=appointment,
+        measurements=measurements,
+        submitted=submitted,
+        action_form=ActionForm(),
+    )
+
+
+def measurement_context() -> dict:
+    """What the appointment page needs to show the measurement forms to providers."""
+    return {
+        "phq9_questions": PHQ9_QUESTIONS,
+        "gad7_questions": GAD7_QUESTIONS,
+        "bp_form": BloodPressureForm(),
+        "sedation_form": SedationForm(),
+        "questionnaire_form": QuestionnaireForm(),
+    }
