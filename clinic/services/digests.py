@@ -9,8 +9,10 @@ from clinic.domain.localtime import to_local, utc_at
 from clinic.domain.reminders import DigestVisit, Message, digest_due_at, render_digest
 from clinic.extensions import db
 from clinic.models.appointment import HOLDING_STATUSES, OPEN_STATUSES, Appointment
+from clinic.models.patient import Patient
 from clinic.models.provider import Provider, ProviderAvailability
 from clinic.models.reminder import Reminder
+from clinic.services.monitoring import open_alerts, overdue_items
 from clinic.services.transport import missing_rides_for_digest
 
 # A digest planned this late after its time is no longer worth sending.
@@ -61,9 +63,12 @@ def _local_date(instant: datetime, tz: str) -> date:
     return to_local(instant, tz).date()
 
 
-def _initials(appointment: Appointment) -> str:
-    patient = appointment.patient
+def _patient_initials(patient: Patient) -> str:
     return f"{patient.first_name[:1]}. {patient.last_name[:1]}."
+
+
+def _initials(appointment: Appointment) -> str:
+    return _patient_initials(appointment.patient)
 
 
 def _digest_visit(appointment: Appointment) -> DigestVisit:
@@ -110,6 +115,15 @@ def render_provider_digest(provider: Provider, due_at: datetime, now: datetime) 
         f"{_digest_visit(a).kind} for {_initials(a)} on {a.local_start:%a %d %b} was never checked in "
         f"or marked as a no-show ({_digest_visit(a).note})"
         for a in unresolved
+    ]
+    overdue += [
+        f"{item.label} for {_patient_initials(series.patient)} was due by "
+        f"{to_local(item.deadline, tz):%a %d %b %H:%M}"
+        for series, item in overdue_items(now, provider.id)
+    ]
+    overdue += [
+        f"Open {alert.severity} alert for {_patient_initials(alert.patient)}: {alert.message}"
+        for alert in open_alerts(provider.id)
     ]
     return render_digest(
         provider.name,

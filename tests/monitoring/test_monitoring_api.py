@@ -217,3 +217,22 @@ def test_front_desk_and_other_providers_see_no_clinical_data(app, api_as, doctor
         outsider.get(f"/api/v1/monitoring/overdue?provider_id={induction['provider_id']}").status_code == 403
     )
     assert doctor().get(f"/api/v1/patients/{stranger}/monitoring").status_code == 403
+
+
+def test_the_digest_lists_overdue_monitoring_and_open_alerts(app, clock, doctor, induction):
+    client = doctor()
+    first = induction["doses"][0]
+    client.post(
+        f"/api/v1/appointments/{first}/measurements",
+        json={"instrument": "bp", "timepoint": "pre", "systolic": 190, "diastolic": 95},
+    )
+    clock.now = datetime(2027, 3, 9, 12, 0, tzinfo=UTC)
+    with app.app_context():
+        from clinic.models.provider import Provider
+        from clinic.services.digests import render_provider_digest
+
+        digest = render_provider_digest(
+            db.session.get(Provider, induction["provider_id"]), clock.now, clock.now
+        )
+    assert "Open urgent alert for P. I." in digest.text
+    assert "PHQ-9" in digest.text  # the pre-dose questionnaire of dose 1 was never recorded
