@@ -33,6 +33,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'clinic.sqlite3'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     CLINIC_BASE_URL = os.environ.get("CLINIC_BASE_URL", "http://127.0.0.1:5000")
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "text" or "json"
 
     # Mail (SMTP) and SMS gateway; used by the reminder channels.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
@@ -107,6 +108,9 @@ class ProductionConfig(Config):
             raise ConfigError("SECRET_KEY must be set to at least 32 random characters in production")
         if "DATABASE_URL" not in os.environ:
             raise ConfigError("DATABASE_URL must be set in production")
+        if not cls.RATELIMIT_STORAGE_URI.startswith(("redis://", "rediss://")):
+            # Each worker and host would count sign-in attempts on its own: no real limit at all.
+            raise ConfigError("RATELIMIT_STORAGE_URI must point at Redis in production (redis://host:6379/0)")
 
 
 CONFIGS = {

@@ -1,6 +1,5 @@
 """The clinic web application."""
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +17,16 @@ def create_app(config: type[config_module.Config] | None = None, **overrides: An
     app.config.from_object(config_class)
     app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    from clinic import logredact
+    from clinic.logsetup import configure_logging
 
-    logredact.install()
+    configure_logging(app.config["LOG_FORMAT"])
 
     _init_extensions(app)
 
     from clinic.api.routes import register_api
     from clinic.cli import register_cli
     from clinic.errors import register_error_handlers
+    from clinic.security import register_security
     from clinic.web import register_web
 
     register_api(app)
@@ -38,6 +36,7 @@ def create_app(config: type[config_module.Config] | None = None, **overrides: An
     app.register_blueprint(feeds_bp)
     register_cli(app)
     register_error_handlers(app)
+    register_security(app)
     return app
 
 

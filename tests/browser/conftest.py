@@ -73,5 +73,13 @@ def page(chromium, live_server: LiveServer):
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: violations.append(message.text)
+        if "Content Security Policy" in message.text or "Refused to" in message.text
+        else None,
+    )
     yield page
     context.close()
+    assert violations == [], "the pages broke their Content-Security-Policy"
