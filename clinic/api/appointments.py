@@ -17,6 +17,7 @@ from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
+from clinic.services.access import provider_scope, require_patient_access
 from clinic.services.appointments import (
     book_appointment,
     cancel_appointment,
@@ -25,6 +26,7 @@ from clinic.services.appointments import (
     propose_reschedule,
     reschedule_appointment,
 )
+from clinic.services.errors import PermissionDenied
 from clinic.services.lookup import get_or_404
 from clinic.services.reminders import reminders_of
 
@@ -33,7 +35,9 @@ READERS = ("frontdesk", "provider")
 
 
 def _appointment(appointment_id: int) -> Appointment:
-    return get_or_404(Appointment, appointment_id, "appointment")
+    appointment = get_or_404(Appointment, appointment_id, "appointment")
+    require_patient_access(api_actor(), appointment.patient_id, "appointment", appointment_id)
+    return appointment
 
 
 @blp.route("")
@@ -42,7 +46,12 @@ class AppointmentsResource(MethodView):
     @blp.arguments(AppointmentQuerySchema, location="query")
     @blp.response(200, appointments_dump_schema)
     def get(self, filters):
-        """List appointments, soonest first (start/end bound the time range)"""
+        """List appointments, soonest first (start/end bound the time range); providers see their own"""
+        own = provider_scope(api_actor())
+        if own is not None:
+            if filters.get("provider_id") not in (None, own):
+                raise PermissionDenied("Providers list only their own visits")
+            filters = {**filters, "provider_id": own}
         return list_appointments(filters)
 
     @blp.access("frontdesk")

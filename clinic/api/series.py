@@ -15,6 +15,7 @@ from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
 from clinic.extensions import db
 from clinic.models.series import Series
+from clinic.services.access import require_patient_access
 from clinic.services.lookup import get_or_404
 from clinic.services.series import (
     cancel_series,
@@ -56,7 +57,9 @@ class SeriesResource(MethodView):
     @blp.problem(404, "Unknown series")
     def get(self, series_id):
         """Show a series with its visits"""
-        return get_or_404(Series, series_id, "series")
+        series = get_or_404(Series, series_id, "series")
+        require_patient_access(api_actor(), series.patient_id, "series", series_id)
+        return series
 
 
 @blp.route("/<int:series_id>/cancel")

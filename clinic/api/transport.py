@@ -17,6 +17,7 @@ from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
+from clinic.services.access import provider_scope, require_patient_access
 from clinic.services.lookup import get_or_404
 from clinic.services.transport import at_risk_rides, check_in, complete, update_transport
 
@@ -26,7 +27,9 @@ blp = ApiBlueprint(
 
 
 def _appointment(appointment_id: int) -> Appointment:
-    return get_or_404(Appointment, appointment_id, "appointment")
+    appointment = get_or_404(Appointment, appointment_id, "appointment")
+    require_patient_access(api_actor(), appointment.patient_id, "appointment", appointment_id)
+    return appointment
 
 
 @blp.route("/appointments/<int:appointment_id>/transport")
@@ -82,4 +85,6 @@ class AtRiskResource(MethodView):
     @blp.response(200, at_risk_dump_schema)
     def get(self, query):
         """Dosing visits in the next `hours` without a confirmed ride, soonest first"""
-        return at_risk_rides(utcnow(), timedelta(hours=query["hours"]), query.get("location_id"))
+        visits = at_risk_rides(utcnow(), timedelta(hours=query["hours"]), query.get("location_id"))
+        own = provider_scope(api_actor())
+        return visits if own is None else [v for v in visits if v.provider_id == own]

@@ -3,10 +3,13 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from clinic.extensions import db
+from clinic.models.appointment import Appointment
 from clinic.models.patient import Patient
+from clinic.models.series import Series
+from clinic.services.access import provider_scope, require_patient_access
 from clinic.services.actor import Actor
 from clinic.services.audit import changed_fields, record_event
 from clinic.services.errors import Invalid
@@ -75,8 +78,9 @@ def update_patient(patient: Patient, changes: dict[str, Any], actor: Actor, now:
 
 
 def read_patient(patient_id: int, actor: Actor, now: datetime) -> Patient:
-    """Load a patient's record for display, auditing the read."""
+    """Load a patient's record for display, auditing the read (providers: only patients they treat)."""
     patient = get_or_404(Patient, patient_id, "patient")
+    require_patient_access(actor, patient.id)
     record_event(actor, "patient.read", now, object_type="patient", object_id=patient.id)
     return patient
 
@@ -86,6 +90,13 @@ def search_patients(
 ) -> list[Patient]:
     """Patients whose name, e-mail or phone contains the query, by last name; audited as one list read."""
     statement = select(Patient).order_by(Patient.last_name, Patient.first_name, Patient.id).limit(limit)
+    provider_id = provider_scope(actor)
+    if provider_id is not None:
+        treated = or_(
+            exists().where(Series.patient_id == Patient.id, Series.provider_id == provider_id),
+            exists().where(Appointment.patient_id == Patient.id, Appointment.provider_id == provider_id),
+        )
+        statement = statement.where(treated)
     text = (query or "").strip().lower()
     if text:
         like = f"%{text.replace('%', '').replace('_', '')}%"

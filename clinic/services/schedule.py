@@ -37,8 +37,9 @@ class DaySchedule:
         return [a for a in self.appointments if a.chair_id == chair_id and a.local_start.hour == hour]
 
 
-def day_schedule(location: Location, day: date) -> DaySchedule:
-    """Chairs and visits (all statuses but cancelled) of `location` on local date `day`."""
+def day_schedule(location: Location, day: date, provider_id: int | None = None) -> DaySchedule:
+    """Chairs and visits (all statuses but cancelled) of `location` on local date `day`; with `provider_id`,
+    only that provider's visits (providers see their own patients)."""
     tz = location.zone
     start = utc_at(day, time(0), tz)
     end = utc_at(day + timedelta(days=1), time(0), tz)
@@ -58,6 +59,7 @@ def day_schedule(location: Location, day: date) -> DaySchedule:
                 Appointment.start_at >= start,
                 Appointment.start_at < end,
                 Appointment.status != "cancelled",
+                *([Appointment.provider_id == provider_id] if provider_id is not None else []),
             )
             .order_by(Appointment.start_at, Appointment.id)
         )

@@ -7,6 +7,7 @@ from clinic.clock import utcnow
 from clinic.domain.localtime import utc_at
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
+from clinic.services.access import require_patient_access
 from clinic.services.appointments import (
     cancel_appointment,
     mark_no_show,
@@ -27,7 +28,9 @@ bp = Blueprint("web_appointments", __name__, url_prefix="/appointments")
 
 
 def _load(appointment_id: int) -> Appointment:
-    return get_or_404(Appointment, appointment_id, "appointment")
+    appointment = get_or_404(Appointment, appointment_id, "appointment")
+    require_patient_access(web_actor(), appointment.patient_id, "appointment", appointment_id)
+    return appointment
 
 
 def _new_start(appointment: Appointment, form: RescheduleForm):

@@ -6,11 +6,12 @@ from flask import Blueprint, render_template, request
 
 from clinic.clock import utcnow
 from clinic.models.location import Location
+from clinic.services.access import provider_scope
 from clinic.services.errors import NotFound
 from clinic.services.locations import list_locations
 from clinic.services.lookup import get_or_404
 from clinic.services.schedule import day_schedule, local_today
-from clinic.web.access import roles_required
+from clinic.web.access import roles_required, web_actor
 
 bp = Blueprint("web_today", __name__, url_prefix="/today")
 
@@ -28,7 +29,7 @@ def index():
     except ValueError:
         day = None
     day = day or local_today(location, utcnow())
-    schedule = day_schedule(location, day)
+    schedule = day_schedule(location, day, provider_scope(web_actor()))
     return render_template(
         "today/index.html",
         schedule=schedule,

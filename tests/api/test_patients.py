@@ -68,8 +68,9 @@ def test_search_get_and_patch(app, api_as):
     assert changed.json["rems_enrolled_on"] == "2027-01-10"
     assert changed.json["first_name"] == "Avery"
 
-    provider_read = api_as("provider").get(f"/api/v1/patients/{patient_id}")
-    assert provider_read.status_code == 200
+    # A provider sees only patients they treat; anyone else's id looks unknown.
+    assert api_as("provider").get(f"/api/v1/patients/{patient_id}").status_code == 404
+    assert api_as("provider").get("/api/v1/patients").json == []
 
 
 def test_roles_on_patients(app, api_as):

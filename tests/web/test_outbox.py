@@ -36,7 +36,7 @@ def test_reminders_api_and_outbox_page_show_failures_first_and_retry(
     _, gateway = live_channels
     gateway.fail_with = 400
     appointment_id = _booked_visit(app, api_as)
-    listed = api_as("provider").get(f"/api/v1/appointments/{appointment_id}/reminders")
+    listed = api_as("frontdesk").get(f"/api/v1/appointments/{appointment_id}/reminders")
     assert [(r["kind"], r["channel"], r["status"]) for r in listed.json] == [
         ("visit_24h", "email", "pending"),
         ("visit_24h", "sms", "pending"),

@@ -16,7 +16,7 @@ def clinic(app):
     with app.app_context():
         ids = make_clinic()
         make_user("frontdesk", email="desk@example.com")
-        make_user("provider", email="doc@example.com")
+        make_user("provider", email="doc@example.com", provider_id=ids["provider_id"])
         db.session.commit()
         return ids
 
