@@ -7,12 +7,15 @@ import os
 import sys
 from time import perf_counter
 
-from bench import booking, dispatch
+from bench import booking, dispatch, feeds, load, scale
 from bench.common import Benchmark, BenchUnavailable, Row, format_table, progress
 
 BENCHMARKS: dict[str, Benchmark] = {
     "booking": booking.run,
     "dispatch": dispatch.run,
+    "feeds": feeds.run,
+    "load": load.run,
+    "scale": scale.run,
 }
 
 

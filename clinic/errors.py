@@ -4,7 +4,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, render_template, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from clinic.api.problems import problem_response
@@ -79,6 +79,15 @@ def handle_integrity_error(error: IntegrityError) -> Response | tuple[str, int]:
     return _page(409, "Conflict", detail)
 
 
+def handle_bad_value(error: DataError) -> Response | tuple[str, int]:
+    db.session.rollback()
+    log.warning("value refused by the database: %s", error.orig.__class__.__name__)
+    detail = "A value is too long or out of range for what can be stored."
+    if _wants_problem():
+        return problem_response(422, detail)
+    return _page(422, "Invalid input", detail)
+
+
 def handle_busy_database(error: OperationalError) -> Response | tuple[str, int]:
     db.session.rollback()
     log.exception("database unavailable")
@@ -100,5 +109,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ServiceError, handle_service_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DataError, handle_bad_value)
     app.register_error_handler(OperationalError, handle_busy_database)
     app.register_error_handler(Exception, handle_unexpected)

@@ -10,7 +10,9 @@ from flask_wtf.csrf import CSRFProtect
 from clinic.api.smorest import ProblemApi
 from clinic.models.base import Base
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay loaded after commit: an answer is built from what was just written, without asking the
+# database again (which, if it went away right after the commit, would turn a booking into an error).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

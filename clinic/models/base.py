@@ -3,9 +3,9 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm import DeclarativeBase, Mapper, registry
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -53,3 +53,20 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime()},
     )
+
+
+def _to_utc(target, value, oldvalue, initiator):
+    """Keep every instant on a model in UTC, whatever zone the caller used: arithmetic on a ZoneInfo-aware
+    value is wall-clock arithmetic, which is wrong across a DST change."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime given where a UTC instant is required")
+        return value.astimezone(UTC)
+    return value
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _normalise_instants(mapper: Mapper, class_: type) -> None:
+    for prop in mapper.column_attrs:
+        if any(isinstance(column.type, UTCDateTime) for column in prop.columns):
+            event.listen(getattr(class_, prop.key), "set", _to_utc, retval=True)

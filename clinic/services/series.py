@@ -185,10 +185,19 @@ def _appointment_for(series: Series, visit: PlannedVisit, spec: ProtocolSpec, no
         start_at=visit.start,
         end_at=visit.end,
         status="scheduled",
-        planning_note="; ".join(visit.reasons),
+        planning_note=_note(visit.reasons),
         created_at=now,
         updated_at=now,
     )
+
+
+PLANNING_NOTE_LENGTH = 500
+
+
+def _note(reasons: tuple[str, ...]) -> str:
+    """Why the planner moved a visit, cut to fit its column (many reasons are cut short)."""
+    note = "; ".join(reasons)
+    return note if len(note) <= PLANNING_NOTE_LENGTH else note[: PLANNING_NOTE_LENGTH - 1] + "…"
 
 
 def flush_bookings() -> None:

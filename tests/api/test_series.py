@@ -206,3 +206,12 @@ def test_second_patient_gets_the_other_room_and_a_third_is_moved(app, desk, clin
 def test_roles_for_series(app, api_as, clinic):
     assert api_as("provider").post("/api/v1/series", json=_body(clinic)).status_code == 403
     assert api_as("admin").post("/api/v1/series/preview", json=_body(clinic)).status_code == 403
+
+
+def test_a_long_planning_note_is_cut_to_fit_not_a_server_error(app):
+    from clinic.services.series import PLANNING_NOTE_LENGTH, _note
+
+    reasons = tuple(f"Chair busy at {h:02d}:00; moved to {h:02d}:15, every room taken" for h in range(20))
+    note = _note(reasons)
+    assert len(note) == PLANNING_NOTE_LENGTH and note.endswith("…")
+    assert _note(("short",)) == "short"

@@ -1,8 +1,9 @@
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import DatabaseError, StatementError
+from sqlalchemy.exc import DatabaseError
 
 from clinic.extensions import db
 from clinic.models.audit import AuditEvent, AuditEventImmutable
@@ -23,12 +24,13 @@ def test_instants_come_back_aware_and_in_utc(app_ctx):
     assert loaded.created_at.utcoffset() == timedelta(0)
 
 
-def test_naive_datetimes_are_refused(app_ctx):
+def test_naive_datetimes_are_refused_and_others_kept_in_utc(app_ctx):
     location = make_location()
-    location.created_at = datetime(2027, 1, 10, 9, 30)
-    with pytest.raises(StatementError):
-        db.session.commit()
-    db.session.rollback()
+    with pytest.raises(ValueError, match="naive"):
+        location.created_at = datetime(2027, 1, 10, 9, 30)
+    location.created_at = datetime(2027, 3, 15, 9, 0, tzinfo=ZoneInfo("America/New_York"))
+    assert location.created_at.tzinfo is UTC  # before any round trip through the database
+    assert location.created_at - timedelta(hours=72) == datetime(2027, 3, 12, 13, 0, tzinfo=UTC)
 
 
 def test_audit_rows_cannot_be_changed_through_the_orm_or_sql(app_ctx):
