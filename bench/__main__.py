@@ -4,7 +4,10 @@ A benchmark is a function that returns rows for the table; register new ones in 
 """
 
 import os
+import platform
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from time import perf_counter
 
 from bench import booking, dispatch, feeds, load, scale
@@ -36,9 +39,31 @@ def main(argv: list[str]) -> int:
         except BenchUnavailable as error:
             print(f"bench: {error}", file=sys.stderr)
             return 1
-    print(format_table(rows), flush=True)
-    progress(f"done in {perf_counter() - started:.0f} s; {_load_average()}")
+    table = format_table(rows)
+    print(table, flush=True)
+    elapsed = perf_counter() - started
+    progress(f"done in {elapsed:.0f} s; {_load_average()}")
+    if not argv:  # only a full run replaces the published table
+        _publish(table, elapsed)
     return 0
+
+
+def _publish(table: str, elapsed: float) -> None:
+    """Write the table to docs/benchmarks.md, with when and on how busy a machine it was measured."""
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {python}"
+    text = (
+        "# Benchmarks\n\n"
+        "Measured by `make bench` (every benchmark, one run, side by side). The ratio is value/target for\n"
+        "timings (at most 1.00 meets the target), value/target for throughput (at least 1.00 meets it) and\n"
+        "large/small for SQL statement counts (1.00: independent of data size).\n\n"
+        f"Run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {elapsed:.0f} s, {machine}; {_load_average()}.\n\n"
+        f"```\n{table}\n```\n"
+    )
+    path = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    progress(f"table written to {path.relative_to(path.parent.parent)}")
 
 
 def _load_average() -> str:
