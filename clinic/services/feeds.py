@@ -33,6 +33,7 @@ from clinic.services.protocols import visit_protocol
 CANCELLED_GRACE = timedelta(days=14)
 PATIENT_ALARMS = (timedelta(hours=2),)
 CACHE_SIZE = 1024
+LAST_FETCHED_GRANULARITY = timedelta(minutes=5)
 _OWNER_COLUMN = {
     "patient": Appointment.patient_id,
     "provider": Appointment.provider_id,
@@ -280,7 +281,10 @@ def _description(owner_type: str, visit: Appointment, spec: ProtocolSpec | None)
 
 def record_fetch(token: FeedToken, remote_addr: str, now: datetime) -> None:
     """Audit a feed fetch: which feed, when, from where; never the token."""
-    token.last_fetched_at = now
+    # Calendars poll every few minutes from several devices; refreshing the "last synced" time at most every
+    # few minutes spares each fetch an UPDATE that all workers would queue on for the same row.
+    if token.last_fetched_at is None or now - token.last_fetched_at >= LAST_FETCHED_GRANULARITY:
+        token.last_fetched_at = now
     record_event(
         Actor(user=None, remote_addr=remote_addr, label=f"{token.owner_type}-feed"),
         "feed.fetch",
