@@ -136,3 +136,22 @@ def make_clinic(**location_fields: Any) -> dict[str, Any]:
         "rooms": [room.id for room in rooms],
         "chairs": [chair.id for chair in chairs],
     }
+
+
+def book_series(clinic: dict[str, Any], now: datetime, protocol: str = "spravato-induction", **fields: Any):
+    """Book a series for the clinic's patient with its provider (Mon 8 March 2027, 09:00, by default)."""
+    from clinic.services.series import create_series
+
+    data = {
+        "patient_id": clinic["patient_id"],
+        "protocol": protocol,
+        "location_id": clinic["location_id"],
+        "provider_id": clinic["provider_id"],
+        "start_date": date(2027, 3, 8),
+        "start_time": time(9),
+        "parameters": {},
+        **fields,
+    }
+    series = create_series(data, FACTORY_ACTOR, now)
+    db.session.commit()
+    return series

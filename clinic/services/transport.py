@@ -115,6 +115,27 @@ def _ride_status(appointment: Appointment) -> str | None:
     return appointment.transport.status if appointment.transport is not None else None
 
 
+def _pass_gate(appointment: Appointment, refusal: str | None, code: str, override_reason: str | None) -> bool:
+    """Whether the ride rule is overridden; a refusal without an override reason is a Conflict."""
+    if refusal and not override_reason:
+        raise Conflict(refusal, conflicts=[{"code": code, "message": refusal}])
+    return refusal is not None
+
+
+def _record_step(
+    appointment: Appointment, action: str, overridden: bool, reason: str | None, actor, now
+) -> None:
+    appointment.touch(now)
+    record_event(
+        actor,
+        action,
+        now,
+        object_type="appointment",
+        object_id=appointment.id,
+        details={"override_reason": reason} if overridden else None,
+    )
+
+
 def check_in(
     appointment: Appointment, override_reason: str | None, actor: Actor, now: datetime
 ) -> Appointment:
@@ -122,20 +143,11 @@ def check_in(
     if appointment.status not in OPEN_STATUSES:
         raise Conflict(f"A visit that is {appointment.status.replace('_', ' ')} cannot be checked in")
     refusal = check_in_refusal(needs_ride(appointment), _ride_status(appointment))
-    if refusal and not override_reason:
-        raise Conflict(refusal, conflicts=[{"code": "transport_missing", "message": refusal}])
+    overridden = _pass_gate(refusal, "transport_missing", override_reason)
     appointment.status, appointment.checked_in_at = "checked_in", now
-    if refusal:
+    if overridden:
         appointment.check_in_override_reason = override_reason
-    appointment.touch(now)
-    record_event(
-        actor,
-        "appointment.check_in",
-        now,
-        object_type="appointment",
-        object_id=appointment.id,
-        details={"override_reason": override_reason} if refusal else None,
-    )
+    _record_step(appointment, "appointment.check_in", overridden, override_reason, actor, now)
     return appointment
 
 
@@ -146,20 +158,11 @@ def complete(
     if appointment.status != "checked_in":
         raise Conflict("Only a checked-in visit can be completed")
     refusal = discharge_refusal(needs_ride(appointment), _ride_status(appointment))
-    if refusal and not override_reason:
-        raise Conflict(refusal, conflicts=[{"code": "escort_not_verified", "message": refusal}])
+    overridden = _pass_gate(refusal, "escort_not_verified", override_reason)
     appointment.status, appointment.completed_at = "completed", now
-    if refusal:
+    if overridden:
         appointment.discharge_override_reason = override_reason
-    appointment.touch(now)
-    record_event(
-        actor,
-        "appointment.complete",
-        now,
-        object_type="appointment",
-        object_id=appointment.id,
-        details={"override_reason": override_reason} if refusal else None,
-    )
+    _record_step(appointment, "appointment.complete", overridden, override_reason, actor, now)
     return appointment
 
 

@@ -1,10 +1,9 @@
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 
 import pytest
 
 from clinic.extensions import db
-from clinic.services.series import create_series
-from tests.factories import DEFAULT_PASSWORD, FACTORY_ACTOR, make_clinic, make_user
+from tests.factories import DEFAULT_PASSWORD, book_series, make_clinic, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -12,19 +11,7 @@ pytestmark = pytest.mark.browser
 def test_provider_records_a_phq9_and_blood_pressures_and_sees_chart_and_overdue_list_change(app, page, clock):
     with app.app_context():
         clinic = make_clinic()
-        series = create_series(
-            {
-                "patient_id": clinic["patient_id"],
-                "protocol": "spravato-induction",
-                "location_id": clinic["location_id"],
-                "provider_id": clinic["provider_id"],
-                "start_date": date(2027, 3, 8),
-                "start_time": time(9),
-                "parameters": {},
-            },
-            FACTORY_ACTOR,
-            clock.now,
-        )
+        series = book_series(clinic, clock.now)
         make_user("provider", email="doc@example.com", provider_id=clinic["provider_id"])
         db.session.commit()
         first_dose = series.appointments[0].id

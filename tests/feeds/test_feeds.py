@@ -1,5 +1,5 @@
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import recurring_ical_events
@@ -9,8 +9,7 @@ from sqlalchemy import select
 from clinic.extensions import db
 from clinic.models.audit import AuditEvent
 from clinic.models.patient import Patient
-from clinic.services.series import create_series
-from tests.factories import FACTORY_ACTOR, make_clinic
+from tests.factories import book_series, make_clinic
 
 NEW_YORK_OFFSETS = {timedelta(hours=-5), timedelta(hours=-4)}
 
@@ -19,20 +18,7 @@ NEW_YORK_OFFSETS = {timedelta(hours=-5), timedelta(hours=-4)}
 def booked(app, clock):
     with app.app_context():
         clinic = make_clinic()
-        series = create_series(
-            {
-                "patient_id": clinic["patient_id"],
-                "protocol": "spravato-induction",
-                "location_id": clinic["location_id"],
-                "provider_id": clinic["provider_id"],
-                "start_date": date(2027, 3, 8),
-                "start_time": time(9),
-                "parameters": {},
-            },
-            FACTORY_ACTOR,
-            clock.now,
-        )
-        db.session.commit()
+        series = book_series(clinic, clock.now)
         return {**clinic, "appointments": [a.id for a in series.appointments]}
 
 

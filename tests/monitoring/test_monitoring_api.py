@@ -1,14 +1,13 @@
 """One Spravato patient through induction, with frozen time: plan items, alerts, roles."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models.audit import AuditEvent
-from clinic.services.series import create_series
-from tests.factories import FACTORY_ACTOR, make_clinic, make_patient, make_provider
+from tests.factories import book_series, make_clinic, make_patient, make_provider
 
 PHQ9_MILD = [1, 1, 1, 1, 1, 1, 1, 1, 0]  # total 8, item 9 = 0
 
@@ -17,20 +16,7 @@ PHQ9_MILD = [1, 1, 1, 1, 1, 1, 1, 1, 0]  # total 8, item 9 = 0
 def induction(app, clock):
     with app.app_context():
         clinic = make_clinic()
-        series = create_series(
-            {
-                "patient_id": clinic["patient_id"],
-                "protocol": "spravato-induction",
-                "location_id": clinic["location_id"],
-                "provider_id": clinic["provider_id"],
-                "start_date": date(2027, 3, 8),
-                "start_time": time(9),
-                "parameters": {},
-            },
-            FACTORY_ACTOR,
-            clock.now,
-        )
-        db.session.commit()
+        series = book_series(clinic, clock.now)
         doses = [a.id for a in series.appointments if a.kind == "dose"]
         follow_ups = [a.id for a in series.appointments if a.kind == "follow_up"]
         return {**clinic, "series_id": series.id, "doses": doses, "follow_ups": follow_ups}
