@@ -583,10 +583,13 @@ class _Generator:
         rooms = spec.chair_kind == "spravato_room"
         other_slots = [s for s in range(len(SLOT_TIMES)) if s != slot]
         doses = []
+        last_day = -1
         for dose_number, (phase_index, offset) in enumerate(spec.dose_days(), start=1):
-            day = self._open_day_from(start_day + offset)
+            # a weekend or holiday moves the dose to the next open day, never onto the previous dose's day
+            day = self._open_day_from(max(start_day + offset, last_day + 1))
             if day is None:
                 break
+            last_day = day
             placed = self._place_dose(site_index, day, [slot, *other_slots], rooms, provider)
             if placed is None:
                 continue
@@ -617,12 +620,33 @@ class _Generator:
                 if day is None:
                     break
                 start = datetime.combine(self.days[day], SLOT_TIMES[slot], site.zone).astimezone(UTC)
-                self._appointment(
+                appointment_id, status, _ = self._appointment(
                     "follow_up", site, provider, patient_id, start, rule.duration_minutes, protocol=code,
                     series_id=series_id,
                 )  # fmt: skip
                 made += 1
+                if status == "completed" and self.rng.random() < DOCUMENTED_SHARE:
+                    self._questionnaires(patient_id, appointment_id, series_id, start)
         return made, site.providers[provider]
+
+    def _questionnaires(self, patient_id: int, appointment_id: int, series_id: int, at: datetime) -> None:
+        """The PHQ-9 and GAD-7 of a follow-up visit."""
+        for instrument, count, score in (("phq9", 9, score_phq9), ("gad7", 7, score_gad7)):
+            items = [self.rng.choice((0, 0, 1, 1, 2)) for _ in range(count - 1)] + [0]
+            result = score(items)
+            self.measurements.add(
+                self.measurements.rows + 1,
+                patient_id,
+                appointment_id,
+                series_id,
+                instrument,
+                None,
+                json.dumps({"items": items, "severity": result.severity}),
+                result.total,
+                0 if instrument == "phq9" else None,
+                at + timedelta(minutes=5),
+                "Nurse",
+            )
 
     def _open_day_from(self, day: int) -> int | None:
         while day < len(self.days) and not self.open[day]:
@@ -717,11 +741,7 @@ class _Generator:
             code = rng.choices(codes, weights)[0]
             site_index = rng.randrange(len(self.sites))
             start_day = rng.randrange(last_start + 1)
-            if code.endswith("-induction"):
-                start_day -= self.days[start_day].weekday()  # inductions start on a Monday
-                start_day += 7 if start_day < 0 else 0
-            else:
-                start_day = self._open_day_from(start_day) or 0
+            start_day = self._open_day_from(start_day) or 0
             visits, provider_id = self._series(
                 series_id, code, site_index, start_day, rng.randrange(len(SLOT_TIMES))
             )

@@ -115,7 +115,7 @@ def _ride_status(appointment: Appointment) -> str | None:
     return appointment.transport.status if appointment.transport is not None else None
 
 
-def _pass_gate(appointment: Appointment, refusal: str | None, code: str, override_reason: str | None) -> bool:
+def _pass_gate(refusal: str | None, code: str, override_reason: str | None) -> bool:
     """Whether the ride rule is overridden; a refusal without an override reason is a Conflict."""
     if refusal and not override_reason:
         raise Conflict(refusal, conflicts=[{"code": code, "message": refusal}])
@@ -123,7 +123,7 @@ def _pass_gate(appointment: Appointment, refusal: str | None, code: str, overrid
 
 
 def _record_step(
-    appointment: Appointment, action: str, overridden: bool, reason: str | None, actor, now
+    appointment: Appointment, action: str, overridden: bool, reason: str | None, actor: Actor, now: datetime
 ) -> None:
     appointment.touch(now)
     record_event(
