@@ -1,11 +1,13 @@
 """flask-smorest's Api and Blueprint adapted to problem details and bearer-token access control."""
 
+import http
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from flask import g
 from flask_smorest import Api, Blueprint
+from flask_smorest.utils import prepare_response
 
 from clinic.api.problems import PROBLEM_CONTENT_TYPE, ProblemSchema
 from clinic.services.errors import NotAuthenticated, PermissionDenied
@@ -19,6 +21,20 @@ class ProblemApi(Api):
     def _register_error_handlers(self) -> None:
         # The app registers one handler for API and web errors alike (clinic.errors).
         pass
+
+    def _register_responses(self) -> None:
+        """Document every error status (and the default error) as application/problem+json."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            content_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                content_type = PROBLEM_CONTENT_TYPE
+            prepare_response(response, self.spec, content_type)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 class ApiBlueprint(Blueprint):
