@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.models.base import Base
@@ -31,6 +31,13 @@ class Appointment(Base):
         Index("ix_appointments_provider_start", "provider_id", "start_at"),
         Index("ix_appointments_patient_start", "patient_id", "start_at"),
         Index("ix_appointments_location_start", "location_id", "start_at"),
+        # The at-risk ride list and sweep: open dosing visits in the next hours, across all locations.
+        Index(
+            "ix_appointments_open_doses_start",
+            "start_at",
+            postgresql_where=text("kind = 'dose' AND status IN ('scheduled', 'confirmed')"),
+            sqlite_where=text("kind = 'dose' AND status IN ('scheduled', 'confirmed')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

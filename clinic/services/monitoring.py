@@ -23,6 +23,9 @@ from clinic.services.errors import Conflict, Invalid, PermissionDenied
 from clinic.services.protocols import visit_protocol
 
 ACTIVE_LOOKBACK = timedelta(days=200)
+# A series whose last visit is older than this has nothing left to do: follow-ups are visits of the series,
+# and the latest deadline after a visit (the REMS form) is a week later.
+RECENT_VISIT = timedelta(days=45)
 
 
 # --- who may see what ---------------------------------------------------------------------------
@@ -245,12 +248,18 @@ def plans_for(series_list: list[Series], now: datetime) -> list[SeriesPlan]:
     patient_ids = {s.patient_id for s in series_list}
     measurements: dict[int, list[rules.RecordedMeasurement]] = defaultdict(list)
     if ids:
-        rows = db.session.scalars(
-            select(Measurement).where(
-                Measurement.patient_id.in_(patient_ids), Measurement.superseded_at.is_(None)
-            )
+        # Only the columns the plan reads: the stored answers are not needed to know that a measure was taken.
+        rows = db.session.execute(
+            select(
+                Measurement.patient_id,
+                Measurement.series_id,
+                Measurement.instrument,
+                Measurement.timepoint,
+                Measurement.appointment_id,
+                Measurement.recorded_at,
+            ).where(Measurement.patient_id.in_(patient_ids), Measurement.superseded_at.is_(None))
         )
-        by_patient: dict[int, list[Measurement]] = defaultdict(list)
+        by_patient: dict[int, list] = defaultdict(list)
         for row in rows:
             by_patient[row.patient_id].append(row)
         for series in series_list:
@@ -278,12 +287,14 @@ def plans_for(series_list: list[Series], now: datetime) -> list[SeriesPlan]:
 def active_series(
     now: datetime, provider_id: int | None = None, patient_id: int | None = None
 ) -> list[Series]:
+    """Series that can still have something due: active, with a visit in the last weeks or ahead."""
+    recent = exists().where(Appointment.series_id == Series.id, Appointment.start_at >= now - RECENT_VISIT)
     query = (
         select(Series)
         .options(
             selectinload(Series.appointments), selectinload(Series.patient), selectinload(Series.location)
         )
-        .where(Series.status == "active", Series.start_date >= (now - ACTIVE_LOOKBACK).date())
+        .where(Series.status == "active", Series.start_date >= (now - ACTIVE_LOOKBACK).date(), recent)
         .order_by(Series.start_date, Series.id)
     )
     if provider_id is not None:
@@ -293,11 +304,17 @@ def active_series(
     return list(db.session.scalars(query))
 
 
-def overdue_items(now: datetime, provider_id: int | None) -> list[tuple[Series, rules.PlanItem]]:
+def _plans(now: datetime, provider_id: int | None, plans: list[SeriesPlan] | None) -> list[SeriesPlan]:
+    return plans if plans is not None else plans_for(active_series(now, provider_id), now)
+
+
+def overdue_items(
+    now: datetime, provider_id: int | None, plans: list[SeriesPlan] | None = None
+) -> list[tuple[Series, rules.PlanItem]]:
     """Every overdue monitoring item of the provider's active series, oldest deadline first."""
     found = [
         (plan.series, item)
-        for plan in plans_for(active_series(now, provider_id), now)
+        for plan in _plans(now, provider_id, plans)
         for item in plan.plan.with_status("overdue")
     ]
     return sorted(found, key=lambda pair: pair[1].deadline)
@@ -309,7 +326,9 @@ class FollowUps:
     unbooked: list[tuple[Series, rules.PlanItem]]
 
 
-def follow_ups(now: datetime, provider_id: int | None, days: int) -> FollowUps:
+def follow_ups(
+    now: datetime, provider_id: int | None, days: int, plans: list[SeriesPlan] | None = None
+) -> FollowUps:
     """Follow-up visits in the next `days` days, and follow-ups that are due but not booked."""
     query = (
         select(Appointment)
@@ -326,7 +345,7 @@ def follow_ups(now: datetime, provider_id: int | None, days: int) -> FollowUps:
         query = query.where(Appointment.provider_id == provider_id)
     unbooked = [
         (plan.series, item)
-        for plan in plans_for(active_series(now, provider_id), now)
+        for plan in _plans(now, provider_id, plans)
         for item in plan.plan.items
         if item.code == "follow_up_visit"
         and item.status in ("due", "overdue")
@@ -392,3 +411,20 @@ def session_record(appointment: Appointment, actor: Actor) -> tuple[list[Measure
     )
     submitted = db.session.scalar(select(RemsForm).where(RemsForm.appointment_id == appointment.id))
     return measurements, submitted
+
+
+@dataclass(frozen=True)
+class ProviderDashboard:
+    follow_ups: FollowUps
+    overdue: list[tuple[Series, rules.PlanItem]]
+    alerts: list[Alert]
+
+
+def provider_dashboard(now: datetime, provider_id: int, follow_up_days: int) -> ProviderDashboard:
+    """Everything the provider home shows, from one set of monitoring plans."""
+    plans = plans_for(active_series(now, provider_id), now)
+    return ProviderDashboard(
+        follow_ups(now, provider_id, follow_up_days, plans),
+        overdue_items(now, provider_id, plans),
+        open_alerts(provider_id),
+    )

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from clinic.domain.reminders import plan_ride_missing_notice
 from clinic.domain.transport import (
@@ -39,25 +40,38 @@ def ensure_transports(
     appointments: Iterable[Appointment], default_ride: dict[str, Any] | None, now: datetime
 ) -> list[Transport]:
     """Give every new dosing visit that needs a ride its transport record: the series' default ride if
-    there is one (arranged), else missing. The pickup defaults to the expected discharge time."""
+    there is one (arranged), else missing. The pickup defaults to the expected discharge time.
+
+    One query finds the visits that already have a ride and one insert writes the new ones.
+    """
+    appointments = list(appointments)
+    ids = [a.id for a in appointments]
+    existing = set(
+        db.session.scalars(select(Transport.appointment_id).where(Transport.appointment_id.in_(ids)))
+    )
+    ride = default_ride or {}
     created = []
     for appointment in appointments:
-        if appointment.kind != "dose" or appointment.transport is not None or not needs_ride(appointment):
+        if appointment.id in existing:
             continue
-        ride = default_ride or {}
-        transport = Transport(
-            appointment=appointment,
-            status="arranged" if ride else "missing",
-            mode=ride.get("mode"),
-            contact_name=ride.get("contact_name"),
-            contact_phone=ride.get("contact_phone"),
-            pickup_at=appointment.end_at,
-            updated_by_label="series default" if ride else "",
-            created_at=now,
-            updated_at=now,
+        if appointment.kind != "dose" or not needs_ride(appointment):
+            # Known to have no ride: say so, so reading `transport` later asks the database nothing.
+            set_committed_value(appointment, "transport", None)
+            continue
+        created.append(
+            Transport(
+                appointment=appointment,
+                status="arranged" if ride else "missing",
+                mode=ride.get("mode"),
+                contact_name=ride.get("contact_name"),
+                contact_phone=ride.get("contact_phone"),
+                pickup_at=appointment.end_at,
+                updated_by_label="series default" if ride else "",
+                created_at=now,
+                updated_at=now,
+            )
         )
-        db.session.add(transport)
-        created.append(transport)
+    db.session.add_all(created)
     return created
 
 
@@ -172,7 +186,7 @@ def at_risk_rides(now: datetime, window: timedelta, location_id: int | None = No
         select(Appointment)
         .join(Transport, Transport.appointment_id == Appointment.id)
         .options(
-            joinedload(Appointment.transport),
+            contains_eager(Appointment.transport),
             selectinload(Appointment.patient),
             selectinload(Appointment.location),
         )

@@ -18,10 +18,8 @@ from clinic.services.lookup import get_or_404
 from clinic.services.monitoring import (
     acknowledge_alert,
     check_clinical_access,
-    follow_ups,
-    open_alerts,
-    overdue_items,
     patient_monitoring,
+    provider_dashboard,
     record_measurement,
     session_record,
     submit_rems_form,
@@ -45,17 +43,13 @@ FOLLOW_UP_DAYS = 14
 @bp.route("/provider")
 @roles_required("provider")
 def home():
-    now = utcnow()
-    provider_id = current_user.provider_id
-    followups = follow_ups(now, provider_id, FOLLOW_UP_DAYS)
-    overdue = overdue_items(now, provider_id)
-    rems_due = [pair for pair in overdue if pair[1].code == "rems_monitoring_form"]
+    dashboard = provider_dashboard(utcnow(), current_user.provider_id, FOLLOW_UP_DAYS)
     return render_template(
         "clinical/home.html",
-        followups=followups,
-        overdue=[pair for pair in overdue if pair[1].code != "rems_monitoring_form"],
-        rems_due=rems_due,
-        alerts=open_alerts(provider_id),
+        followups=dashboard.follow_ups,
+        overdue=[pair for pair in dashboard.overdue if pair[1].code != "rems_monitoring_form"],
+        rems_due=[pair for pair in dashboard.overdue if pair[1].code == "rems_monitoring_form"],
+        alerts=dashboard.alerts,
         action_form=ActionForm(),
         ack_form=AcknowledgeForm(),
     )
