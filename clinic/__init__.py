@@ -21,6 +21,9 @@ def create_app(config: type[config_module.Config] | None = None, **overrides: An
 
     configure_logging(app.config["LOG_FORMAT"])
 
+    from clinic.routing import RowIdConverter
+
+    app.url_map.converters["int"] = RowIdConverter
     _init_extensions(app)
 
     from clinic.api.routes import register_api

@@ -79,9 +79,9 @@ def handle_integrity_error(error: IntegrityError) -> Response | tuple[str, int]:
     return _page(409, "Conflict", detail)
 
 
-def handle_bad_value(error: DataError) -> Response | tuple[str, int]:
+def handle_bad_value(error: DataError | OverflowError) -> Response | tuple[str, int]:
     db.session.rollback()
-    log.warning("value refused by the database: %s", error.orig.__class__.__name__)
+    log.warning("value refused by the database: %s", getattr(error, "orig", error).__class__.__name__)
     detail = "A value is too long or out of range for what can be stored."
     if _wants_problem():
         return problem_response(422, detail)
@@ -110,5 +110,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(DataError, handle_bad_value)
+    app.register_error_handler(OverflowError, handle_bad_value)
     app.register_error_handler(OperationalError, handle_busy_database)
     app.register_error_handler(Exception, handle_unexpected)

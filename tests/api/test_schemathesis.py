@@ -11,7 +11,7 @@ instead, but its lazy loader sets ``Function._nodeid``, which pytest 9.2 no long
 
 import tempfile
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 import pytest
 import schemathesis
@@ -28,14 +28,13 @@ from clinic import create_app
 from clinic.extensions import db
 from clinic.models.user import User
 from clinic.services.actor import Actor
-from clinic.services.auth import resolve_session, start_session
+from clinic.services.auth import resolve_session
 from clinic.services.feeds import issue_feed
 from clinic.services.locations import add_closure
 from clinic.services.monitoring import record_measurement
-from clinic.services.series import create_series
 from config import TestingConfig
 from tests.conftest import FrozenClock
-from tests.factories import FACTORY_ACTOR, make_clinic, make_user
+from tests.factories import FACTORY_ACTOR, bearer_for, book_series, make_clinic, make_user
 
 ROLES = ("admin", "frontdesk", "provider")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -56,20 +55,7 @@ def seed_clinic(now: datetime) -> dict[str, int]:
     """A location with a closure day, a provider with a booked Spravato induction series, a patient with a
     calendar feed, and a PHQ-9 with an alert, so that generated ids sometimes name existing rows."""
     clinic = make_clinic()
-    series = create_series(
-        {
-            "patient_id": clinic["patient_id"],
-            "protocol": "spravato-induction",
-            "location_id": clinic["location_id"],
-            "provider_id": clinic["provider_id"],
-            "start_date": date(2027, 3, 8),
-            "start_time": time(9),
-            "parameters": {},
-        },
-        FACTORY_ACTOR,
-        now,
-    )
-    db.session.flush()
+    series = book_series(clinic, now)
     add_closure(series.location, date(2027, 7, 5), "Independence Day", FACTORY_ACTOR, now)
     issue_feed("patient", clinic["patient_id"], FACTORY_ACTOR, now)
     prescriber = make_user("provider", provider_id=clinic["provider_id"])
@@ -93,11 +79,7 @@ class SignedIn:
     user_id: int
     role: str
     provider_id: int | None
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
+    headers: dict[str, str]
 
     def restore(self) -> None:
         """Undo what a fuzzed request did to the account (disabled it, changed its role or provider link)
@@ -106,9 +88,10 @@ class SignedIn:
             user = db.session.get(User, self.user_id)
             if (user.role, user.provider_id, user.active) != (self.role, self.provider_id, True):
                 user.role, user.provider_id, user.active = self.role, self.provider_id, True
-            if resolve_session(self.token, "api", self.clock.now) is None:
-                self.token = start_session(user, "api", self.clock.now).key
             db.session.commit()
+            token = self.headers["Authorization"].removeprefix("Bearer ")
+            if resolve_session(token, "api", self.clock.now) is None:
+                self.headers = bearer_for(user, self.clock.now)
             db.session.remove()
 
 
@@ -119,9 +102,7 @@ def signed_in(request: pytest.FixtureRequest, app: Flask, clock: FrozenClock) ->
         clinic = seed_clinic(clock.now)
         provider_id = clinic["provider_id"] if role == "provider" else None
         user = make_user(role, provider_id=provider_id)
-        issued = start_session(user, "api", clock.now)
-        db.session.commit()
-        signed = SignedIn(app, clock, user.id, role, provider_id, issued.key)
+        signed = SignedIn(app, clock, user.id, role, provider_id, bearer_for(user, clock.now))
         db.session.remove()
     return signed
 

@@ -1,11 +1,12 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from clinic.api.schemas.fields import DatabaseId
 from clinic.models.chair import CHAIR_KINDS
 
 
 class ChairLoadSchema(ma.Schema):
-    location_id = ma.fields.Integer(required=True, strict=True)
+    location_id = DatabaseId(required=True, strict=True)
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
     kind = ma.fields.String(validate=validate.OneOf(CHAIR_KINDS), load_default="infusion_chair")
 
@@ -25,7 +26,7 @@ class ChairDumpSchema(ma.Schema):
 
 
 class ChairQuerySchema(ma.Schema):
-    location_id = ma.fields.Integer()
+    location_id = DatabaseId(strict=False)
 
 
 chair_load_schema = ChairLoadSchema()

@@ -7,8 +7,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import marshmallow as ma
 import phonenumbers
+from marshmallow import validate
 
 from clinic.domain.weekdays import WEEKDAY_KEYS
+from clinic.routing import MAX_ID
+
+
+class DatabaseId(ma.fields.Integer):
+    """A row id: 1 .. 2^31-1."""
+
+    def __init__(self, *, strict: bool = True, **kwargs: Any) -> None:
+        super().__init__(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class TimeZoneName(ma.fields.String):
@@ -83,8 +92,9 @@ class OpeningHours(ma.fields.Field):
     """
 
     default_error_messages = {
+        # marshmallow formats messages with str.format: literal braces are doubled.
         "invalid": "Give an object of weekday (mon..sun) -> list of [start, end] times, e.g. "
-        '{"mon": [["08:00", "18:00"]]}',
+        '{{"mon": [["08:00", "18:00"]]}}',
         "invalid_time": "Use a 24-hour time written HH:MM, e.g. 09:30",
     }
 

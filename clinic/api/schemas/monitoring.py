@@ -3,6 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from clinic.api.schemas.fields import DatabaseId
 from clinic.domain.monitoring import BP_TIMEPOINTS, MEASUREMENT_INSTRUMENTS
 
 
@@ -116,7 +117,7 @@ class FollowUpsSchema(ma.Schema):
 
 
 class ProviderScopeQuerySchema(ma.Schema):
-    provider_id = ma.fields.Integer()
+    provider_id = DatabaseId(strict=False)
     days = ma.fields.Integer(load_default=14, validate=validate.Range(min=1, max=90))
 
 

@@ -3,7 +3,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from clinic.api.schemas.fields import ClockTime
+from clinic.api.schemas.fields import ClockTime, DatabaseId
 from clinic.domain.weekdays import WEEKDAY_KEYS
 from clinic.models.provider import PROVIDER_ROLES
 
@@ -28,7 +28,7 @@ class AvailabilitySchema(ma.Schema):
     weekday = Weekday(required=True, metadata={"example": "mon"})
     start = ClockTime(required=True, metadata={"type": "string", "example": "08:00"})
     end = ClockTime(required=True, metadata={"type": "string", "example": "17:00"})
-    location_id = ma.fields.Integer(required=True, strict=True)
+    location_id = DatabaseId(required=True, strict=True)
 
     @ma.validates_schema
     def _start_before_end(self, data: dict, **kwargs: Any) -> None:

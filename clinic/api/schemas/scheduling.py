@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 from webargs.fields import DelimitedList
 
-from clinic.api.schemas.fields import ClockTime
+from clinic.api.schemas.fields import ClockTime, DatabaseId
 from clinic.api.schemas.transport import RideSchema, TransportDumpSchema
 from clinic.models.appointment import APPOINTMENT_KINDS, APPOINTMENT_STATUSES
 
@@ -67,10 +67,10 @@ class ProtocolDumpSchema(ma.Schema):
 
 
 class SeriesRequestSchema(ma.Schema):
-    patient_id = ma.fields.Integer(required=True, strict=True)
+    patient_id = DatabaseId(required=True, strict=True)
     protocol = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
-    location_id = ma.fields.Integer(required=True, strict=True)
-    provider_id = ma.fields.Integer(required=True, strict=True)
+    location_id = DatabaseId(required=True, strict=True)
+    provider_id = DatabaseId(required=True, strict=True)
     start_date = ma.fields.Date(required=True)
     start_time = ClockTime(required=True, metadata={"type": "string", "example": "09:00"})
     parameters = ma.fields.Dict(
@@ -140,12 +140,12 @@ class SeriesDumpSchema(ma.Schema):
 
 
 class AppointmentCreateSchema(ma.Schema):
-    patient_id = ma.fields.Integer(required=True, strict=True)
+    patient_id = DatabaseId(required=True, strict=True)
     kind = ma.fields.String(required=True, validate=validate.OneOf(APPOINTMENT_KINDS))
-    location_id = ma.fields.Integer(required=True, strict=True)
-    provider_id = ma.fields.Integer(required=True, strict=True)
+    location_id = DatabaseId(required=True, strict=True)
+    provider_id = DatabaseId(required=True, strict=True)
     start = ma.fields.AwareDateTime(required=True, metadata={"example": "2027-03-15T09:00:00-04:00"})
-    chair_id = ma.fields.Integer(strict=True, allow_none=True)
+    chair_id = DatabaseId(allow_none=True, strict=True)
     protocol = ma.fields.String(validate=validate.Length(min=1, max=64), allow_none=True)
     parameters = ma.fields.Dict(
         keys=ma.fields.String(), values=ma.fields.Integer(strict=True), load_default=dict
@@ -184,11 +184,11 @@ class ProposedMoveSchema(ma.Schema):
 class AppointmentQuerySchema(ma.Schema):
     start = ma.fields.AwareDateTime()
     end = ma.fields.AwareDateTime()
-    patient_id = ma.fields.Integer()
-    provider_id = ma.fields.Integer()
-    location_id = ma.fields.Integer()
-    series_id = ma.fields.Integer()
-    chair_id = ma.fields.Integer()
+    patient_id = DatabaseId(strict=False)
+    provider_id = DatabaseId(strict=False)
+    location_id = DatabaseId(strict=False)
+    series_id = DatabaseId(strict=False)
+    chair_id = DatabaseId(strict=False)
     kind = ma.fields.String(validate=validate.OneOf(APPOINTMENT_KINDS))
     status = DelimitedList(ma.fields.String(validate=validate.OneOf(APPOINTMENT_STATUSES)))
     limit = ma.fields.Integer(validate=validate.Range(min=1, max=1000))

@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from clinic.api.schemas.fields import PhoneNumber
+from clinic.api.schemas.fields import DatabaseId, PhoneNumber
 from clinic.domain.transport import MODES, STATUSES
 
 
@@ -49,7 +49,7 @@ class OverrideSchema(ma.Schema):
 
 class AtRiskQuerySchema(ma.Schema):
     hours = ma.fields.Integer(load_default=48, validate=validate.Range(min=1, max=168))
-    location_id = ma.fields.Integer()
+    location_id = DatabaseId(strict=False)
 
 
 class AtRiskDumpSchema(ma.Schema):

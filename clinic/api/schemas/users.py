@@ -1,6 +1,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from clinic.api.schemas.fields import DatabaseId
 from clinic.models.user import ROLES
 
 
@@ -8,13 +9,13 @@ class UserLoadSchema(ma.Schema):
     email = ma.fields.Email(required=True)
     password = ma.fields.String(required=True, load_only=True, validate=validate.Length(max=1024))
     role = ma.fields.String(required=True, validate=validate.OneOf(ROLES))
-    provider_id = ma.fields.Integer(strict=True, allow_none=True)
+    provider_id = DatabaseId(allow_none=True, strict=True)
 
 
 class UserUpdateSchema(ma.Schema):
     password = ma.fields.String(load_only=True, validate=validate.Length(max=1024))
     role = ma.fields.String(validate=validate.OneOf(ROLES))
-    provider_id = ma.fields.Integer(strict=True, allow_none=True)
+    provider_id = DatabaseId(allow_none=True, strict=True)
     active = ma.fields.Boolean()
 
 
