@@ -300,7 +300,7 @@ def _dose_row(rng: random.Random, site: Site, chair: int, day: date, slot: int) 
         chair_id, minutes = site.chairs[chair - SPRAVATO_ROOMS], 115
         protocol = rng.choice(("iv-ketamine-induction", "iv-ketamine-booster"))
     provider_id = site.providers[chair % PROVIDERS]
-    return _appointment(rng, "dose", site, provider_id, chair_id, protocol, start, minutes)
+    return appointment_row(rng, "dose", site, provider_id, chair_id, protocol, start, minutes)
 
 
 def _visit_row(rng: random.Random, site: Site, day: date) -> tuple:
@@ -310,10 +310,10 @@ def _visit_row(rng: random.Random, site: Site, day: date) -> tuple:
     local_start = time(*divmod(8 * 60 + 30 * rng.randrange((600 - minutes) // 30 + 1), 60))
     start = datetime.combine(day, local_start, site.zone).astimezone(UTC)
     protocol = "spravato-induction" if kind == "follow_up" else None
-    return _appointment(rng, kind, site, rng.choice(site.providers), None, protocol, start, minutes)
+    return appointment_row(rng, kind, site, rng.choice(site.providers), None, protocol, start, minutes)
 
 
-def _appointment(
+def appointment_row(
     rng: random.Random,
     kind: str,
     site: Site,
@@ -322,14 +322,16 @@ def _appointment(
     protocol: str | None,
     start: datetime,
     minutes: int,
+    now: datetime = NOW,
 ) -> tuple:
+    """One background appointment row (COPY column order), its status plausible for `now`."""
     end = start + timedelta(minutes=minutes)
-    if start < NOW:
+    if start < now:
         status = rng.choices(("completed", "cancelled", "no_show"), (88, 7, 5))[0]
     else:
         status = rng.choices(("scheduled", "confirmed", "cancelled"), (70, 22, 8))[0]
-    created = min(start - timedelta(days=rng.randint(2, 60)), NOW)
-    updated = created if status == "scheduled" else max(created, min(end, NOW))
+    created = min(start - timedelta(days=rng.randint(2, 60)), now)
+    updated = created if status == "scheduled" else max(created, min(end, now))
     return (
         f"{uuid.UUID(int=rng.getrandbits(128), version=4)}@clinic",
         0 if status == "scheduled" else 1,

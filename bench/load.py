@@ -39,7 +39,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -64,6 +63,7 @@ from bench.booking import (
     SPRAVATO_ROOMS,
     Site,
     _build_clinic,
+    appointment_row,
 )
 from bench.common import Row, database_url, disposing, env_int, migrated_app, ms, progress
 from clinic.extensions import db
@@ -230,7 +230,9 @@ def _insert_background(sites: list[Site], days: list[date], now: datetime) -> No
             start = datetime.combine(rng.choice(days), local, site.zone).astimezone(UTC)
             protocol = "spravato-induction" if kind == "follow_up" else None
             copy.write_row(
-                _row(rng, kind, site, rng.choice(site.providers), None, protocol, start, minutes, now)
+                appointment_row(
+                    rng, kind, site, rng.choice(site.providers), None, protocol, start, minutes, now
+                )
             )
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as autocommit:
@@ -246,44 +248,7 @@ def _dose_row(rng: random.Random, site: Site, chair: int, day: date, slot: clock
         chair_id, minutes = site.chairs[chair - SPRAVATO_ROOMS], 115
         protocol = rng.choice(("iv-ketamine-induction", "iv-ketamine-booster"))
     provider_id = site.providers[chair % PROVIDERS]  # two doses per provider and slot: room for a third
-    return _row(rng, "dose", site, provider_id, chair_id, protocol, start, minutes, now)
-
-
-def _row(
-    rng: random.Random,
-    kind: str,
-    site: Site,
-    provider_id: int,
-    chair_id: int | None,
-    protocol: str | None,
-    start: datetime,
-    minutes: int,
-    now: datetime,
-) -> tuple:
-    end = start + timedelta(minutes=minutes)
-    if start < now:
-        status = rng.choices(("completed", "cancelled", "no_show"), (88, 7, 5))[0]
-    else:
-        status = rng.choices(("scheduled", "confirmed", "cancelled"), (70, 22, 8))[0]
-    created = min(start - timedelta(days=rng.randint(2, 60)), now)
-    updated = created if status == "scheduled" else max(created, min(end, now))
-    return (
-        f"{uuid.UUID(int=rng.getrandbits(128), version=4)}@clinic",
-        0 if status == "scheduled" else 1,
-        kind,
-        rng.choice(site.patients),
-        provider_id,
-        site.location_id,
-        chair_id,
-        protocol,
-        start,
-        end,
-        status,
-        "",
-        "Patient asked to cancel" if status == "cancelled" else None,
-        created,
-        updated,
-    )
+    return appointment_row(rng, "dose", site, provider_id, chair_id, protocol, start, minutes, now)
 
 
 # --- gunicorn -----------------------------------------------------------------------------------------
