@@ -11,17 +11,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from sqlalchemy import insert
 
 from bench.common import Row, database_url, disposing, env_int, migrated_app, progress
-from clinic.extensions import db
-from clinic.models.reminder import Reminder
-from clinic.services.appointments import book_appointment
-from tests.factories import FACTORY_ACTOR, make_clinic, make_patient
+from tests.factories import make_due_reminders
 
 REPO = Path(__file__).resolve().parent.parent
 PROCESSES = 2
@@ -50,46 +46,7 @@ def _free_port() -> int:
 
 
 def _seed(count: int) -> None:
-    now = datetime.now(UTC)
-    clinic = make_clinic()
-    patient = make_patient(reminder_channels=["email"], rems_enrolled_on=date(2027, 1, 1))
-    db.session.commit()
-    start = (now + timedelta(days=8)).replace(hour=15, minute=0, second=0, microsecond=0)
-    while start.weekday() >= 5:
-        start += timedelta(days=1)
-    visit = book_appointment(
-        {
-            "patient_id": patient.id,
-            "kind": "follow_up",
-            "location_id": clinic["location_id"],
-            "provider_id": clinic["provider_id"],
-            "start": start,
-        },
-        FACTORY_ACTOR,
-        now,
-    )
-    db.session.flush()
-    db.session.execute(
-        insert(Reminder),
-        [
-            {
-                "idempotency_key": f"bench-{n:06d}",
-                "kind": "visit_24h",
-                "channel": "email",
-                "appointment_id": visit.id,
-                "patient_id": patient.id,
-                "due_at": now - timedelta(minutes=1),
-                "status": "pending",
-                "attempts": 0,
-                "status_reason": "",
-                "recipient": "",
-                "created_at": now,
-                "updated_at": now,
-            }
-            for n in range(count)
-        ],
-    )
-    db.session.commit()
+    make_due_reminders(count, datetime.now(UTC), key_prefix="bench")
 
 
 def run() -> list[Row]:

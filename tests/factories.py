@@ -1,6 +1,6 @@
 """Building test data through the real services, the way the app itself creates it."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import count
 from typing import Any
 
@@ -155,3 +155,51 @@ def book_series(clinic: dict[str, Any], now: datetime, protocol: str = "spravato
     series = create_series(data, FACTORY_ACTOR, now)
     db.session.commit()
     return series
+
+
+def make_due_reminders(count: int, now: datetime, key_prefix: str = "load") -> int:
+    """A follow-up a week ahead (real weekday, 15:00 UTC) and `count` e-mail reminders about it, all due a
+    minute before `now`; for dispatch tests and benchmarks that drain a full outbox. Returns the visit id."""
+    from sqlalchemy import insert
+
+    from clinic.models.reminder import Reminder
+    from clinic.services.appointments import book_appointment
+
+    clinic = make_clinic()
+    patient = make_patient(reminder_channels=["email"])
+    db.session.commit()
+    start = (now + timedelta(days=7)).replace(hour=15, minute=0, second=0, microsecond=0)
+    while start.weekday() >= 5:
+        start += timedelta(days=1)
+    visit = book_appointment(
+        {
+            "patient_id": patient.id,
+            "kind": "follow_up",
+            "location_id": clinic["location_id"],
+            "provider_id": clinic["provider_id"],
+            "start": start,
+        },
+        FACTORY_ACTOR,
+        now,
+    )
+    db.session.flush()
+    rows = [
+        {
+            "idempotency_key": f"{key_prefix}-{n:06d}",
+            "kind": "visit_24h",
+            "channel": "email",
+            "appointment_id": visit.id,
+            "patient_id": patient.id,
+            "due_at": now - timedelta(minutes=1),
+            "status": "pending",
+            "attempts": 0,
+            "status_reason": "",
+            "recipient": "",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in range(count)
+    ]
+    db.session.execute(insert(Reminder), rows)
+    db.session.commit()
+    return visit.id

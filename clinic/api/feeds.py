@@ -20,6 +20,12 @@ def _issue(owner_type: str, owner_id: int):
     return issued
 
 
+def _check_own_provider(provider_id: int) -> None:
+    user = g.api_user
+    if user.role == "provider" and user.provider_id != provider_id:
+        raise PermissionDenied("Providers may only manage their own feed")
+
+
 def _revoke(owner_type: str, owner_id: int) -> None:
     revoke_feed(owner_type, owner_id, api_actor(), utcnow())
     db.session.commit()
@@ -49,9 +55,7 @@ class ProviderFeedResource(MethodView):
     @blp.problem(404, "Unknown provider")
     def post(self, provider_id):
         """A new feed URL of a provider's own visits (admins, or the provider themself)"""
-        user = g.api_user
-        if user.role == "provider" and user.provider_id != provider_id:
-            raise PermissionDenied("Providers may only manage their own feed")
+        _check_own_provider(provider_id)
         return _issue("provider", provider_id)
 
     @blp.access("admin", "provider")
@@ -59,9 +63,7 @@ class ProviderFeedResource(MethodView):
     @blp.problem(404, "Unknown provider or no active feed")
     def delete(self, provider_id):
         """Revoke a provider's feed URL"""
-        user = g.api_user
-        if user.role == "provider" and user.provider_id != provider_id:
-            raise PermissionDenied("Providers may only manage their own feed")
+        _check_own_provider(provider_id)
         _revoke("provider", provider_id)
 
 

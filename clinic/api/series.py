@@ -22,6 +22,7 @@ from clinic.services.series import (
     create_series,
     preview_series,
     replan_series,
+    series_with_visits,
 )
 
 blp = ApiBlueprint("series", __name__, url_prefix="/api/v1/series", description="Dosing series")
@@ -59,7 +60,7 @@ class SeriesResource(MethodView):
         """Show a series with its visits"""
         series = get_or_404(Series, series_id, "series")
         require_patient_access(api_actor(), series.patient_id, "series", series_id)
-        return series
+        return series_with_visits(series)
 
 
 @blp.route("/<int:series_id>/cancel")

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from clinic.domain.localtime import local_date_of, utc_at
 from clinic.domain.planning import SeriesPlan, SeriesRequest, plan_series
@@ -219,6 +220,17 @@ def series_appointments(series: Series) -> list[Appointment]:
             select(Appointment).where(Appointment.series_id == series.id).order_by(Appointment.start_at)
         )
     )
+
+
+def series_with_visits(series: Series) -> Series:
+    """The series with its visits and their rides loaded in two queries (not one per visit)."""
+    db.session.scalars(
+        select(Series)
+        .where(Series.id == series.id)
+        .options(selectinload(Series.appointments).selectinload(Appointment.transport))
+        .execution_options(populate_existing=True)
+    ).one()
+    return series
 
 
 def cancel_series(series: Series, reason: str, actor: Actor, now: datetime) -> list[Appointment]:

@@ -7,16 +7,15 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models.reminder import Reminder
-from clinic.services.appointments import book_appointment
-from tests.factories import FACTORY_ACTOR, make_clinic, make_patient
+from tests.factories import make_due_reminders
 
 REPO = Path(__file__).resolve().parents[2]
 REMINDERS = 1000
@@ -24,45 +23,8 @@ REMINDERS = 1000
 
 def _seed_due_reminders(app) -> None:
     """A visit next week and a thousand reminders about it, all due a minute ago (real time)."""
-    now = datetime.now(UTC)
     with app.app_context():
-        clinic = make_clinic()
-        patient = make_patient(reminder_channels=["email"])
-        db.session.commit()
-        start = (now + timedelta(days=7)).replace(hour=15, minute=0, second=0, microsecond=0)
-        while start.weekday() >= 5:
-            start += timedelta(days=1)
-        appointment = book_appointment(
-            {
-                "patient_id": patient.id,
-                "kind": "follow_up",
-                "location_id": clinic["location_id"],
-                "provider_id": clinic["provider_id"],
-                "start": start,
-            },
-            FACTORY_ACTOR,
-            now,
-        )
-        db.session.flush()
-        rows = [
-            {
-                "idempotency_key": f"load-{n:04d}",
-                "kind": "visit_24h",
-                "channel": "email",
-                "appointment_id": appointment.id,
-                "patient_id": patient.id,
-                "due_at": now - timedelta(minutes=1),
-                "status": "pending",
-                "attempts": 0,
-                "status_reason": "",
-                "recipient": "",
-                "created_at": now,
-                "updated_at": now,
-            }
-            for n in range(REMINDERS)
-        ]
-        db.session.execute(insert(Reminder), rows)
-        db.session.commit()
+        make_due_reminders(REMINDERS, datetime.now(UTC))
 
 
 def _dispatcher(database_url: str, smtp_port: int, instance: Path) -> subprocess.Popen:
