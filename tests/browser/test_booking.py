@@ -18,6 +18,7 @@ def test_front_desk_books_a_series_and_finds_it_on_today(app, page):
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("navigation").get_by_role("link", name="Book a series").click()
+    page.wait_for_url("**/book/")  # waits for the load event: htmx must be bound before typing
 
     page.get_by_label("Find patient").fill("Castel")
     page.get_by_label("Castellanos, Riley", exact=False).check()
