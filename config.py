@@ -34,6 +34,8 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     CLINIC_BASE_URL = os.environ.get("CLINIC_BASE_URL", "http://127.0.0.1:5000")
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "text" or "json"
+    # No request needs more: a larger body is refused (413) before it is read.
+    MAX_CONTENT_LENGTH = 1024 * 1024
 
     # Mail (SMTP) and SMS gateway; used by the reminder channels.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")

@@ -50,7 +50,7 @@ from tests.factories import bearer_for, make_chair, make_location, make_provider
 
 SEED = 20270104
 NOW = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
-ACTOR = Actor(user=None, label="bench")
+ACTOR = Actor(user=None, label="bench", trusted=True)
 PROTOCOL = "spravato-induction"
 TARGET_MS = 50
 

@@ -81,7 +81,7 @@ APPOINTMENTS = 5_000
 DOSE_SHARE = 0.8
 BUSY_WEEKS = 6  # background appointments from this many weeks before today to as many after it
 FEEDS = 50
-ACTOR = Actor(user=None, label="bench")
+ACTOR = Actor(user=None, label="bench", trusted=True)
 USER_EMAIL = "frontdesk@bench.example.org"
 SEED = 20261121
 MIX = {"feed": 50, "today": 35, "booking": 15}

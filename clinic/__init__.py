@@ -40,6 +40,12 @@ def create_app(config: type[config_module.Config] | None = None, **overrides: An
     register_cli(app)
     register_error_handlers(app)
     register_security(app)
+    from clinic.request_limits import register_request_limits
+
+    register_request_limits(app)
+    from clinic.unit_of_work import register_unit_of_work
+
+    register_unit_of_work(app)  # last: its after-request hook commits before the others run
     return app
 
 

@@ -16,7 +16,7 @@ from clinic.services.demo import DEMO_LOGINS, seed_demo
 from clinic.services.errors import ServiceError
 from clinic.services.users import create_user, update_user
 
-CLI_ACTOR = Actor(user=None, label="cli")
+CLI_ACTOR = Actor(user=None, label="cli", trusted=True)
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")

@@ -105,6 +105,17 @@ def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
     return _page(500, InternalServerError.name, "Something went wrong on our side; it has been logged.")
 
 
+def answer_for_commit_failure(error: Exception) -> Response | tuple[str, int]:
+    """The answer for a request whose commit failed (the answer it had built is not sent)."""
+    if isinstance(error, IntegrityError):
+        return handle_integrity_error(error)
+    if isinstance(error, DataError):
+        return handle_bad_value(error)
+    if isinstance(error, OperationalError):
+        return handle_busy_database(error)
+    return handle_unexpected(error)
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ServiceError, handle_service_error)
     app.register_error_handler(HTTPException, handle_http_exception)

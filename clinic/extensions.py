@@ -1,4 +1,4 @@
-"""Flask extensions, created unbound and initialised in `create_app`."""
+"""Flask extensions, created unbound and initialised in `create_app` (the API object lives in clinic.api)."""
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -7,7 +7,6 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from clinic.api.smorest import ProblemApi
 from clinic.models.base import Base
 
 # Objects stay loaded after commit: an answer is built from what was just written, without asking the
@@ -17,4 +16,3 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-api = ProblemApi()

@@ -20,7 +20,7 @@ from clinic.services.patients import create_patient
 from clinic.services.providers import create_provider
 from clinic.services.users import create_user
 
-FACTORY_ACTOR = Actor(user=None, label="test-factory")
+FACTORY_ACTOR = Actor(user=None, label="test-factory", trusted=True)
 FACTORY_NOW = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
 DEFAULT_PASSWORD = "correct horse battery staple"
 WEEKDAY_HOURS = {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}

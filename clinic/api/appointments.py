@@ -15,9 +15,9 @@ from clinic.api.schemas.scheduling import (
 )
 from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
-from clinic.extensions import db
+from clinic.domain.policy import Action
 from clinic.models.appointment import Appointment
-from clinic.services.access import provider_scope, require_patient_access
+from clinic.services.access import load_for
 from clinic.services.appointments import (
     book_appointment,
     cancel_appointment,
@@ -26,55 +26,44 @@ from clinic.services.appointments import (
     propose_reschedule,
     reschedule_appointment,
 )
-from clinic.services.errors import PermissionDenied
-from clinic.services.lookup import get_or_404
 from clinic.services.reminders import reminders_of
 
 blp = ApiBlueprint("appointments", __name__, url_prefix="/api/v1/appointments", description="Visits")
-READERS = ("frontdesk", "provider")
 
 
-def _appointment(appointment_id: int) -> Appointment:
-    appointment = get_or_404(Appointment, appointment_id, "appointment")
-    require_patient_access(api_actor(), appointment.patient_id, "appointment", appointment_id)
-    return appointment
+def _appointment(appointment_id: int, action: Action = Action.VISIT_READ) -> Appointment:
+    return load_for(api_actor(), action, Appointment, appointment_id, "appointment")
 
 
 @blp.route("")
 class AppointmentsResource(MethodView):
-    @blp.access(*READERS)
+    @blp.access(Action.VISIT_READ)
     @blp.arguments(AppointmentQuerySchema, location="query")
     @blp.response(200, appointments_dump_schema)
     def get(self, filters):
         """List appointments, soonest first (start/end bound the time range); providers see their own"""
-        own = provider_scope(api_actor())
-        if own is not None:
-            if filters.get("provider_id") not in (None, own):
-                raise PermissionDenied("Providers list only their own visits")
-            filters = {**filters, "provider_id": own}
-        return list_appointments(filters)
+        return list_appointments(filters, api_actor())
 
-    @blp.access("frontdesk")
+    @blp.access(Action.VISIT_BOOK)
     @blp.arguments(appointment_create_schema)
     @blp.response(201, appointment_dump_schema)
     @blp.problem(409, "The visit breaks a scheduling rule, or its chair was just taken")
     def post(self, data):
         """Book one visit"""
         appointment = book_appointment(data, api_actor(), utcnow())
-        db.session.commit()
         return appointment
 
 
 @blp.route("/<int:appointment_id>")
 class AppointmentResource(MethodView):
-    @blp.access(*READERS)
+    @blp.access(Action.VISIT_READ)
     @blp.response(200, appointment_dump_schema)
     @blp.problem(404, "Unknown appointment")
     def get(self, appointment_id):
         """Show an appointment"""
         return _appointment(appointment_id)
 
-    @blp.access("frontdesk")
+    @blp.access(Action.VISIT_CHANGE)
     @blp.arguments(reschedule_schema)
     @blp.response(200, appointments_dump_schema)
     @blp.problem(404, "Unknown appointment")
@@ -84,13 +73,12 @@ class AppointmentResource(MethodView):
         moved = reschedule_appointment(
             _appointment(appointment_id), data["start"], data["scope"], api_actor(), utcnow()
         )
-        db.session.commit()
         return moved
 
 
 @blp.route("/<int:appointment_id>/reschedule-preview")
 class ReschedulePreviewResource(MethodView):
-    @blp.access("frontdesk")
+    @blp.access(Action.VISIT_CHANGE)
     @blp.arguments(reschedule_schema)
     @blp.response(200, proposed_moves_schema)
     @blp.problem(404, "Unknown appointment")
@@ -101,7 +89,7 @@ class ReschedulePreviewResource(MethodView):
 
 @blp.route("/<int:appointment_id>/cancel")
 class CancelResource(MethodView):
-    @blp.access("frontdesk")
+    @blp.access(Action.VISIT_CHANGE)
     @blp.arguments(cancel_schema)
     @blp.response(200, appointments_dump_schema)
     @blp.problem(404, "Unknown appointment")
@@ -111,28 +99,26 @@ class CancelResource(MethodView):
         cancelled = cancel_appointment(
             _appointment(appointment_id), data["reason"], data["scope"], api_actor(), utcnow()
         )
-        db.session.commit()
         return cancelled
 
 
 @blp.route("/<int:appointment_id>/no-show")
 class NoShowResource(MethodView):
-    @blp.access("frontdesk")
+    @blp.access(Action.VISIT_CHANGE)
     @blp.response(200, appointment_dump_schema)
     @blp.problem(404, "Unknown appointment")
     @blp.problem(409, "The visit has not started or is no longer open")
     def post(self, appointment_id):
         """Record that the patient did not come"""
         appointment = mark_no_show(_appointment(appointment_id), api_actor(), utcnow())
-        db.session.commit()
         return appointment
 
 
 @blp.route("/<int:appointment_id>/reminders")
 class RemindersResource(MethodView):
-    @blp.access(*READERS)
+    @blp.access(Action.REMINDERS_READ)
     @blp.response(200, reminders_dump_schema)
     @blp.problem(404, "Unknown appointment")
     def get(self, appointment_id):
         """The visit's reminders: due, sent, failed or cancelled, and why"""
-        return reminders_of(_appointment(appointment_id))
+        return reminders_of(_appointment(appointment_id, Action.REMINDERS_READ))

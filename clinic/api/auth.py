@@ -36,7 +36,6 @@ class TokenResource(MethodView):
             db.session.commit()  # keep the audit row of the failed attempt
             raise NotAuthenticated("Wrong e-mail or password, or the account is disabled")
         issued = start_session(user, "api", now)
-        db.session.commit()
         return {"token": issued.key, "token_type": "Bearer", "expires_at": issued.expires_at}
 
     @blp.response(204)
@@ -47,5 +46,4 @@ class TokenResource(MethodView):
             return problem_response(401, "Not signed in", headers={"WWW-Authenticate": "Bearer"})
         token = request.headers["Authorization"].partition(" ")[2].strip()
         end_session(token, "api", api_actor(), utcnow())
-        db.session.commit()
         return None

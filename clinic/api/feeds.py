@@ -1,14 +1,12 @@
 """Issuing and revoking calendar feed URLs for patients, providers and locations."""
 
-from flask import g
 from flask.views import MethodView
 
 from clinic.api.context import api_actor
 from clinic.api.schemas.feeds import feed_dump_schema
 from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
-from clinic.extensions import db
-from clinic.services.errors import PermissionDenied
+from clinic.domain.policy import Action
 from clinic.services.feeds import issue_feed, revoke_feed
 
 blp = ApiBlueprint("feed_urls", __name__, url_prefix="/api/v1", description="Calendar feed URLs")
@@ -16,31 +14,23 @@ blp = ApiBlueprint("feed_urls", __name__, url_prefix="/api/v1", description="Cal
 
 def _issue(owner_type: str, owner_id: int):
     issued = issue_feed(owner_type, owner_id, api_actor(), utcnow())
-    db.session.commit()
     return issued
-
-
-def _check_own_provider(provider_id: int) -> None:
-    user = g.api_user
-    if user.role == "provider" and user.provider_id != provider_id:
-        raise PermissionDenied("Providers may only manage their own feed")
 
 
 def _revoke(owner_type: str, owner_id: int) -> None:
     revoke_feed(owner_type, owner_id, api_actor(), utcnow())
-    db.session.commit()
 
 
 @blp.route("/patients/<int:patient_id>/feed")
 class PatientFeedResource(MethodView):
-    @blp.access("frontdesk")
+    @blp.access(Action.PATIENT_FEED_MANAGE)
     @blp.response(201, feed_dump_schema)
     @blp.problem(404, "Unknown patient")
     def post(self, patient_id):
         """Give the patient a new feed URL; the old one stops working"""
         return _issue("patient", patient_id)
 
-    @blp.access("frontdesk")
+    @blp.access(Action.PATIENT_FEED_MANAGE)
     @blp.response(204)
     @blp.problem(404, "Unknown patient or no active feed")
     def delete(self, patient_id):
@@ -50,33 +40,31 @@ class PatientFeedResource(MethodView):
 
 @blp.route("/providers/<int:provider_id>/feed")
 class ProviderFeedResource(MethodView):
-    @blp.access("admin", "provider")
+    @blp.access(Action.PROVIDER_FEED_MANAGE)
     @blp.response(201, feed_dump_schema)
     @blp.problem(404, "Unknown provider")
     def post(self, provider_id):
         """A new feed URL of a provider's own visits (admins, or the provider themself)"""
-        _check_own_provider(provider_id)
         return _issue("provider", provider_id)
 
-    @blp.access("admin", "provider")
+    @blp.access(Action.PROVIDER_FEED_MANAGE)
     @blp.response(204)
     @blp.problem(404, "Unknown provider or no active feed")
     def delete(self, provider_id):
         """Revoke a provider's feed URL"""
-        _check_own_provider(provider_id)
         _revoke("provider", provider_id)
 
 
 @blp.route("/locations/<int:location_id>/feed")
 class LocationFeedResource(MethodView):
-    @blp.access("admin")
+    @blp.access(Action.LOCATION_FEED_MANAGE)
     @blp.response(201, feed_dump_schema)
     @blp.problem(404, "Unknown location")
     def post(self, location_id):
         """A staff feed of every chair at a location"""
         return _issue("location", location_id)
 
-    @blp.access("admin")
+    @blp.access(Action.LOCATION_FEED_MANAGE)
     @blp.response(204)
     @blp.problem(404, "Unknown location or no active feed")
     def delete(self, location_id):

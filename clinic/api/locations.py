@@ -14,7 +14,7 @@ from clinic.api.schemas.locations import (
 )
 from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
-from clinic.extensions import db
+from clinic.domain.policy import Action
 from clinic.models.location import Location
 from clinic.services.locations import (
     add_closure,
@@ -26,37 +26,35 @@ from clinic.services.locations import (
 from clinic.services.lookup import get_or_404
 
 blp = ApiBlueprint("locations", __name__, url_prefix="/api/v1/locations", description="Clinic locations")
-STAFF = ("admin", "frontdesk", "provider")
 
 
 @blp.route("")
 class LocationsResource(MethodView):
-    @blp.access(*STAFF)
+    @blp.access(Action.CLINIC_READ)
     @blp.response(200, locations_dump_schema)
     def get(self):
         """List locations"""
         return list_locations()
 
-    @blp.access("admin")
+    @blp.access(Action.CLINIC_CONFIGURE)
     @blp.arguments(location_load_schema)
     @blp.response(201, location_dump_schema)
     def post(self, data):
         """Create a location"""
         location = create_location(data, api_actor(), utcnow())
-        db.session.commit()
         return location
 
 
 @blp.route("/<int:location_id>")
 class LocationResource(MethodView):
-    @blp.access(*STAFF)
+    @blp.access(Action.CLINIC_READ)
     @blp.response(200, location_dump_schema)
     @blp.problem(404, "Unknown location")
     def get(self, location_id):
         """Show a location"""
         return get_or_404(Location, location_id, "location")
 
-    @blp.access("admin")
+    @blp.access(Action.CLINIC_CONFIGURE)
     @blp.arguments(location_update_schema)
     @blp.response(200, location_dump_schema)
     @blp.problem(404, "Unknown location")
@@ -64,20 +62,19 @@ class LocationResource(MethodView):
         """Change a location"""
         location = get_or_404(Location, location_id, "location")
         update_location(location, changes, api_actor(), utcnow())
-        db.session.commit()
         return location
 
 
 @blp.route("/<int:location_id>/closures")
 class ClosuresResource(MethodView):
-    @blp.access(*STAFF)
+    @blp.access(Action.CLINIC_READ)
     @blp.response(200, closures_dump_schema)
     @blp.problem(404, "Unknown location")
     def get(self, location_id):
         """List a location's closure days"""
         return get_or_404(Location, location_id, "location").closures
 
-    @blp.access("admin")
+    @blp.access(Action.CLINIC_CONFIGURE)
     @blp.arguments(closure_load_schema)
     @blp.response(201, closure_dump_schema)
     @blp.problem(404, "Unknown location")
@@ -85,17 +82,15 @@ class ClosuresResource(MethodView):
         """Close a location for a day"""
         location = get_or_404(Location, location_id, "location")
         closure = add_closure(location, data["date"], data["reason"], api_actor(), utcnow())
-        db.session.commit()
         return closure
 
 
 @blp.route("/<int:location_id>/closures/<int:closure_id>")
 class ClosureResource(MethodView):
-    @blp.access("admin")
+    @blp.access(Action.CLINIC_CONFIGURE)
     @blp.response(204)
     @blp.problem(404, "Unknown location or closure")
     def delete(self, location_id, closure_id):
         """Reopen a closure day"""
         location = get_or_404(Location, location_id, "location")
         remove_closure(location, closure_id, api_actor(), utcnow())
-        db.session.commit()

@@ -22,17 +22,16 @@ from clinic.api.schemas.monitoring import (
 )
 from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
-from clinic.extensions import db
+from clinic.domain.policy import Action
 from clinic.models.alert import Alert
 from clinic.models.appointment import Appointment
 from clinic.models.measurement import Measurement
 from clinic.models.patient import Patient
+from clinic.services.access import load_for
 from clinic.services.errors import PermissionDenied
-from clinic.services.lookup import get_or_404
 from clinic.services.monitoring import (
     acknowledge_alert,
     amend_measurement,
-    check_clinical_access,
     follow_ups,
     open_alerts,
     overdue_items,
@@ -60,49 +59,50 @@ def _own_provider_id(requested: int | None) -> int:
 
 @blp.route("/appointments/<int:appointment_id>/measurements")
 class MeasurementsResource(MethodView):
-    @blp.access("provider")
+    @blp.access(Action.MEASUREMENT_RECORD)
     @blp.arguments(measurement_load_schema)
     @blp.response(201, recorded_schema)
     @blp.problem(404, "Unknown appointment")
     def post(self, data, appointment_id):
         """Record a PHQ-9, GAD-7, blood pressure, sedation or dissociation measurement at a visit"""
-        appointment = get_or_404(Appointment, appointment_id, "appointment")
+        appointment = load_for(
+            api_actor(), Action.MEASUREMENT_RECORD, Appointment, appointment_id, "appointment"
+        )
         measurement, alerts = record_measurement(appointment, data, api_actor(), utcnow())
-        db.session.commit()
         return Recorded(measurement, alerts)
 
 
 @blp.route("/measurements/<int:measurement_id>/corrections")
 class CorrectionsResource(MethodView):
-    @blp.access("provider")
+    @blp.access(Action.MEASUREMENT_RECORD)
     @blp.arguments(correction_load_schema)
     @blp.response(201, recorded_schema)
     @blp.problem(404, "Unknown measurement")
     @blp.problem(409, "Already corrected")
     def post(self, data, measurement_id):
         """Correct a measurement: a new version; the original is kept"""
-        original = get_or_404(Measurement, measurement_id, "measurement")
-        check_clinical_access(api_actor(), original.patient_id)
+        original = load_for(
+            api_actor(), Action.MEASUREMENT_RECORD, Measurement, measurement_id, "measurement"
+        )
         measurement, alerts = amend_measurement(original, data, api_actor(), utcnow())
-        db.session.commit()
         return Recorded(measurement, alerts)
 
 
 @blp.route("/patients/<int:patient_id>/monitoring")
 class PatientMonitoringResource(MethodView):
-    @blp.access("provider")
+    @blp.access(Action.MONITORING_READ)
     @blp.response(200, patient_monitoring_schema)
     @blp.problem(404, "Unknown patient")
     def get(self, patient_id):
         """Plan items (due, done, overdue), measurements, PHQ-9 trend and open alerts of a patient"""
-        monitoring = patient_monitoring(get_or_404(Patient, patient_id, "patient"), api_actor(), utcnow())
-        db.session.commit()
+        patient = load_for(api_actor(), Action.MONITORING_READ, Patient, patient_id, "patient")
+        monitoring = patient_monitoring(patient, api_actor(), utcnow())
         return monitoring
 
 
 @blp.route("/followups")
 class FollowUpsResource(MethodView):
-    @blp.access("provider")
+    @blp.access(Action.MONITORING_READ)
     @blp.arguments(ProviderScopeQuerySchema, location="query")
     @blp.response(200, follow_ups_schema)
     def get(self, query):
@@ -112,7 +112,7 @@ class FollowUpsResource(MethodView):
 
 @blp.route("/monitoring/overdue")
 class OverdueResource(MethodView):
-    @blp.access("provider")
+    @blp.access(Action.MONITORING_READ)
     @blp.arguments(ProviderScopeQuerySchema, location="query")
     @blp.response(200, overdue_items_schema)
     def get(self, query):
@@ -122,7 +122,7 @@ class OverdueResource(MethodView):
 
 @blp.route("/alerts")
 class AlertsResource(MethodView):
-    @blp.access("provider")
+    @blp.access(Action.MONITORING_READ)
     @blp.response(200, alerts_dump_schema)
     def get(self):
         """The provider's open alerts, urgent first"""
@@ -131,7 +131,7 @@ class AlertsResource(MethodView):
 
 @blp.route("/alerts/<int:alert_id>/acknowledge")
 class AcknowledgeResource(MethodView):
-    @blp.access("provider")
+    @blp.access(Action.ALERT_ACKNOWLEDGE)
     @blp.arguments(acknowledge_schema)
     @blp.response(200, alert_dump_schema)
     @blp.problem(404, "Unknown alert")
@@ -139,22 +139,25 @@ class AcknowledgeResource(MethodView):
     def post(self, data, alert_id):
         """Acknowledge an alert (audited)"""
         alert = acknowledge_alert(
-            get_or_404(Alert, alert_id, "alert"), data.get("note"), api_actor(), utcnow()
+            load_for(api_actor(), Action.ALERT_ACKNOWLEDGE, Alert, alert_id, "alert"),
+            data.get("note"),
+            api_actor(),
+            utcnow(),
         )
-        db.session.commit()
         return alert
 
 
 @blp.route("/appointments/<int:appointment_id>/rems-form")
 class RemsFormResource(MethodView):
-    @blp.access("provider")
+    @blp.access(Action.REMS_FORM_SUBMIT)
     @blp.arguments(rems_form_load_schema)
     @blp.response(201, rems_form_dump_schema)
     @blp.problem(404, "Unknown appointment")
     @blp.problem(409, "Not a completed Spravato session, or already submitted")
     def post(self, data, appointment_id):
         """Mark the REMS patient monitoring form of a session as submitted"""
-        appointment = get_or_404(Appointment, appointment_id, "appointment")
+        appointment = load_for(
+            api_actor(), Action.REMS_FORM_SUBMIT, Appointment, appointment_id, "appointment"
+        )
         form = submit_rems_form(appointment, data["confirmation"], api_actor(), utcnow())
-        db.session.commit()
         return form

@@ -12,46 +12,42 @@ from clinic.api.schemas.patients import (
 )
 from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
-from clinic.extensions import db
+from clinic.domain.policy import Action
 from clinic.services.patients import create_patient, read_patient, search_patients, update_patient
 
 blp = ApiBlueprint("patients", __name__, url_prefix="/api/v1/patients", description="Patients")
-READERS = ("frontdesk", "provider")
 
 
 @blp.route("")
 class PatientsResource(MethodView):
-    @blp.access(*READERS)
+    @blp.access(Action.PATIENT_READ)
     @blp.arguments(PatientQuerySchema, location="query")
     @blp.response(200, patients_dump_schema)
     def get(self, query):
         """Find patients by name, e-mail or phone (at most 100, by last name)"""
         patients = search_patients(query.get("q"), api_actor(), utcnow())
-        db.session.commit()
         return patients
 
-    @blp.access("frontdesk")
+    @blp.access(Action.PATIENT_REGISTER)
     @blp.arguments(patient_load_schema)
     @blp.response(201, patient_dump_schema)
     def post(self, data):
         """Register a patient"""
         patient = create_patient(data, api_actor(), utcnow())
-        db.session.commit()
         return patient
 
 
 @blp.route("/<int:patient_id>")
 class PatientResource(MethodView):
-    @blp.access(*READERS)
+    @blp.access(Action.PATIENT_READ)
     @blp.response(200, patient_dump_schema)
     @blp.problem(404, "Unknown patient")
     def get(self, patient_id):
         """Show a patient's record"""
         patient = read_patient(patient_id, api_actor(), utcnow())
-        db.session.commit()
         return patient
 
-    @blp.access("frontdesk")
+    @blp.access(Action.PATIENT_EDIT)
     @blp.arguments(patient_update_schema)
     @blp.response(200, patient_dump_schema)
     @blp.problem(404, "Unknown patient")
@@ -59,5 +55,4 @@ class PatientResource(MethodView):
         """Change a patient's record"""
         actor, now = api_actor(), utcnow()
         patient = update_patient(read_patient(patient_id, actor, now), changes, actor, now)
-        db.session.commit()
         return patient

@@ -11,7 +11,7 @@ from clinic.api.schemas.providers import (
 )
 from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
-from clinic.extensions import db
+from clinic.domain.policy import Action
 from clinic.models.provider import Provider
 from clinic.services.lookup import get_or_404
 from clinic.services.providers import create_provider, list_providers, update_provider
@@ -19,37 +19,35 @@ from clinic.services.providers import create_provider, list_providers, update_pr
 blp = ApiBlueprint(
     "providers", __name__, url_prefix="/api/v1/providers", description="Prescribers, nurses, therapists"
 )
-STAFF = ("admin", "frontdesk", "provider")
 
 
 @blp.route("")
 class ProvidersResource(MethodView):
-    @blp.access(*STAFF)
+    @blp.access(Action.CLINIC_READ)
     @blp.response(200, providers_dump_schema)
     def get(self):
         """List providers"""
         return list_providers()
 
-    @blp.access("admin")
+    @blp.access(Action.CLINIC_CONFIGURE)
     @blp.arguments(provider_load_schema)
     @blp.response(201, provider_dump_schema)
     def post(self, data):
         """Create a provider with weekly availability"""
         provider = create_provider(data, api_actor(), utcnow())
-        db.session.commit()
         return provider
 
 
 @blp.route("/<int:provider_id>")
 class ProviderResource(MethodView):
-    @blp.access(*STAFF)
+    @blp.access(Action.CLINIC_READ)
     @blp.response(200, provider_dump_schema)
     @blp.problem(404, "Unknown provider")
     def get(self, provider_id):
         """Show a provider"""
         return get_or_404(Provider, provider_id, "provider")
 
-    @blp.access("admin")
+    @blp.access(Action.CLINIC_CONFIGURE)
     @blp.arguments(provider_update_schema)
     @blp.response(200, provider_dump_schema)
     @blp.problem(404, "Unknown provider")
@@ -57,5 +55,4 @@ class ProviderResource(MethodView):
         """Change a provider; a given availability list replaces the old one"""
         provider = get_or_404(Provider, provider_id, "provider")
         update_provider(provider, changes, api_actor(), utcnow())
-        db.session.commit()
         return provider

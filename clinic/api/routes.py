@@ -17,7 +17,10 @@ from clinic.api import (
     users,
 )
 from clinic.api.context import load_bearer_user
-from clinic.extensions import api, csrf
+from clinic.api.smorest import ProblemApi
+from clinic.extensions import csrf
+
+api = ProblemApi()
 
 BLUEPRINTS = (
     auth.blp,

@@ -13,9 +13,9 @@ from clinic.api.schemas.scheduling import (
 )
 from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
-from clinic.extensions import db
+from clinic.domain.policy import Action
 from clinic.models.series import Series
-from clinic.services.access import require_patient_access
+from clinic.services.access import load_for
 from clinic.services.lookup import get_or_404
 from clinic.services.series import (
     cancel_series,
@@ -30,42 +30,39 @@ blp = ApiBlueprint("series", __name__, url_prefix="/api/v1/series", description=
 
 @blp.route("/preview")
 class SeriesPreviewResource(MethodView):
-    @blp.access("frontdesk")
+    @blp.access(Action.SERIES_BOOK)
     @blp.arguments(series_request_schema)
     @blp.response(200, series_preview_schema)
     def post(self, data):
         """Plan a series without booking it: every visit ok, moved or in conflict"""
-        return preview_series(data, utcnow())
+        return preview_series(data, api_actor(), utcnow())
 
 
 @blp.route("")
 class SeriesCollection(MethodView):
-    @blp.access("frontdesk")
+    @blp.access(Action.SERIES_BOOK)
     @blp.arguments(series_request_schema)
     @blp.response(201, series_dump_schema)
     @blp.problem(409, "Visits that cannot be booked, each with its broken rules")
     def post(self, data):
         """Book a whole series, all or nothing"""
         series = create_series(data, api_actor(), utcnow())
-        db.session.commit()
         return series
 
 
 @blp.route("/<int:series_id>")
 class SeriesResource(MethodView):
-    @blp.access("frontdesk", "provider")
+    @blp.access(Action.SERIES_READ)
     @blp.response(200, series_dump_schema)
     @blp.problem(404, "Unknown series")
     def get(self, series_id):
         """Show a series with its visits"""
-        series = get_or_404(Series, series_id, "series")
-        require_patient_access(api_actor(), series.patient_id, "series", series_id)
-        return series_with_visits(series)
+        return series_with_visits(load_for(api_actor(), Action.SERIES_READ, Series, series_id, "series"))
 
 
 @blp.route("/<int:series_id>/cancel")
 class SeriesCancelResource(MethodView):
-    @blp.access("frontdesk")
+    @blp.access(Action.SERIES_CHANGE)
     @blp.arguments(series_cancel_schema)
     @blp.response(200, appointments_dump_schema)
     @blp.problem(404, "Unknown series")
@@ -74,13 +71,12 @@ class SeriesCancelResource(MethodView):
         cancelled = cancel_series(
             get_or_404(Series, series_id, "series"), data["reason"], api_actor(), utcnow()
         )
-        db.session.commit()
         return cancelled
 
 
 @blp.route("/<int:series_id>/replan")
 class SeriesReplanResource(MethodView):
-    @blp.access("frontdesk")
+    @blp.access(Action.SERIES_CHANGE)
     @blp.arguments(replan_schema)
     @blp.response(200, appointments_dump_schema)
     @blp.problem(404, "Unknown series")
@@ -88,5 +84,4 @@ class SeriesReplanResource(MethodView):
     def post(self, data, series_id):
         """Re-plan the doses not yet given, e.g. after a missed dose"""
         created = replan_series(get_or_404(Series, series_id, "series"), data, api_actor(), utcnow())
-        db.session.commit()
         return created

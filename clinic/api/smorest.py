@@ -10,6 +10,8 @@ from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 
 from clinic.api.problems import PROBLEM_CONTENT_TYPE, ProblemSchema
+from clinic.domain.policy import Action, roles_for
+from clinic.extensions import db
 from clinic.services.errors import NotAuthenticated, PermissionDenied
 
 
@@ -40,11 +42,13 @@ class ProblemApi(Api):
 class ApiBlueprint(Blueprint):
     """A blueprint whose endpoints declare which staff roles may call them."""
 
-    def access(self, *roles: str) -> Callable:
-        """Allow the signed-in staff roles given; anyone else gets 401 (no token) or 403 (wrong role).
+    def access(self, action: Action) -> Callable:
+        """Allow the staff roles the access policy grants the action; others get 401 (no token) or 403.
 
-        Put it above the other decorators so access is checked before the body is parsed.
+        Put it above the other decorators so access is checked before the body is parsed. Which records of
+        a patient the action may touch is checked again, per object, by the use case.
         """
+        roles = roles_for(action)
 
         def decorator(view: Callable) -> Callable:
             @wraps(view)
@@ -61,6 +65,22 @@ class ApiBlueprint(Blueprint):
                     status, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, description=description
                 )(wrapper)
             return wrapper
+
+        return decorator
+
+    def response(self, status_code: int, schema: Any = None, **kwargs: Any) -> Callable:
+        """flask-smorest's response, with pending writes flushed before the answer is built from them
+        (new rows get their ids); the request's unit of work commits once the answer exists."""
+        dump = super().response(status_code, schema, **kwargs)
+
+        def decorator(view: Callable) -> Callable:
+            @wraps(view)
+            def flushed(*args: Any, **kwargs: Any) -> Any:
+                result = view(*args, **kwargs)
+                db.session.flush()
+                return result
+
+            return dump(flushed)
 
         return decorator
 

@@ -15,11 +15,10 @@ from clinic.api.schemas.transport import (
 )
 from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
-from clinic.extensions import db
+from clinic.domain.policy import Action
 from clinic.models.appointment import Appointment
-from clinic.services.access import provider_scope, require_patient_access
-from clinic.services.lookup import get_or_404
-from clinic.services.transport import at_risk_rides, check_in, complete, update_transport
+from clinic.services.access import load_for
+from clinic.services.transport import check_in, complete, rides_at_risk_for, update_transport
 
 blp = ApiBlueprint(
     "transport", __name__, url_prefix="/api/v1", description="Rides home, check-in and discharge"
@@ -27,14 +26,12 @@ blp = ApiBlueprint(
 
 
 def _appointment(appointment_id: int) -> Appointment:
-    appointment = get_or_404(Appointment, appointment_id, "appointment")
-    require_patient_access(api_actor(), appointment.patient_id, "appointment", appointment_id)
-    return appointment
+    return load_for(api_actor(), Action.VISIT_READ, Appointment, appointment_id, "appointment")
 
 
 @blp.route("/appointments/<int:appointment_id>/transport")
 class TransportResource(MethodView):
-    @blp.access("frontdesk")
+    @blp.access(Action.RIDE_MANAGE)
     @blp.arguments(transport_load_schema)
     @blp.response(200, transport_dump_schema)
     @blp.problem(404, "Unknown appointment")
@@ -42,13 +39,12 @@ class TransportResource(MethodView):
     def put(self, data, appointment_id):
         """Record the ride home of a dosing visit"""
         transport = update_transport(_appointment(appointment_id), data, api_actor(), utcnow())
-        db.session.commit()
         return transport
 
 
 @blp.route("/appointments/<int:appointment_id>/check-in")
 class CheckInResource(MethodView):
-    @blp.access("frontdesk")
+    @blp.access(Action.VISIT_CHECK_IN)
     @blp.arguments(override_schema)
     @blp.response(200, appointment_dump_schema)
     @blp.problem(404, "Unknown appointment")
@@ -58,13 +54,12 @@ class CheckInResource(MethodView):
         appointment = check_in(
             _appointment(appointment_id), data.get("override_reason"), api_actor(), utcnow()
         )
-        db.session.commit()
         return appointment
 
 
 @blp.route("/appointments/<int:appointment_id>/complete")
 class CompleteResource(MethodView):
-    @blp.access("frontdesk")
+    @blp.access(Action.VISIT_CHECK_IN)
     @blp.arguments(override_schema)
     @blp.response(200, appointment_dump_schema)
     @blp.problem(404, "Unknown appointment")
@@ -74,17 +69,16 @@ class CompleteResource(MethodView):
         appointment = complete(
             _appointment(appointment_id), data.get("override_reason"), api_actor(), utcnow()
         )
-        db.session.commit()
         return appointment
 
 
 @blp.route("/transport/at-risk")
 class AtRiskResource(MethodView):
-    @blp.access("frontdesk", "provider")
+    @blp.access(Action.RIDE_READ)
     @blp.arguments(AtRiskQuerySchema, location="query")
     @blp.response(200, at_risk_dump_schema)
     def get(self, query):
         """Dosing visits in the next `hours` without a confirmed ride, soonest first"""
-        visits = at_risk_rides(utcnow(), timedelta(hours=query["hours"]), query.get("location_id"))
-        own = provider_scope(api_actor())
-        return visits if own is None else [v for v in visits if v.provider_id == own]
+        return rides_at_risk_for(
+            api_actor(), utcnow(), timedelta(hours=query["hours"]), query.get("location_id")
+        )

@@ -5,7 +5,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from flask import Blueprint, Response, request
 
 from clinic.clock import utcnow
-from clinic.extensions import csrf, db
+from clinic.extensions import csrf
 from clinic.services.feeds import record_fetch, rendered_feed, resolve_feed_token
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
@@ -45,7 +45,6 @@ def feed(token: str):
     now = utcnow()
     rendered = rendered_feed(row, now)
     record_fetch(row, request.remote_addr or "", now)
-    db.session.commit()
     headers = {
         **FEED_HEADERS,
         "ETag": rendered.etag,

@@ -10,6 +10,9 @@ class Actor:
     user: User | None
     remote_addr: str = ""
     label: str = ""
+    # Code the clinic runs itself (the CLI, the scheduler, seeding), not a request on someone's behalf:
+    # the access policy does not limit it. Never set for anything a request can reach.
+    trusted: bool = False
 
     @property
     def name(self) -> str:
@@ -22,4 +25,4 @@ class Actor:
         return self.user.role if self.user is not None else None
 
 
-SYSTEM = Actor(user=None, label="system")
+SYSTEM = Actor(user=None, label="system", trusted=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from clinic.domain.localtime import shift_wall, wall_delta
 from clinic.domain.planning import PlannedDose, Resources, Rule, check_appointment, choose_chair
+from clinic.domain.policy import Action
 from clinic.domain.protocols import ProtocolSpec
 from clinic.extensions import db
 from clinic.models.appointment import HOLDING_STATUSES, Appointment
@@ -17,9 +18,10 @@ from clinic.models.chair import Chair
 from clinic.models.location import Location
 from clinic.models.patient import Patient
 from clinic.models.provider import Provider
+from clinic.services.access import authorize, authorize_record, provider_scope
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event
-from clinic.services.errors import Conflict, Invalid
+from clinic.services.errors import Conflict, Invalid, PermissionDenied
 from clinic.services.lookup import get_referenced
 from clinic.services.planning_inputs import PlanningInputs, load_planning_inputs, lock_for_booking
 from clinic.services.protocols import resolve_protocol, visit_protocol
@@ -66,6 +68,12 @@ def _window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 
 def book_appointment(data: dict[str, Any], actor: Actor, now: datetime) -> Appointment:
     """Book one visit after checking every rule; a broken rule is a Conflict naming it."""
+    authorize(actor, Action.VISIT_BOOK)
+    return place_visit(data, actor, now)
+
+
+def place_visit(data: dict[str, Any], actor: Actor, now: datetime) -> Appointment:
+    """Book one visit for a use case that has already authorized the actor (e.g. a due follow-up)."""
     patient = get_referenced(Patient, data["patient_id"], "patient_id")
     location = get_referenced(Location, data["location_id"], "location_id")
     provider = get_referenced(Provider, data["provider_id"], "provider_id")
@@ -253,6 +261,7 @@ def reschedule_appointment(
     appointment: Appointment, new_start: datetime, scope: str, actor: Actor, now: datetime
 ) -> list[Appointment]:
     """Move a visit (scope "this") or it and the later visits of its series (scope "following")."""
+    authorize_record(actor, Action.VISIT_CHANGE, appointment, "appointment")
     lock_for_booking(appointment.provider_id, appointment.patient_id)
     proposals = propose_reschedule(appointment, new_start, scope, now)
     broken = [p for p in proposals if p.rules]
@@ -295,6 +304,7 @@ def cancel_appointment(
     appointment: Appointment, reason: str, scope: str, actor: Actor, now: datetime
 ) -> list[Appointment]:
     """Cancel a visit, or it and the later open visits of its series."""
+    authorize_record(actor, Action.VISIT_CHANGE, appointment, "appointment")
     if not appointment.is_open:
         raise Conflict(f"A visit that is {appointment.status.replace('_', ' ')} cannot be cancelled")
     cancelled = _movers(appointment, scope)
@@ -316,6 +326,7 @@ def cancel_appointment(
 
 def mark_no_show(appointment: Appointment, actor: Actor, now: datetime) -> Appointment:
     """Record that the patient did not come; only once the visit's time has begun."""
+    authorize_record(actor, Action.VISIT_CHANGE, appointment, "appointment")
     if not appointment.is_open:
         raise Conflict(f"A visit that is {appointment.status.replace('_', ' ')} cannot be a no-show")
     if appointment.start_at > now:
@@ -327,8 +338,18 @@ def mark_no_show(appointment: Appointment, actor: Actor, now: datetime) -> Appoi
     return appointment
 
 
-def list_appointments(filters: dict[str, Any]) -> list[Appointment]:
-    """Appointments matching the filters, soonest first (at most 1000)."""
+def list_appointments(filters: dict[str, Any], actor: Actor) -> list[Appointment]:
+    """Appointments matching the filters, soonest first (at most 1000).
+
+    A provider lists their own visits, or every visit of one patient they treat.
+    """
+    own = provider_scope(actor)
+    if own is not None and filters.get("patient_id") is not None:
+        authorize(actor, Action.VISIT_READ, filters["patient_id"])
+    elif own is not None:
+        if filters.get("provider_id") not in (None, own):
+            raise PermissionDenied("Providers list only their own visits")
+        filters = {**filters, "provider_id": own}
     query = (
         select(Appointment)
         .options(

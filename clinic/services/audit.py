@@ -3,6 +3,8 @@
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
+
 from clinic.extensions import db
 from clinic.models.audit import AuditEvent
 from clinic.services.actor import Actor
@@ -34,6 +36,24 @@ def record_event(
     )
     db.session.add(event)
     return event
+
+
+def record_reads(actor: Actor, patient_ids: list[int], now: datetime, *, via: str) -> None:
+    """Append one `patient.read` row per patient whose records were read, in one statement."""
+    rows = [
+        {
+            "occurred_at": now,
+            "actor_user_id": actor.user.id if actor.user is not None else None,
+            "actor_label": actor.name,
+            "action": "patient.read",
+            "object_type": "patient",
+            "object_id": str(patient_id),
+            "remote_addr": actor.remote_addr or "",
+            "details": {"via": via},
+        }
+        for patient_id in patient_ids
+    ]
+    db.session.execute(insert(AuditEvent), rows)
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

@@ -5,9 +5,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from clinic.domain.policy import Action
 from clinic.extensions import db
 from clinic.models.chair import Chair
 from clinic.models.location import Location
+from clinic.services.access import authorize
 from clinic.services.actor import Actor
 from clinic.services.audit import changed_fields, record_event
 from clinic.services.errors import Invalid
@@ -22,6 +24,7 @@ def _check_name_free(location_id: int, name: str, chair_id: int | None = None) -
 
 def create_chair(data: dict[str, Any], actor: Actor, now: datetime) -> Chair:
     """Add a chair or room to a location."""
+    authorize(actor, Action.CLINIC_CONFIGURE)
     location = get_referenced(Location, data["location_id"], "location_id")
     _check_name_free(location.id, data["name"])
     chair = Chair(location=location, name=data["name"], kind=data.get("kind", "infusion_chair"), active=True)
@@ -33,6 +36,7 @@ def create_chair(data: dict[str, Any], actor: Actor, now: datetime) -> Chair:
 
 def update_chair(chair: Chair, changes: dict[str, Any], actor: Actor, now: datetime) -> Chair:
     """Rename, re-kind or retire a chair."""
+    authorize(actor, Action.CLINIC_CONFIGURE)
     if "name" in changes:
         _check_name_free(chair.location_id, changes["name"], chair.id)
     before = {"name": chair.name, "kind": chair.kind, "active": chair.active}

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from clinic.domain.ical import FeedCalendar, FeedEvent, feed_etag, feed_window, render_feed
 from clinic.domain.localtime import format_clock
+from clinic.domain.policy import Action, Reach
 from clinic.domain.protocols import ProtocolSpec
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
@@ -25,6 +26,7 @@ from clinic.models.feed import FeedToken
 from clinic.models.location import Location
 from clinic.models.patient import Patient
 from clinic.models.provider import Provider
+from clinic.services.access import actor_provider_id, authorize
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event
 from clinic.services.errors import NotFound
@@ -67,6 +69,21 @@ def feed_owner(owner_type: str, owner_id: int):
     return owner
 
 
+_OWNER_ACTION = {
+    "patient": Action.PATIENT_FEED_MANAGE,
+    "provider": Action.PROVIDER_FEED_MANAGE,
+    "location": Action.LOCATION_FEED_MANAGE,
+}
+
+
+def _authorized_owner(owner_type: str, owner_id: int, actor: Actor):
+    """The feed's owner if the actor may manage its feed; a provider manages only their own (else 404)."""
+    granted = authorize(actor, _OWNER_ACTION[owner_type])
+    if granted is Reach.SELF and owner_id != actor_provider_id(actor):
+        raise NotFound(f"No {owner_type} with id {owner_id}")
+    return feed_owner(owner_type, owner_id)
+
+
 def _revoke_active(owner_type: str, owner_id: int, now: datetime) -> int:
     result = db.session.execute(
         update(FeedToken)
@@ -81,7 +98,7 @@ def _revoke_active(owner_type: str, owner_id: int, now: datetime) -> int:
 
 def issue_feed(owner_type: str, owner_id: int, actor: Actor, now: datetime) -> IssuedFeed:
     """A new subscription URL for the owner; any earlier URL stops working."""
-    feed_owner(owner_type, owner_id)
+    _authorized_owner(owner_type, owner_id, actor)
     _revoke_active(owner_type, owner_id, now)
     token = secrets.token_urlsafe(32)
     db.session.add(
@@ -94,7 +111,7 @@ def issue_feed(owner_type: str, owner_id: int, actor: Actor, now: datetime) -> I
 
 def revoke_feed(owner_type: str, owner_id: int, actor: Actor, now: datetime) -> None:
     """Stop the owner's feed URL from working."""
-    feed_owner(owner_type, owner_id)
+    _authorized_owner(owner_type, owner_id, actor)
     if not _revoke_active(owner_type, owner_id, now):
         raise NotFound("There is no active calendar feed to revoke")
     record_event(actor, "feed.revoke", now, object_type=owner_type, object_id=owner_id)

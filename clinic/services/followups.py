@@ -6,12 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from clinic.domain.localtime import utc_at
+from clinic.domain.policy import Action
 from clinic.domain.reminders import plan_follow_up_unbooked_notice
 from clinic.extensions import db
 from clinic.models.appointment import HOLDING_STATUSES, Appointment
 from clinic.models.series import Series
+from clinic.services.access import authorize_record
 from clinic.services.actor import Actor
-from clinic.services.appointments import book_appointment
+from clinic.services.appointments import place_visit
 from clinic.services.errors import Conflict
 from clinic.services.reminders import add_planned, recipient_prefs, visit_facts
 
@@ -62,6 +64,7 @@ def sweep_unbooked_follow_ups(now: datetime) -> int:
 
 def book_due_follow_up(series: Series, due: datetime, actor: Actor, now: datetime) -> Appointment:
     """One click: book the follow-up in the first free slot from its due date on, at the series' time."""
+    authorize_record(actor, Action.FOLLOW_UP_BOOK, series, "series")
     tz = series.location.zone
     first_day = max(due.astimezone(tz).date(), (now + timedelta(hours=1)).astimezone(tz).date())
     for offset in range(BOOKING_SEARCH_DAYS):
@@ -77,7 +80,7 @@ def book_due_follow_up(series: Series, due: datetime, actor: Actor, now: datetim
         }
         try:
             with db.session.begin_nested():
-                appointment = book_appointment(data, actor, now)
+                appointment = place_visit(data, actor, now)
         except Conflict:
             continue
         appointment.series = series

@@ -5,8 +5,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from clinic.domain.policy import Action
 from clinic.extensions import db
 from clinic.models.location import Location, LocationClosure
+from clinic.services.access import authorize
 from clinic.services.actor import Actor
 from clinic.services.audit import changed_fields, record_event
 from clinic.services.errors import Invalid, NotFound
@@ -22,6 +24,7 @@ def _check_name_free(name: str, location_id: int | None = None) -> None:
 
 def create_location(data: dict[str, Any], actor: Actor, now: datetime) -> Location:
     """Create a location from validated fields."""
+    authorize(actor, Action.CLINIC_CONFIGURE)
     _check_name_free(data["name"])
     location = Location(created_at=now, **{k: v for k, v in data.items() if k in LOCATION_FIELDS})
     db.session.add(location)
@@ -32,6 +35,7 @@ def create_location(data: dict[str, Any], actor: Actor, now: datetime) -> Locati
 
 def update_location(location: Location, changes: dict[str, Any], actor: Actor, now: datetime) -> Location:
     """Change a location's fields."""
+    authorize(actor, Action.CLINIC_CONFIGURE)
     if "name" in changes:
         _check_name_free(changes["name"], location.id)
     before = {field: getattr(location, field) for field in LOCATION_FIELDS}
@@ -56,6 +60,7 @@ def list_locations() -> list[Location]:
 
 def add_closure(location: Location, day: date, reason: str, actor: Actor, now: datetime) -> LocationClosure:
     """Close a location for a day (a holiday, a training day)."""
+    authorize(actor, Action.CLINIC_CONFIGURE)
     if any(closure.date == day for closure in location.closures):
         raise Invalid.field("date", f"{day.isoformat()} is already a closure day")
     closure = LocationClosure(location=location, date=day, reason=reason)
@@ -74,6 +79,7 @@ def add_closure(location: Location, day: date, reason: str, actor: Actor, now: d
 
 def remove_closure(location: Location, closure_id: int, actor: Actor, now: datetime) -> None:
     """Reopen a closure day."""
+    authorize(actor, Action.CLINIC_CONFIGURE)
     closure = next((c for c in location.closures if c.id == closure_id), None)
     if closure is None:
         raise NotFound(f"No closure with id {closure_id} at this location")

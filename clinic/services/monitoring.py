@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from clinic.domain import monitoring as rules
+from clinic.domain.policy import Action
 from clinic.extensions import db
 from clinic.models.alert import Alert
 from clinic.models.appointment import Appointment
@@ -17,36 +18,16 @@ from clinic.models.measurement import Measurement
 from clinic.models.patient import Patient
 from clinic.models.rems_form import RemsForm
 from clinic.models.series import Series
+from clinic.services.access import authorize_record
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event
-from clinic.services.errors import Conflict, Invalid, PermissionDenied
+from clinic.services.errors import Conflict, Invalid
 from clinic.services.protocols import visit_protocol
 
 ACTIVE_LOOKBACK = timedelta(days=200)
 # A series whose last visit is older than this has nothing left to do: follow-ups are visits of the series,
 # and the latest deadline after a visit (the REMS form) is a week later.
 RECENT_VISIT = timedelta(days=45)
-
-
-# --- who may see what ---------------------------------------------------------------------------
-
-
-def check_clinical_access(actor: Actor, patient_id: int) -> None:
-    """Clinical data is for providers, and only for patients they treat (a series or visit with them)."""
-    user = actor.user
-    if user is None or user.role != "provider":
-        raise PermissionDenied("Questionnaires, measurements and alerts are for the patient's providers")
-    if user.provider_id is None or not db.session.scalar(
-        select(
-            or_(
-                exists().where(Series.patient_id == patient_id, Series.provider_id == user.provider_id),
-                exists().where(
-                    Appointment.patient_id == patient_id, Appointment.provider_id == user.provider_id
-                ),
-            )
-        )
-    ):
-        raise PermissionDenied("This patient is not under your care")
 
 
 # --- measurements and alerts ---------------------------------------------------------------------
@@ -100,7 +81,7 @@ def record_measurement(
     amends: Measurement | None = None,
 ) -> tuple[Measurement, list[Alert]]:
     """Store a measurement taken at a visit and raise the alerts it calls for."""
-    check_clinical_access(actor, appointment.patient_id)
+    authorize_record(actor, Action.MEASUREMENT_RECORD, appointment, "appointment")
     result = _validated(data)
     baseline = _baseline_phq9(appointment.series_id, appointment.patient_id)
     measurement = Measurement(
@@ -157,6 +138,7 @@ def amend_measurement(
     original: Measurement, data: dict[str, Any], actor: Actor, now: datetime
 ) -> tuple[Measurement, list[Alert]]:
     """Correct a measurement: the correction is a new row; the original is kept and marked superseded."""
+    authorize_record(actor, Action.MEASUREMENT_RECORD, original, "measurement")
     if original.superseded_at is not None:
         raise Conflict("This measurement was already corrected; correct the newest version")
     if not (data.get("correction_reason") or "").strip():
@@ -169,7 +151,7 @@ def amend_measurement(
 
 def acknowledge_alert(alert: Alert, note: str | None, actor: Actor, now: datetime) -> Alert:
     """A provider has seen the alert and acted on it."""
-    check_clinical_access(actor, alert.patient_id)
+    authorize_record(actor, Action.ALERT_ACKNOWLEDGE, alert, "alert")
     if alert.acknowledged_at is not None:
         raise Conflict("This alert was already acknowledged")
     alert.acknowledged_at, alert.acknowledged_by_label, alert.acknowledgement_note = now, actor.name, note
@@ -196,7 +178,7 @@ def open_alerts(provider_id: int) -> list[Alert]:
 
 def submit_rems_form(appointment: Appointment, confirmation: str, actor: Actor, now: datetime) -> RemsForm:
     """Mark the REMS patient monitoring form of a Spravato session as submitted."""
-    check_clinical_access(actor, appointment.patient_id)
+    authorize_record(actor, Action.REMS_FORM_SUBMIT, appointment, "appointment")
     spec = visit_protocol(appointment)
     if spec is None or not spec.rems_required:
         raise Conflict("Only Spravato sessions have a REMS monitoring form")
@@ -390,18 +372,17 @@ class PatientMonitoring:
 
 
 def patient_monitoring(patient: Patient, actor: Actor, now: datetime) -> PatientMonitoring:
-    """A patient's plans, measurements, PHQ-9 trend and open alerts, for one of their providers (audited)."""
-    check_clinical_access(actor, patient.id)
+    """A patient's plans, measurements, PHQ-9 trend and open alerts, for one of their providers."""
+    authorize_record(actor, Action.MONITORING_READ, patient, "patient")
     measurements = patient_measurements(patient)
     alerts = [a for a in open_alerts(actor.user.provider_id) if a.patient_id == patient.id]
     plans = plans_for(active_series(now, patient_id=patient.id), now)
-    record_event(actor, "patient.monitoring.read", now, object_type="patient", object_id=patient.id)
     return PatientMonitoring(patient.id, plans, measurements, phq9_trend(measurements), alerts)
 
 
 def session_record(appointment: Appointment, actor: Actor) -> tuple[list[Measurement], RemsForm | None]:
     """What a session's REMS monitoring form needs: its current measurements and whether it was submitted."""
-    check_clinical_access(actor, appointment.patient_id)
+    authorize_record(actor, Action.MONITORING_READ, appointment, "appointment")
     measurements = list(
         db.session.scalars(
             select(Measurement)

@@ -3,17 +3,15 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select
 
+from clinic.domain.policy import Action
 from clinic.extensions import db
-from clinic.models.appointment import Appointment
 from clinic.models.patient import Patient
-from clinic.models.series import Series
-from clinic.services.access import provider_scope, require_patient_access
+from clinic.services.access import authorize, authorize_record, load_for, provider_scope, treated_by
 from clinic.services.actor import Actor
 from clinic.services.audit import changed_fields, record_event
 from clinic.services.errors import Invalid
-from clinic.services.lookup import get_or_404
 
 PATIENT_FIELDS = (
     "first_name",
@@ -53,6 +51,7 @@ def _apply(patient: Patient, data: dict[str, Any], now: datetime) -> None:
 
 def create_patient(data: dict[str, Any], actor: Actor, now: datetime) -> Patient:
     """Register a patient."""
+    authorize(actor, Action.PATIENT_REGISTER)
     patient = Patient(reminder_channels=[], reminder_consent=False, created_at=now, updated_at=now)
     _apply(patient, data, now)
     db.session.add(patient)
@@ -63,6 +62,7 @@ def create_patient(data: dict[str, Any], actor: Actor, now: datetime) -> Patient
 
 def update_patient(patient: Patient, changes: dict[str, Any], actor: Actor, now: datetime) -> Patient:
     """Change a patient's record; the audit row names the fields, not their values."""
+    authorize_record(actor, Action.PATIENT_EDIT, patient, "patient")
     before = {field: getattr(patient, field) for field in PATIENT_FIELDS}
     _apply(patient, changes, now)
     after = {field: getattr(patient, field) for field in PATIENT_FIELDS}
@@ -78,11 +78,8 @@ def update_patient(patient: Patient, changes: dict[str, Any], actor: Actor, now:
 
 
 def read_patient(patient_id: int, actor: Actor, now: datetime) -> Patient:
-    """Load a patient's record for display, auditing the read (providers: only patients they treat)."""
-    patient = get_or_404(Patient, patient_id, "patient")
-    require_patient_access(actor, patient.id)
-    record_event(actor, "patient.read", now, object_type="patient", object_id=patient.id)
-    return patient
+    """Load a patient's record for display (providers: only patients they treat; the edge audits the read)."""
+    return load_for(actor, Action.PATIENT_READ, Patient, patient_id, "patient")
 
 
 def search_patients(
@@ -90,13 +87,9 @@ def search_patients(
 ) -> list[Patient]:
     """Patients whose name, e-mail or phone contains the query, by last name; audited as one list read."""
     statement = select(Patient).order_by(Patient.last_name, Patient.first_name, Patient.id).limit(limit)
-    provider_id = provider_scope(actor)
+    provider_id = provider_scope(actor, Action.PATIENT_READ)
     if provider_id is not None:
-        treated = or_(
-            exists().where(Series.patient_id == Patient.id, Series.provider_id == provider_id),
-            exists().where(Appointment.patient_id == Patient.id, Appointment.provider_id == provider_id),
-        )
-        statement = statement.where(treated)
+        statement = statement.where(treated_by(provider_id, Patient.id))
     text = (query or "").strip().lower()
     if text:
         like = f"%{text.replace('%', '').replace('_', '')}%"

@@ -7,9 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from clinic.domain.policy import Action
 from clinic.extensions import db
 from clinic.models.location import Location
 from clinic.models.provider import Provider, ProviderAvailability, ProviderTimeOff
+from clinic.services.access import authorize
 from clinic.services.actor import Actor
 from clinic.services.audit import changed_fields, record_event
 from clinic.services.errors import Invalid
@@ -49,6 +51,7 @@ def _check_no_overlap(rows: list[ProviderAvailability]) -> None:
 
 def create_provider(data: dict[str, Any], actor: Actor, now: datetime) -> Provider:
     """Create a provider with their weekly availability."""
+    authorize(actor, Action.CLINIC_CONFIGURE)
     email = data["email"].strip().lower()
     _check_email_free(email)
     provider = Provider(
@@ -68,6 +71,7 @@ def create_provider(data: dict[str, Any], actor: Actor, now: datetime) -> Provid
 
 def update_provider(provider: Provider, changes: dict[str, Any], actor: Actor, now: datetime) -> Provider:
     """Change a provider's fields; a given availability list replaces the old one."""
+    authorize(actor, Action.CLINIC_CONFIGURE)
     if "email" in changes:
         changes = {**changes, "email": changes["email"].strip().lower()}
         _check_email_free(changes["email"], provider.id)
@@ -94,6 +98,7 @@ def add_time_off(
     provider: Provider, start: datetime, end: datetime, reason: str, actor: Actor, now: datetime
 ) -> ProviderTimeOff:
     """Block a provider's time (leave, training)."""
+    authorize(actor, Action.CLINIC_CONFIGURE)
     if end <= start:
         raise Invalid.field("end", "End must be after start")
     entry = ProviderTimeOff(provider=provider, start=start, end=end, reason=reason)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
+from clinic.domain.policy import Action
 from clinic.domain.protocols import ProtocolSpec
 from clinic.domain.reminders import (
     PlannedReminder,
@@ -23,6 +24,7 @@ from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.patient import Patient
 from clinic.models.reminder import Reminder
+from clinic.services.access import authorize
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event
 from clinic.services.errors import Conflict
@@ -207,6 +209,7 @@ def outbox(now: datetime) -> Outbox:
 
 def retry_reminder(reminder: Reminder, actor: Actor, now: datetime) -> Reminder:
     """Put a failed reminder back in the queue (e.g. after the SMS gateway's credentials were fixed)."""
+    authorize(actor, Action.OUTBOX_MANAGE)
     if reminder.status != "failed":
         raise Conflict("Only a failed reminder can be retried")
     reminder.status, reminder.attempts, reminder.next_attempt_at = "pending", 0, None

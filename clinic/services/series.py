@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from clinic.domain.localtime import local_date_of, utc_at
 from clinic.domain.planning import SeriesPlan, SeriesRequest, plan_series
+from clinic.domain.policy import Action
 from clinic.domain.protocols import ProtocolSpec, protocol_to_dict, remaining_protocol
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
@@ -19,6 +20,12 @@ from clinic.models.patient import Patient
 from clinic.models.protocol import Protocol
 from clinic.models.provider import Provider
 from clinic.models.series import Series
+from clinic.services.access import (
+    authorize,
+    authorize_record,
+    authorize_reference,
+    require_own_provider,
+)
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event
 from clinic.services.errors import Conflict, Invalid
@@ -88,9 +95,11 @@ def _rems_ok(spec: ProtocolSpec, patient: Patient, first_dose_day: date) -> bool
     return patient.rems_enrolled_on is not None and patient.rems_enrolled_on <= first_dose_day
 
 
-def preview_series(data: dict[str, Any], now: datetime) -> SeriesPreview:
+def preview_series(data: dict[str, Any], actor: Actor, now: datetime) -> SeriesPreview:
     """Plan a series without booking it: each visit ok, moved (and why) or in conflict (and which rules)."""
     patient = get_referenced(Patient, data["patient_id"], "patient_id")
+    authorize_reference(actor, Action.SERIES_BOOK, patient.id)
+    require_own_provider(actor, Action.SERIES_BOOK, data["provider_id"])
     location = get_referenced(Location, data["location_id"], "location_id")
     provider = get_referenced(Provider, data["provider_id"], "provider_id")
     if not provider.active:
@@ -114,8 +123,9 @@ def preview_series(data: dict[str, Any], now: datetime) -> SeriesPreview:
 
 def create_series(data: dict[str, Any], actor: Actor, now: datetime) -> Series:
     """Book a whole series, all or nothing: every visit of the plan, or a Conflict listing every problem."""
+    authorize(actor, Action.SERIES_BOOK)
     lock_for_booking(data["provider_id"], data["patient_id"])
-    preview = preview_series(data, now)
+    preview = preview_series(data, actor, now)
     if not preview.ok:
         raise Conflict(
             "Some visits of the series cannot be booked", conflicts=conflict_entries(preview.visits)
@@ -235,6 +245,7 @@ def series_with_visits(series: Series) -> Series:
 
 def cancel_series(series: Series, reason: str, actor: Actor, now: datetime) -> list[Appointment]:
     """Cancel every open visit of the series that has not started yet."""
+    authorize_record(actor, Action.SERIES_CHANGE, series, "series")
     cancelled = [a for a in series_appointments(series) if a.is_open and a.start_at > now]
     for appointment in cancelled:
         appointment.status = "cancelled"
@@ -260,6 +271,7 @@ def replan_series(series: Series, changes: dict[str, Any], actor: Actor, now: da
     after today, and no sooner than the minimum gap after the last dose given) at `start_time` (default: the
     series' time).
     """
+    authorize_record(actor, Action.SERIES_CHANGE, series, "series")
     if series.status != "active":
         raise Conflict("Only an active series can be re-planned")
     lock_for_booking(series.provider_id, series.patient_id)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from clinic.domain.policy import Action
 from clinic.domain.reminders import plan_ride_missing_notice
 from clinic.domain.transport import (
     RideDetails,
@@ -21,6 +22,7 @@ from clinic.domain.transport import (
 from clinic.extensions import db
 from clinic.models.appointment import OPEN_STATUSES, Appointment
 from clinic.models.transport import Transport
+from clinic.services.access import authorize_record, provider_scope
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event
 from clinic.services.errors import Conflict, Invalid
@@ -100,6 +102,7 @@ def update_transport(
     appointment: Appointment, data: dict[str, Any], actor: Actor, now: datetime
 ) -> Transport:
     """Record the ride home: mode, contact, pickup time and status; the location decides which modes count."""
+    authorize_record(actor, Action.RIDE_MANAGE, appointment, "appointment")
     if not needs_ride(appointment) or appointment.transport is None:
         raise Conflict("This visit does not need a ride home")
     transport = appointment.transport
@@ -154,6 +157,7 @@ def check_in(
     appointment: Appointment, override_reason: str | None, actor: Actor, now: datetime
 ) -> Appointment:
     """Let the patient in; refused while no ride home is arranged, unless staff override with a reason."""
+    authorize_record(actor, Action.VISIT_CHECK_IN, appointment, "appointment")
     if appointment.status not in OPEN_STATUSES:
         raise Conflict(f"A visit that is {appointment.status.replace('_', ' ')} cannot be checked in")
     refusal = check_in_refusal(needs_ride(appointment), _ride_status(appointment))
@@ -169,6 +173,7 @@ def complete(
     appointment: Appointment, override_reason: str | None, actor: Actor, now: datetime
 ) -> Appointment:
     """Discharge the patient; refused until the escort is verified, unless staff override with a reason."""
+    authorize_record(actor, Action.VISIT_CHECK_IN, appointment, "appointment")
     if appointment.status != "checked_in":
         raise Conflict("Only a checked-in visit can be completed")
     refusal = discharge_refusal(needs_ride(appointment), _ride_status(appointment))
@@ -205,6 +210,15 @@ def at_risk_rides(now: datetime, window: timedelta, location_id: int | None = No
     return [a for a in visits if is_at_risk(a.start_at, a.transport.status, now, window)]
 
 
+def rides_at_risk_for(
+    actor: Actor, now: datetime, window: timedelta, location_id: int | None = None
+) -> list[Appointment]:
+    """The at-risk list as the actor may see it: a provider's own visits, or all for the front desk."""
+    own = provider_scope(actor, Action.RIDE_READ)
+    visits = at_risk_rides(now, window, location_id)
+    return visits if own is None else [v for v in visits if v.provider_id == own]
+
+
 def missing_rides_for_digest(provider_id: int, now: datetime) -> list[Appointment]:
     """The provider's visits still without a confirmed ride 24 hours before."""
     return [
@@ -216,6 +230,7 @@ def missing_rides_for_digest(provider_id: int, now: datetime) -> list[Appointmen
 
 def record_call_outcome(appointment: Appointment, outcome: str, actor: Actor, now: datetime) -> Transport:
     """One click on the call list: what the call about the ride achieved."""
+    authorize_record(actor, Action.RIDE_MANAGE, appointment, "appointment")
     transport = appointment.transport
     if transport is None:
         raise Conflict("This visit does not need a ride home")

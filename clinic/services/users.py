@@ -5,9 +5,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from clinic.domain.policy import Action
 from clinic.extensions import db
 from clinic.models.provider import Provider
 from clinic.models.user import User
+from clinic.services.access import authorize
 from clinic.services.actor import Actor
 from clinic.services.audit import changed_fields, record_event
 from clinic.services.auth import hash_password, normalize_email, revoke_all_sessions
@@ -33,6 +35,7 @@ def create_user(
     email: str, password: str, role: str, actor: Actor, now: datetime, provider_id: int | None = None
 ) -> User:
     """Create a staff account with a hashed password."""
+    authorize(actor, Action.USERS_MANAGE)
     email = normalize_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Invalid.field("email", "A user with this e-mail already exists")
@@ -54,6 +57,7 @@ def create_user(
 
 def update_user(user: User, changes: dict[str, Any], actor: Actor, now: datetime) -> User:
     """Change role, provider link, password or active flag; disabling ends every session and token."""
+    authorize(actor, Action.USERS_MANAGE)
     before = {"role": user.role, "provider_id": user.provider_id, "active": user.active}
     role = changes.get("role", user.role)
     provider_id = changes.get("provider_id", user.provider_id)

@@ -1,4 +1,4 @@
-"""Role checks for pages."""
+"""Role gates for pages, from the access policy."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -7,12 +7,14 @@ from typing import Any
 from flask import request
 from flask_login import current_user, login_required
 
+from clinic.domain.policy import Action, roles_for
 from clinic.services.actor import Actor
 from clinic.services.errors import PermissionDenied
 
 
-def roles_required(*roles: str) -> Callable:
-    """Signed-in staff of these roles only; others see a 403 page."""
+def permission_required(action: Action) -> Callable:
+    """Signed-in staff whose role the access policy grants the action; others see a 403 page."""
+    roles = roles_for(action)
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)

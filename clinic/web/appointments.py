@@ -5,21 +5,21 @@ from flask_login import current_user
 
 from clinic.clock import utcnow
 from clinic.domain.localtime import utc_at
+from clinic.domain.policy import Action, may
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
-from clinic.services.access import require_patient_access
+from clinic.services.access import load_for
 from clinic.services.appointments import (
     cancel_appointment,
     mark_no_show,
     propose_reschedule,
     reschedule_appointment,
 )
-from clinic.services.errors import PermissionDenied, ServiceError
-from clinic.services.lookup import get_or_404
+from clinic.services.errors import ServiceError
 from clinic.services.monitoring import session_record
 from clinic.services.reminders import reminders_of
 from clinic.services.transport import check_in, complete, update_transport
-from clinic.web.access import roles_required, web_actor
+from clinic.web.access import permission_required, web_actor
 from clinic.web.clinical import measurement_context
 from clinic.web.forms import ActionForm, CancelForm, OverrideForm, RescheduleForm, TransportForm
 from clinic.web.phone import to_e164
@@ -28,9 +28,7 @@ bp = Blueprint("web_appointments", __name__, url_prefix="/appointments")
 
 
 def _load(appointment_id: int) -> Appointment:
-    appointment = get_or_404(Appointment, appointment_id, "appointment")
-    require_patient_access(web_actor(), appointment.patient_id, "appointment", appointment_id)
-    return appointment
+    return load_for(web_actor(), Action.VISIT_READ, Appointment, appointment_id, "appointment")
 
 
 def _new_start(appointment: Appointment, form: RescheduleForm):
@@ -40,12 +38,9 @@ def _new_start(appointment: Appointment, form: RescheduleForm):
 
 def _clinical(appointment: Appointment) -> dict | None:
     """Measurement forms and this visit's measurements, for the patient's own providers only."""
-    if current_user.role != "provider":
+    if not may(current_user.role, Action.MONITORING_READ):
         return None
-    try:
-        measurements, rems_submitted = session_record(appointment, web_actor())
-    except PermissionDenied:
-        return None
+    measurements, rems_submitted = session_record(appointment, web_actor())
     return {"measurements": measurements, "rems_submitted": rems_submitted, **measurement_context()}
 
 
@@ -69,7 +64,7 @@ def _page(appointment: Appointment, status: int = 200, **forms):
         "appointments/show.html",
         appointment=appointment,
         action_form=ActionForm(),
-        can_change=current_user.role == "frontdesk",
+        can_change=may(current_user.role, Action.VISIT_CHANGE),
         reminders=reminders_of(appointment),
         clinical=_clinical(appointment),
         **forms,
@@ -77,13 +72,13 @@ def _page(appointment: Appointment, status: int = 200, **forms):
 
 
 @bp.route("/<int:appointment_id>")
-@roles_required("frontdesk", "provider")
+@permission_required(Action.VISIT_READ)
 def show(appointment_id: int):
     return _page(_load(appointment_id))
 
 
 @bp.route("/<int:appointment_id>/reschedule-preview", methods=["POST"])
-@roles_required("frontdesk")
+@permission_required(Action.VISIT_CHANGE)
 def reschedule_preview(appointment_id: int):
     appointment = _load(appointment_id)
     form = RescheduleForm()
@@ -97,7 +92,7 @@ def reschedule_preview(appointment_id: int):
 
 
 @bp.route("/<int:appointment_id>/reschedule", methods=["POST"])
-@roles_required("frontdesk")
+@permission_required(Action.VISIT_CHANGE)
 def reschedule(appointment_id: int):
     appointment = _load(appointment_id)
     form = RescheduleForm()
@@ -111,7 +106,6 @@ def reschedule(appointment_id: int):
         db.session.rollback()
         flash(f"Not moved: {error.detail}. " + _rule_summary(error), "error")
         return _page(_load(appointment_id), 409, reschedule_form=form)
-    db.session.commit()
     flash(f"Moved {len(moved)} visit(s).", "success")
     return redirect(url_for(".show", appointment_id=appointment_id))
 
@@ -122,7 +116,7 @@ def _rule_summary(error: ServiceError) -> str:
 
 
 @bp.route("/<int:appointment_id>/cancel", methods=["POST"])
-@roles_required("frontdesk")
+@permission_required(Action.VISIT_CHANGE)
 def cancel(appointment_id: int):
     appointment = _load(appointment_id)
     form = CancelForm()
@@ -134,13 +128,12 @@ def cancel(appointment_id: int):
         db.session.rollback()
         flash(error.detail, "error")
         return _page(_load(appointment_id), error.status)
-    db.session.commit()
     flash(f"Cancelled {len(cancelled)} visit(s).", "success")
     return redirect(url_for(".show", appointment_id=appointment_id))
 
 
 @bp.route("/<int:appointment_id>/no-show", methods=["POST"])
-@roles_required("frontdesk")
+@permission_required(Action.VISIT_CHANGE)
 def no_show(appointment_id: int):
     appointment = _load(appointment_id)
     if not ActionForm().validate():
@@ -151,13 +144,12 @@ def no_show(appointment_id: int):
         db.session.rollback()
         flash(error.detail, "error")
         return _page(_load(appointment_id), error.status)
-    db.session.commit()
     flash("Marked as a no-show.", "success")
     return redirect(url_for(".show", appointment_id=appointment_id))
 
 
 @bp.route("/<int:appointment_id>/transport", methods=["POST"])
-@roles_required("frontdesk")
+@permission_required(Action.RIDE_MANAGE)
 def transport(appointment_id: int):
     appointment = _load(appointment_id)
     form = TransportForm()
@@ -184,7 +176,6 @@ def transport(appointment_id: int):
                 form[name].errors = list(messages)
         flash(error.detail, "error")
         return _page(_load(appointment_id), error.status, transport_form=form)
-    db.session.commit()
     flash("Ride saved.", "success")
     return redirect(url_for(".show", appointment_id=appointment_id))
 
@@ -202,18 +193,17 @@ def _gate(appointment_id: int, action, done_message: str, refused_action: str):
         db.session.rollback()
         flash(f"{refused_action}: {error.detail}.", "error")
         return _page(_load(appointment_id), error.status, refused=refused_action)
-    db.session.commit()
     flash(done_message, "success")
     return redirect(url_for(".show", appointment_id=appointment_id))
 
 
 @bp.route("/<int:appointment_id>/check-in", methods=["POST"])
-@roles_required("frontdesk")
+@permission_required(Action.VISIT_CHECK_IN)
 def check_in_visit(appointment_id: int):
     return _gate(appointment_id, check_in, "Checked in.", "Not checked in")
 
 
 @bp.route("/<int:appointment_id>/complete", methods=["POST"])
-@roles_required("frontdesk")
+@permission_required(Action.VISIT_CHECK_IN)
 def complete_visit(appointment_id: int):
     return _gate(appointment_id, complete, "Discharged.", "Not discharged")

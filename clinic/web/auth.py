@@ -42,7 +42,6 @@ def login():
             return render_template("auth/login.html", form=form), 401
         user.session_key = start_session(user, "web", now).key
         login_user(user)
-        db.session.commit()
         return redirect(_safe_next(request.args.get("next")))
     status = 400 if form.errors else 200
     return render_template("auth/login.html", form=form), status
@@ -52,7 +51,6 @@ def login():
 def logout():
     if LogoutForm().validate_on_submit() and current_user.is_authenticated:
         end_session(current_user.session_key, "web", web_actor(), utcnow())
-        db.session.commit()
         logout_user()
         flash("You are signed out.", "info")
     return redirect(url_for("web_auth.login"))

@@ -4,15 +4,18 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
 from clinic.clock import utcnow
+from clinic.domain.policy import Action
 from clinic.extensions import db
 from clinic.models.patient import Patient
-from clinic.services.errors import ServiceError
+from clinic.routing import MAX_ID
+from clinic.services.access import load_for
+from clinic.services.errors import NotFound, ServiceError
 from clinic.services.locations import list_locations
 from clinic.services.patients import search_patients
 from clinic.services.protocols import list_protocols
 from clinic.services.providers import list_providers
 from clinic.services.series import create_series, preview_series
-from clinic.web.access import roles_required, web_actor
+from clinic.web.access import permission_required, web_actor
 from clinic.web.forms import SeriesForm
 
 bp = Blueprint("web_booking", __name__, url_prefix="/book")
@@ -29,12 +32,18 @@ def _series_form() -> SeriesForm:
 
 
 def _chosen_patient(form: SeriesForm) -> Patient | None:
+    """The patient the form is for, if the user may book for them (a provider: only patients they treat)."""
     patient_id = form.patient_id.data or request.args.get("patient_id", type=int)
-    return db.session.get(Patient, patient_id) if patient_id else None
+    if not patient_id or not 1 <= patient_id <= MAX_ID:
+        return None
+    try:
+        return load_for(web_actor(), Action.SERIES_BOOK, Patient, patient_id, "patient")
+    except NotFound:
+        return None
 
 
 @bp.route("/", methods=["GET", "POST"])
-@roles_required("frontdesk", "provider")
+@permission_required(Action.SERIES_BOOK)
 def index():
     form = _series_form()
     if form.validate_on_submit():
@@ -44,7 +53,6 @@ def index():
             db.session.rollback()
             flash(f"Nothing was booked: {error.detail}", "error")
             return _render(form, _preview_or_error(form), status=409 if error.status == 409 else 422)
-        db.session.commit()
         first = series.appointments[0]
         flash(f"Booked {len(series.appointments)} visits for {series.patient.full_name}.", "success")
         return redirect(
@@ -61,14 +69,14 @@ def _render(form: SeriesForm, preview, status: int):
 
 def _preview_or_error(form: SeriesForm):
     try:
-        return preview_series(form.series_data(), utcnow())
+        return preview_series(form.series_data(), web_actor(), utcnow())
     except ServiceError as error:
         db.session.rollback()
         return error
 
 
 @bp.route("/preview", methods=["POST"])
-@roles_required("frontdesk", "provider")
+@permission_required(Action.SERIES_BOOK)
 def preview():
     form = _series_form()
     if not form.validate():
@@ -77,9 +85,8 @@ def preview():
 
 
 @bp.route("/patients")
-@roles_required("frontdesk", "provider")
+@permission_required(Action.PATIENT_READ)
 def patient_choices():
     query = request.args.get("patient_query", "").strip()
     patients = search_patients(query, web_actor(), utcnow(), limit=10) if len(query) >= 2 else []
-    db.session.commit()
     return render_template("booking/_patients.html", patients=patients, query=query)

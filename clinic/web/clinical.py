@@ -1,30 +1,28 @@
 """Provider pages: the home with what is coming and overdue, measurement forms, the patient timeline with
 its trend chart, and the printable REMS monitoring form. Front-desk staff never see these."""
 
-from datetime import datetime
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from clinic.clock import utcnow
+from clinic.domain.policy import Action
 from clinic.extensions import db
 from clinic.models.alert import Alert
 from clinic.models.appointment import Appointment
 from clinic.models.patient import Patient
 from clinic.models.series import Series
+from clinic.services.access import load_for
 from clinic.services.errors import ServiceError
 from clinic.services.followups import book_due_follow_up
-from clinic.services.lookup import get_or_404
 from clinic.services.monitoring import (
     acknowledge_alert,
-    check_clinical_access,
     patient_monitoring,
     provider_dashboard,
     record_measurement,
     session_record,
     submit_rems_form,
 )
-from clinic.web.access import roles_required, web_actor
+from clinic.web.access import permission_required, web_actor
 from clinic.web.charts import trend_svg
 from clinic.web.forms import (
     GAD7_QUESTIONS,
@@ -32,6 +30,7 @@ from clinic.web.forms import (
     AcknowledgeForm,
     ActionForm,
     BloodPressureForm,
+    FollowUpBookingForm,
     QuestionnaireForm,
     SedationForm,
 )
@@ -41,7 +40,7 @@ FOLLOW_UP_DAYS = 14
 
 
 @bp.route("/provider")
-@roles_required("provider")
+@permission_required(Action.MONITORING_READ)
 def home():
     dashboard = provider_dashboard(utcnow(), current_user.provider_id, FOLLOW_UP_DAYS)
     return render_template(
@@ -56,34 +55,33 @@ def home():
 
 
 @bp.route("/provider/series/<int:series_id>/book-follow-up", methods=["POST"])
-@roles_required("provider")
+@permission_required(Action.FOLLOW_UP_BOOK)
 def book_follow_up(series_id: int):
-    series = get_or_404(Series, series_id, "series")
-    due = datetime.fromisoformat(request.form.get("due", ""))
-    if ActionForm().validate():
-        try:
-            check_clinical_access(web_actor(), series.patient_id)
-            visit = book_due_follow_up(series, due, web_actor(), utcnow())
-            db.session.commit()
-            flash(
-                f"Follow-up booked for {series.patient.full_name}: {visit.local_start:%a %d %b %H:%M}.",
-                "success",
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.detail, "error")
+    series = load_for(web_actor(), Action.FOLLOW_UP_BOOK, Series, series_id, "series")
+    form = FollowUpBookingForm()
+    if not form.validate():
+        flash("That follow-up could not be read; open the home page again and retry.", "error")
+        return redirect(url_for(".home"))
+    try:
+        visit = book_due_follow_up(series, form.due.data, web_actor(), utcnow())
+        flash(
+            f"Follow-up booked for {series.patient.full_name}: {visit.local_start:%a %d %b %H:%M}.",
+            "success",
+        )
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.detail, "error")
     return redirect(url_for(".home"))
 
 
 @bp.route("/alerts/<int:alert_id>/acknowledge", methods=["POST"])
-@roles_required("provider")
+@permission_required(Action.ALERT_ACKNOWLEDGE)
 def acknowledge(alert_id: int):
-    alert = get_or_404(Alert, alert_id, "alert")
+    alert = load_for(web_actor(), Action.ALERT_ACKNOWLEDGE, Alert, alert_id, "alert")
     form = AcknowledgeForm()
     if form.validate():
         try:
             acknowledge_alert(alert, form.note.data or None, web_actor(), utcnow())
-            db.session.commit()
             flash("Alert acknowledged.", "success")
         except ServiceError as error:
             db.session.rollback()
@@ -92,11 +90,10 @@ def acknowledge(alert_id: int):
 
 
 @bp.route("/patients/<int:patient_id>/timeline")
-@roles_required("provider")
+@permission_required(Action.MONITORING_READ)
 def timeline(patient_id: int):
-    patient = get_or_404(Patient, patient_id, "patient")
+    patient = load_for(web_actor(), Action.MONITORING_READ, Patient, patient_id, "patient")
     monitoring = patient_monitoring(patient, web_actor(), utcnow())
-    db.session.commit()
     current = [m for m in monitoring.measurements if m.superseded_at is None]
     chart = trend_svg(
         [(m.recorded_at, m.total) for m in current if m.instrument == "phq9"],
@@ -114,7 +111,6 @@ def timeline(patient_id: int):
 def _record(appointment: Appointment, data: dict) -> None:
     try:
         _, alerts = record_measurement(appointment, data, web_actor(), utcnow())
-        db.session.commit()
         flash("Recorded." + "".join(f" Alert: {a.message}" for a in alerts), "error" if alerts else "success")
     except ServiceError as error:
         db.session.rollback()
@@ -122,9 +118,9 @@ def _record(appointment: Appointment, data: dict) -> None:
 
 
 @bp.route("/appointments/<int:appointment_id>/measurements/<instrument>", methods=["POST"])
-@roles_required("provider")
+@permission_required(Action.MEASUREMENT_RECORD)
 def record(appointment_id: int, instrument: str):
-    appointment = get_or_404(Appointment, appointment_id, "appointment")
+    appointment = load_for(web_actor(), Action.MEASUREMENT_RECORD, Appointment, appointment_id, "appointment")
     if instrument in ("phq9", "gad7"):
         form = QuestionnaireForm()
         answers = form.answers(9 if instrument == "phq9" else 7) if form.validate() else None
@@ -157,13 +153,12 @@ def record(appointment_id: int, instrument: str):
 
 
 @bp.route("/appointments/<int:appointment_id>/rems-form", methods=["GET", "POST"])
-@roles_required("provider")
+@permission_required(Action.MONITORING_READ)
 def rems_form(appointment_id: int):
-    appointment = get_or_404(Appointment, appointment_id, "appointment")
+    appointment = load_for(web_actor(), Action.MONITORING_READ, Appointment, appointment_id, "appointment")
     if request.method == "POST" and ActionForm().validate():
         try:
             submit_rems_form(appointment, request.form.get("confirmation", "")[:100], web_actor(), utcnow())
-            db.session.commit()
             flash("REMS monitoring form marked as submitted.", "success")
         except ServiceError as error:
             db.session.rollback()

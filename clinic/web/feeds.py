@@ -6,10 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from clinic.clock import utcnow
+from clinic.domain.policy import Action
 from clinic.extensions import db
 from clinic.services.errors import ServiceError
 from clinic.services.feeds import IssuedFeed, active_feed, issue_feed, revoke_feed
-from clinic.web.access import roles_required, web_actor
+from clinic.web.access import permission_required, web_actor
 from clinic.web.forms import ActionForm
 
 bp = Blueprint("web_feeds", __name__)
@@ -27,22 +28,20 @@ def _issued_page(template: str, issued: IssuedFeed, **context):
 
 
 @bp.route("/patients/<int:patient_id>/feed", methods=["POST"])
-@roles_required("frontdesk")
+@permission_required(Action.PATIENT_FEED_MANAGE)
 def rotate_patient_feed(patient_id: int):
     if not ActionForm().validate():
         abort(400)
     issued = issue_feed("patient", patient_id, web_actor(), utcnow())
-    db.session.commit()
     return _issued_page("feeds/issued.html", issued, back=url_for("web_patients.show", patient_id=patient_id))
 
 
 @bp.route("/patients/<int:patient_id>/feed/revoke", methods=["POST"])
-@roles_required("frontdesk")
+@permission_required(Action.PATIENT_FEED_MANAGE)
 def revoke_patient_feed(patient_id: int):
     if ActionForm().validate():
         try:
             revoke_feed("patient", patient_id, web_actor(), utcnow())
-            db.session.commit()
             flash("The calendar feed link no longer works.", "success")
         except ServiceError as error:
             db.session.rollback()
@@ -51,7 +50,7 @@ def revoke_patient_feed(patient_id: int):
 
 
 @bp.route("/me/feed", methods=["GET", "POST"])
-@roles_required("provider")
+@permission_required(Action.PROVIDER_FEED_MANAGE)
 def my_feed():
     provider_id = current_user.provider_id
     if provider_id is None:
@@ -59,6 +58,5 @@ def my_feed():
     form = ActionForm()
     if form.validate_on_submit():
         issued = issue_feed("provider", provider_id, web_actor(), utcnow())
-        db.session.commit()
         return _issued_page("feeds/issued.html", issued, back=url_for("web_feeds.my_feed"))
     return render_template("feeds/mine.html", feed=active_feed("provider", provider_id), action_form=form)

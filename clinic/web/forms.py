@@ -1,5 +1,7 @@
 """WTForms of the staff pages (CSRF-protected by Flask-WTF)."""
 
+from datetime import datetime
+
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -14,7 +16,15 @@ from wtforms import (
     StringField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 SCOPE_CHOICES = [
     SelectChoice("this", "Only this visit"),
@@ -89,6 +99,27 @@ class CancelForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only its CSRF token."""
+
+
+class AwareInstantField(StringField):
+    """An ISO 8601 instant with its offset, as the pages write it into hidden fields; None when unreadable."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        raw = (valuelist[0] if valuelist else "").strip()
+        try:
+            parsed = datetime.fromisoformat(raw)
+        except ValueError:
+            raise ValidationError("Not a date and time") from None
+        if parsed.tzinfo is None:
+            raise ValidationError("The time needs its offset")
+        self.data = parsed
+
+
+class FollowUpBookingForm(FlaskForm):
+    """One click on the provider home: book the follow-up due at `due`."""
+
+    due = AwareInstantField("Due", validators=[DataRequired()])
 
 
 TRANSPORT_MODE_CHOICES = [

@@ -5,6 +5,7 @@ from datetime import timedelta
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from clinic.clock import utcnow
+from clinic.domain.policy import Action
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.services.errors import ServiceError
@@ -13,11 +14,11 @@ from clinic.services.ride_links import appointment_for_ride_token
 from clinic.services.transport import (
     AT_RISK_WINDOW,
     CALL_OUTCOMES,
-    at_risk_rides,
     confirm_ride_by_patient,
     record_call_outcome,
+    rides_at_risk_for,
 )
-from clinic.web.access import roles_required, web_actor
+from clinic.web.access import permission_required, web_actor
 from clinic.web.forms import ActionForm, PatientRideForm
 from clinic.web.phone import to_e164
 
@@ -32,24 +33,23 @@ OUTCOME_LABELS = {
 
 
 @bp.route("/rides/at-risk")
-@roles_required("frontdesk")
+@permission_required(Action.RIDE_MANAGE)  # the call list: a page for the people who arrange rides
 def at_risk():
     hours = request.args.get("hours", type=int) or int(AT_RISK_WINDOW.total_seconds() // 3600)
-    visits = at_risk_rides(utcnow(), timedelta(hours=min(max(hours, 1), 168)))
+    visits = rides_at_risk_for(web_actor(), utcnow(), timedelta(hours=min(max(hours, 1), 168)))
     return render_template(
         "rides/at_risk.html", visits=visits, hours=hours, outcomes=OUTCOME_LABELS, action_form=ActionForm()
     )
 
 
 @bp.route("/rides/<int:appointment_id>/call", methods=["POST"])
-@roles_required("frontdesk")
+@permission_required(Action.RIDE_MANAGE)
 def call_outcome(appointment_id: int):
     appointment = get_or_404(Appointment, appointment_id, "appointment")
     outcome = request.form.get("outcome", "")
     if ActionForm().validate() and outcome in CALL_OUTCOMES:
         try:
             record_call_outcome(appointment, outcome, web_actor(), utcnow())
-            db.session.commit()
             flash(f"{appointment.patient.full_name}: {OUTCOME_LABELS[outcome].lower()}.", "success")
         except ServiceError as error:
             db.session.rollback()
@@ -78,7 +78,6 @@ def patient_ride(token: str):
             data = {"mode": form.mode.data, "contact_name": form.contact_name.data, "contact_phone": phone}
             try:
                 confirm_ride_by_patient(appointment, data, request.remote_addr or "", now)
-                db.session.commit()
                 return render_template("rides/patient_done.html", appointment=appointment)
             except ServiceError as error:
                 db.session.rollback()

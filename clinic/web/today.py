@@ -5,19 +5,20 @@ from datetime import date, timedelta
 from flask import Blueprint, render_template, request
 
 from clinic.clock import utcnow
+from clinic.domain.policy import Action
 from clinic.models.location import Location
 from clinic.services.access import provider_scope
 from clinic.services.errors import NotFound
 from clinic.services.locations import list_locations
 from clinic.services.lookup import get_or_404
 from clinic.services.schedule import day_schedule, local_today
-from clinic.web.access import roles_required, web_actor
+from clinic.web.access import permission_required, web_actor
 
 bp = Blueprint("web_today", __name__, url_prefix="/today")
 
 
 @bp.route("/")
-@roles_required("frontdesk", "provider")
+@permission_required(Action.VISIT_READ)
 def index():
     locations = list_locations()
     if not locations:

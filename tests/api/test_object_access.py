@@ -74,8 +74,13 @@ def test_a_provider_cannot_reach_another_providers_patient_by_id(api_as, two_pra
         for p, k in zip(own, ("patient", "series", "appointment", "appointment", "patient"), strict=True)
     ]:
         response = doctor_a.get(path)
-        assert response.status_code in (403, 404), path
+        assert response.status_code == 404, path
         assert "Ient" not in response.get_data(as_text=True)
+        # A foreign id answers exactly what an id that does not exist answers.
+        foreign_id = path.rstrip("/").split("/")[4]
+        unknown = doctor_a.get(path.replace(foreign_id, "999999", 1))
+        assert unknown.status_code == 404
+        assert response.json["detail"].replace(foreign_id, "999999") == unknown.json["detail"]
     listed = doctor_a.get("/api/v1/appointments").json
     assert {v["patient_id"] for v in listed} == {a["patient"]}
     assert doctor_a.get(f"/api/v1/appointments?provider_id={b['provider']}").status_code == 403
@@ -85,9 +90,9 @@ def test_a_provider_cannot_reach_another_providers_patient_by_id(api_as, two_pra
             f"/api/v1/appointments/{b['appointment']}/measurements",
             json={"instrument": "sedation", "moaas": 5},
         ).status_code
-        == 403
+        == 404
     )
-    assert doctor_a.post(f"/api/v1/providers/{b['provider']}/feed").status_code == 403
+    assert doctor_a.post(f"/api/v1/providers/{b['provider']}/feed").status_code == 404
 
 
 def test_admins_manage_the_clinic_not_patients(api_as, two_practices):

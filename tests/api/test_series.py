@@ -204,8 +204,13 @@ def test_second_patient_gets_the_other_room_and_a_third_is_moved(app, desk, clin
 
 
 def test_roles_for_series(app, api_as, clinic):
-    assert api_as("provider").post("/api/v1/series", json=_body(clinic)).status_code == 403
+    # A provider who does not treat the patient cannot even tell the patient exists.
+    refused = api_as("provider").post("/api/v1/series", json=_body(clinic))
+    assert refused.status_code == 422
+    assert refused.json["errors"] == {"patient_id": [f"No such record: {clinic['patient_id']}"]}
     assert api_as("admin").post("/api/v1/series/preview", json=_body(clinic)).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Series)) == 0
 
 
 def test_a_long_planning_note_is_cut_to_fit_not_a_server_error(app):

@@ -149,4 +149,4 @@ def test_provider_feed_shows_initials_unless_opted_in(app, client, api_as, booke
     path = "/feeds/" + provider.json["url"].split("/feeds/")[1]
     summaries = {str(e["SUMMARY"]) for e in _calendar(client.get(path)).walk("VEVENT")}
     assert "Dose 1 · P. I." in summaries
-    assert api_as("provider").post(f"/api/v1/providers/{booked['provider_id']}/feed").status_code == 403
+    assert api_as("provider").post(f"/api/v1/providers/{booked['provider_id']}/feed").status_code == 404

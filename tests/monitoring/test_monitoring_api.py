@@ -192,17 +192,18 @@ def test_front_desk_and_other_providers_see_no_clinical_data(app, api_as, doctor
         stranger = make_patient().id
         db.session.commit()
     outsider = api_as("provider", provider_id=other)
-    assert outsider.get(f"/api/v1/patients/{induction['patient_id']}/monitoring").status_code == 403
+    # A patient outside the provider's care answers what an unknown id answers.
+    assert outsider.get(f"/api/v1/patients/{induction['patient_id']}/monitoring").status_code == 404
     assert (
         outsider.post(
             f"/api/v1/appointments/{first}/measurements", json={"instrument": "phq9", "items": PHQ9_MILD}
         ).status_code
-        == 403
+        == 404
     )
     assert (
         outsider.get(f"/api/v1/monitoring/overdue?provider_id={induction['provider_id']}").status_code == 403
     )
-    assert doctor().get(f"/api/v1/patients/{stranger}/monitoring").status_code == 403
+    assert doctor().get(f"/api/v1/patients/{stranger}/monitoring").status_code == 404
 
 
 def test_the_digest_lists_overdue_monitoring_and_open_alerts(app, clock, doctor, induction):
