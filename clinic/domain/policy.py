@@ -138,3 +138,24 @@ def roles_for(action: Action) -> tuple[Role, ...]:
 def needs_care_relation(role: str | None, action: Action) -> bool:
     """Whether the action is limited to the patients the actor treats."""
     return reach(role, action) is Reach.TREATED
+
+
+REACH_WORDS = {
+    Reach.NONE: "—",
+    Reach.ANY: "any",
+    Reach.TREATED: "patients they treat",
+    Reach.SELF: "their own",
+}
+
+
+def policy_table_markdown() -> str:
+    """The policy as the Markdown table docs/security.md shows (a test keeps the two the same)."""
+    roles = list(Role)
+    lines = [
+        "| action | what it allows | " + " | ".join(roles) + " |",
+        "|---|---|" + "---|" * len(roles),
+    ]
+    for action in Action:
+        cells = [REACH_WORDS[POLICY[action].get(role, Reach.NONE)] for role in roles]
+        lines.append(f"| `{action}` | {DESCRIPTIONS[action]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
