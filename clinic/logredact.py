@@ -1,10 +1,10 @@
 """Secret links carry their token in the URL: every log line that could carry a request path has it removed.
 
 A client may spell a path many ways that the server treats alike (percent-escapes, `%2F` for a slash, a
-doubly encoded escape) or that still show the token to whoever reads the log (another case, a missing
-`.ics`). So matching runs on the line with every escape decoded, ignoring case, and removes the whole path
-segment after a secret prefix, keeping only a trailing `.ics`. The rest of the line is left as it came, so
-decoding never puts a control character into the log.
+doubly encoded escape) or that still show the token to whoever reads the log (another case, no `.ics`, a
+backslash). So matching runs on the line with every escape decoded, ignoring case, and removes everything
+after a secret prefix up to the end of the path, keeping only a trailing `.ics`. The rest of the line is left
+as it came, so decoding never puts a control character into the log.
 """
 
 import logging
@@ -17,7 +17,10 @@ SECRET_LINK_PREFIXES = ("/feeds/", "/ride/", "/q/")
 REDACTED = "[redacted]"
 KEPT_SUFFIX = ".ics"
 
-_SECRET_PREFIX = re.compile("|".join(re.escape(prefix) for prefix in SECRET_LINK_PREFIXES), re.IGNORECASE)
+# A backslash counts as a slash: browsers turn one into the other, and a log reader would too.
+_SECRET_PREFIX = re.compile(
+    "|".join(re.escape(prefix).replace("/", r"[/\\]") for prefix in SECRET_LINK_PREFIXES), re.IGNORECASE
+)
 # Written as-is (not percent-encoded), these end the part of a line that is a path segment.
 _ENDS_A_PATH = frozenset(string.whitespace + "\"'<>?#&`")
 _HEX_DIGITS = frozenset(string.hexdigits)

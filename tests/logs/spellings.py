@@ -38,6 +38,8 @@ def spellings(prefix: str, token: str, suffix: str) -> dict[str, str]:
         + suffix,
         "every other character percent-encoded": prefix + every_other + suffix,
         "slashes percent-encoded": prefix.replace("/", "%2F") + token + suffix,
+        "backslashes": prefix.replace("/", "\\") + token + suffix,
+        "backslashes percent-encoded": prefix.replace("/", "%5c") + token + suffix,
         "suffix percent-encoded": prefix + token + suffix.replace(".", "%2E"),
         "doubly encoded": prefix + "".join("%25" + _escape(c)[1:] for c in token) + suffix,
         "escapes with an escaped digit": prefix + "".join(_escape_the_escape(c) for c in token) + suffix,
