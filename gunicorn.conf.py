@@ -1,7 +1,8 @@
 """gunicorn settings for production: `gunicorn -c gunicorn.conf.py wsgi:app`.
 
 Values come from the environment where it sets them (GUNICORN_BIND, GUNICORN_WORKERS, ...). Access log lines
-carry the request id and never a feed token (clinic.logredact filters gunicorn's loggers in each worker).
+carry the request id and never a secret link's token (clinic.logredact filters gunicorn's loggers in each
+worker).
 """
 
 import multiprocessing

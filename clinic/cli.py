@@ -1,4 +1,4 @@
-"""Command line: ``flask users``, ``flask demo`` and ``flask scheduler``."""
+"""Command line: ``flask users``, ``demo``, ``scheduler``, ``reminders`` and ``db-roles``."""
 
 import sys
 import time
@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from clinic.clock import utcnow
+from clinic.dbroles import RoleError, grant_app_privileges
 from clinic.extensions import db
 from clinic.models.user import ROLES, User
 from clinic.services.actor import Actor
@@ -22,6 +23,7 @@ users_cli = AppGroup("users", help="Manage staff accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")
 scheduler_cli = AppGroup("scheduler", help="The scheduler process.")
 reminders_cli = AppGroup("reminders", help="The reminder outbox.")
+db_roles_cli = AppGroup("db-roles", help="PostgreSQL roles: what the app's own role may do.")
 
 
 def _fail(error: ServiceError) -> None:
@@ -96,6 +98,21 @@ def dispatch_command(once: bool) -> None:
         time.sleep(current_app.config["DISPATCH_INTERVAL_SECONDS"])
 
 
+@db_roles_cli.command("grant")
+@click.argument("app_role")
+def grant_app_role_command(app_role: str) -> None:
+    """Let APP_ROLE read and write the app's tables but only add to and read the audit trail.
+
+    Run it as the tables' owner after `flask db upgrade`; running it again is safe.
+    """
+    try:
+        with db.engine.begin() as connection:
+            grant_app_privileges(connection, app_role)
+    except RoleError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{app_role} may read and write the app's tables; audit_events only SELECT and INSERT.")
+
+
 def register_cli(app: Flask) -> None:
-    for group in (users_cli, demo_cli, scheduler_cli, reminders_cli):
+    for group in (users_cli, demo_cli, scheduler_cli, reminders_cli, db_roles_cli):
         app.cli.add_command(group)

@@ -1,15 +1,79 @@
-"""Feed tokens are secrets in URLs: every log line that could carry a request path has them removed."""
+"""Secret links carry their token in the URL: every log line that could carry a request path has it removed.
+
+A client may spell a path many ways that the server treats alike (percent-escapes, `%2F` for a slash, a
+doubly encoded escape) or that still show the token to whoever reads the log (another case, no `.ics`, a
+backslash). So matching runs on the line with every escape decoded, ignoring case, and removes everything
+after a secret prefix up to the end of the path, keeping only a trailing `.ics`. The rest of the line is left
+as it came, so decoding never puts a control character into the log.
+"""
 
 import logging
 import re
+import string
+from collections import deque
 
-_FEED_TOKEN = re.compile(r"(/feeds/)[A-Za-z0-9_\-]+(\.ics)")
-_RIDE_TOKEN = re.compile(r"(/ride/)[A-Za-z0-9_\-.]+")
+# Every route whose path carries a secret starts with one of these. A new secret link is one more entry.
+SECRET_LINK_PREFIXES = ("/feeds/", "/ride/", "/q/")
+REDACTED = "[redacted]"
+KEPT_SUFFIX = ".ics"
+
+# A backslash counts as a slash: browsers turn one into the other, and a log reader would too.
+_SECRET_PREFIX = re.compile(
+    "|".join(re.escape(prefix).replace("/", r"[/\\]") for prefix in SECRET_LINK_PREFIXES), re.IGNORECASE
+)
+# Written as-is (not percent-encoded), these end the part of a line that is a path segment.
+_ENDS_A_PATH = frozenset(string.whitespace + "\"'<>?#&`")
+_HEX_DIGITS = frozenset(string.hexdigits)
+
+
+def _decode(text: str) -> tuple[str, list[int], list[int], list[bool]]:
+    """The text with every percent-escape decoded until none is left (so `%256A` gives `j`), and for each
+    decoded character where it starts and ends in `text` and whether it was written as-is.
+
+    Decoding from the right makes nested escapes one pass: an escape's result meets the characters before
+    it only once they are read. Bytes decode one character each, which is all matching needs.
+    """
+    decoded: deque[tuple[str, int, int]] = deque()
+    for index in range(len(text) - 1, -1, -1):
+        decoded.appendleft((text[index], index, index + 1))
+        while (
+            len(decoded) >= 3
+            and decoded[0][0] == "%"
+            and decoded[1][0] in _HEX_DIGITS
+            and decoded[2][0] in _HEX_DIGITS
+        ):
+            percent, high, low = decoded.popleft(), decoded.popleft(), decoded.popleft()
+            decoded.appendleft((chr(int(high[0] + low[0], 16)), percent[1], low[2]))
+    chars = "".join(char for char, _, _ in decoded)
+    starts = [start for _, start, _ in decoded]
+    ends = [end for _, _, end in decoded]
+    literal = [end - start == 1 for _, start, end in decoded]
+    return chars, starts, ends, literal
 
 
 def redact(text: str) -> str:
-    """The text with feed and ride-link tokens replaced by "[redacted]"."""
-    return _RIDE_TOKEN.sub(r"\1[redacted]", _FEED_TOKEN.sub(r"\1[redacted]\2", text))
+    """The text with the token of every secret link (see SECRET_LINK_PREFIXES) replaced by "[redacted]",
+    however the link is spelled."""
+    if "%" not in text and not _SECRET_PREFIX.search(text):
+        return text
+    chars, starts, ends, literal = _decode(text)
+    pieces: list[str] = []
+    copied_to = 0
+    position = 0
+    while match := _SECRET_PREFIX.search(chars, position):
+        first = last = match.end()
+        while last < len(chars) and not (literal[last] and chars[last] in _ENDS_A_PATH):
+            last += 1
+        position = last
+        if chars[first:last].lower().endswith(KEPT_SUFFIX):
+            last -= len(KEPT_SUFFIX)
+        if last <= first:
+            continue
+        pieces += [text[copied_to : starts[first]], REDACTED]
+        copied_to = ends[last - 1]
+    if not pieces:
+        return text
+    return "".join(pieces) + text[copied_to:]
 
 
 class RedactTokens(logging.Filter):

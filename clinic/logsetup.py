@@ -33,6 +33,16 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 
+class TextFormatter(logging.Formatter):
+    """TEXT_FORMAT lines, redacted whole: a traceback below the message may quote a secret link too."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return logredact.redact(super().format(record))
+
+
 def configure_logging(log_format: str) -> None:
     """Set up the root handler once; later calls (another app in the same process) leave it alone."""
     root = logging.getLogger()
@@ -43,7 +53,7 @@ def configure_logging(log_format: str) -> None:
         root.setLevel(logging.INFO)
     for handler in root.handlers:
         if getattr(handler, "_clinic", False):
-            handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+            handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
             if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
                 handler.addFilter(RequestIdFilter())
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
