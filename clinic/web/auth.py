@@ -2,20 +2,17 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
 from clinic.clock import utcnow
-from clinic.extensions import db, limiter
+from clinic.extensions import db
 from clinic.services.auth import authenticate, end_session, start_session
+from clinic.services.errors import TooManyAttempts
 from clinic.web.access import web_actor
 from clinic.web.forms import LoginForm, LogoutForm
 
 bp = Blueprint("web_auth", __name__)
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 def _safe_next(target: str | None) -> str:
@@ -28,16 +25,19 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("web_home.index"))
     form = LoginForm()
     if form.validate_on_submit():
         now = utcnow()
-        user = authenticate(form.email.data, form.password.data, web_actor(), now)
+        try:
+            user = authenticate(form.email.data, form.password.data, web_actor(), now)
+        except TooManyAttempts as refused:
+            flash("Too many sign-in attempts. Wait a few minutes, then try again.", "error")
+            headers = {"Retry-After": str(refused.retry_after)}
+            return render_template("auth/login.html", form=form), 429, headers
         if user is None:
-            db.session.commit()  # keep the audit row of the failed attempt
             flash("Wrong e-mail or password, or the account is disabled.", "error")
             return render_template("auth/login.html", form=form), 401
         user.session_key = start_session(user, "web", now).key

@@ -76,7 +76,7 @@ def test_passwords_are_stored_as_argon2id(app):
     assert DEFAULT_PASSWORD not in stored
 
 
-def test_token_endpoint_is_rate_limited(app, client):
+def test_token_endpoint_is_rate_limited(app, client, limiter_clock):
     _make(app)
     statuses = [_token(client, password=f"guess {n}").status_code for n in range(12)]
     assert statuses[:10] == [401] * 10
