@@ -48,6 +48,19 @@ def test_users_create_refuses_a_short_password_or_a_duplicate(app):
     assert bad_role.exit_code != 0
 
 
+def test_users_create_refuses_a_common_or_guessable_password(app):
+    runner = app.test_cli_runner()
+    for weak in ("aaaaaaaaaaaa", "password1234", "admin@example.com"):
+        result = runner.invoke(
+            args=["users", "create", "admin@example.com", "--role", "admin", "--password-stdin"],
+            input=f"{weak}\n",
+        )
+        assert result.exit_code != 0, weak
+        assert "password: Too easy to guess" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
 def test_users_disable_ends_sessions(app, clock):
     runner = app.test_cli_runner()
     runner.invoke(
