@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from clinic.clock import utcnow
@@ -24,6 +24,13 @@ def _safe_next(target: str | None) -> str:
     return url_for("web_home.index")
 
 
+def _drop_csrf_token() -> None:
+    """A token a page showed before sign-in must not work after it; the next page gets a new one."""
+    field_name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(field_name, None)
+    g.pop(field_name, None)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -41,6 +48,7 @@ def login():
             flash("Wrong e-mail or password, or the account is disabled.", "error")
             return render_template("auth/login.html", form=form), 401
         user.session_key = start_session(user, "web", now).key
+        _drop_csrf_token()
         login_user(user)
         db.session.commit()
         return redirect(_safe_next(request.args.get("next")))
