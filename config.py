@@ -64,7 +64,23 @@ class Config:
     PASSWORD_HASH_PARALLELISM = 4
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    # Sign-in attempts, web and API together, counted per account (the e-mail tried) and per client
+    # address. An address is often a whole clinic's network, hence its higher limit; LOGIN_RATE_LIMIT is
+    # the older name of the per-address limit.
+    LOGIN_RATE_LIMIT_PER_ACCOUNT = os.environ.get(
+        "LOGIN_RATE_LIMIT_PER_ACCOUNT", "10 per minute; 50 per hour"
+    )
+    LOGIN_RATE_LIMIT_PER_ADDRESS = os.environ.get(
+        "LOGIN_RATE_LIMIT_PER_ADDRESS", os.environ.get("LOGIN_RATE_LIMIT", "30 per minute; 300 per hour")
+    )
+    # How many proxies in front of the app set X-Forwarded-For (-Proto, -Host, -Port, -Prefix); their
+    # headers are trusted only when this is above 0, so the client address the limits and the audit trail
+    # see is the client's, not the proxy's.
+    PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
+    PROXY_FIX_X_PROTO = _env_int("PROXY_FIX_X_PROTO", 0)
+    PROXY_FIX_X_HOST = _env_int("PROXY_FIX_X_HOST", 0)
+    PROXY_FIX_X_PORT = _env_int("PROXY_FIX_X_PORT", 0)
+    PROXY_FIX_X_PREFIX = _env_int("PROXY_FIX_X_PREFIX", 0)
 
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the (server-side revocable) session
 

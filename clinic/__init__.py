@@ -4,8 +4,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
+
+PROXY_FIX_HEADERS = ("x_for", "x_proto", "x_host", "x_port", "x_prefix")
 
 
 def create_app(config: type[config_module.Config] | None = None, **overrides: Any) -> Flask:
@@ -16,6 +19,7 @@ def create_app(config: type[config_module.Config] | None = None, **overrides: An
     app = Flask(__name__, instance_path=instance_path)
     app.config.from_object(config_class)
     app.config.update(overrides)
+    _trust_proxies(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     from clinic.logsetup import configure_logging
 
@@ -47,6 +51,13 @@ def create_app(config: type[config_module.Config] | None = None, **overrides: An
 
     register_unit_of_work(app)  # last: its after-request hook commits before the others run
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Take the client's address and scheme from the configured number of proxies' X-Forwarded-* headers."""
+    counts = {name: app.config[f"PROXY_FIX_{name.upper()}"] for name in PROXY_FIX_HEADERS}
+    if any(counts.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, **counts)
 
 
 def _init_extensions(app: Flask) -> None:

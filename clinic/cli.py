@@ -66,6 +66,11 @@ def disable_user_command(email: str) -> None:
 @demo_cli.command("seed")
 def seed_command() -> None:
     """Create the demo clinic (once) and print its logins."""
+    if current_app.config["ENV_NAME"] == "production":
+        # Its logins are printed here and in the README: anyone could sign in as its admin.
+        raise click.ClickException(
+            "The demo clinic is not for production (CLINIC_ENV=production): nothing was created."
+        )
     created = seed_demo(CLI_ACTOR, utcnow())
     db.session.commit()
     click.echo("Demo clinic created." if created else "Demo clinic already present.")

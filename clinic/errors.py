@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from clinic.api.problems import problem_response
 from clinic.extensions import db
-from clinic.services.errors import ServiceError
+from clinic.services.errors import ServiceError, TooManyAttempts
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,9 @@ def _page(status: int, title: str, detail: str) -> tuple[str, int]:
 def handle_service_error(error: ServiceError) -> Response | tuple[str, int]:
     db.session.rollback()
     if _wants_problem():
-        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+        if isinstance(error, TooManyAttempts):
+            headers["Retry-After"] = str(error.retry_after)
         return problem_response(
             error.status,
             error.detail,

@@ -11,7 +11,9 @@ import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
+import limits.storage.memory
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
@@ -113,6 +115,14 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(datetime(2027, 3, 1, 15, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def limiter_clock(clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    """The rate limiter's in-memory counters follow the frozen clock: a test's attempts share one window
+    however long they take, and ``clock.advance`` moves past it."""
+    monkeypatch.setattr(limits.storage.memory, "time", SimpleNamespace(time=lambda: clock.now.timestamp()))
+    return clock
 
 
 @pytest.fixture

@@ -1,7 +1,10 @@
 from sqlalchemy import func, select
 
+import config
+from clinic import create_app
 from clinic.extensions import db
 from clinic.models.chair import Chair
+from clinic.models.location import Location
 from clinic.models.patient import Patient
 from clinic.models.provider import Provider
 from clinic.models.user import AuthToken, User
@@ -48,6 +51,19 @@ def test_users_create_refuses_a_short_password_or_a_duplicate(app):
     assert bad_role.exit_code != 0
 
 
+def test_users_create_refuses_a_common_or_guessable_password(app):
+    runner = app.test_cli_runner()
+    for weak in ("aaaaaaaaaaaa", "password1234", "admin@example.com"):
+        result = runner.invoke(
+            args=["users", "create", "admin@example.com", "--role", "admin", "--password-stdin"],
+            input=f"{weak}\n",
+        )
+        assert result.exit_code != 0, weak
+        assert "password: Too easy to guess" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
 def test_users_disable_ends_sessions(app, clock):
     runner = app.test_cli_runner()
     runner.invoke(
@@ -87,3 +103,21 @@ def test_demo_seed_is_idempotent_and_prints_logins(app):
             json={"email": f"{role}@demo.clinic", "password": f"demo-{role}-password"},
         )
         assert login.status_code == 201
+
+
+def test_demo_seed_refuses_production_and_creates_nothing(app, database_url, tmp_path, monkeypatch):
+    monkeypatch.setattr(config.ProductionConfig, "SECRET_KEY", "x" * 40)
+    monkeypatch.setattr(config.ProductionConfig, "RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    production = create_app(
+        config.ProductionConfig, SQLALCHEMY_DATABASE_URI=database_url, INSTANCE_PATH=str(tmp_path / "prod")
+    )
+    result = production.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code != 0
+    assert "not for production" in result.output
+    assert "demo-admin-password" not in result.output
+    with production.app_context():
+        count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
+        assert (count(User), count(Patient), count(Location)) == (0, 0, 0)
+        db.session.remove()
+        db.engine.dispose()

@@ -3,7 +3,8 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session, SessionTransaction
 
 from clinic.extensions import db
 from clinic.models.audit import AuditEvent
@@ -11,6 +12,8 @@ from clinic.services.actor import Actor
 
 # Keys that must never reach the audit trail, even if a caller passes them by mistake.
 _SECRET_KEYS = frozenset({"password", "password_hash", "token", "token_hash", "secret", "csrf_token"})
+# Security events waiting, in `Session.info`, for the session's transaction to end.
+_PENDING_SECURITY_EVENTS = "clinic.pending_security_events"
 
 
 def record_event(
@@ -23,37 +26,69 @@ def record_event(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one audit row (who, what, which object, when, from where) to the current transaction."""
-    safe_details = {k: v for k, v in (details or {}).items() if k not in _SECRET_KEYS}
-    event = AuditEvent(
-        occurred_at=now,
-        actor_user_id=actor.user.id if actor.user is not None else None,
-        actor_label=actor.name,
-        action=action,
-        object_type=object_type,
-        object_id="" if object_id is None else str(object_id),
-        remote_addr=actor.remote_addr or "",
-        details=safe_details,
-    )
+    event = AuditEvent(**_row(actor, action, now, object_type, object_id, details))
     db.session.add(event)
     return event
 
 
 def record_reads(actor: Actor, patient_ids: list[int], now: datetime, *, via: str) -> None:
     """Append one `patient.read` row per patient whose records were read, in one statement."""
-    rows = [
-        {
-            "occurred_at": now,
-            "actor_user_id": actor.user.id if actor.user is not None else None,
-            "actor_label": actor.name,
-            "action": "patient.read",
-            "object_type": "patient",
-            "object_id": str(patient_id),
-            "remote_addr": actor.remote_addr or "",
-            "details": {"via": via},
-        }
-        for patient_id in patient_ids
-    ]
+    rows = [_row(actor, "patient.read", now, "patient", pid, {"via": via}) for pid in patient_ids]
     db.session.execute(insert(AuditEvent), rows)
+
+
+def record_security_event(
+    actor: Actor,
+    action: str,
+    now: datetime,
+    *,
+    object_type: str = "",
+    object_id: int | str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append one audit row in a transaction of its own, kept whether the caller's transaction commits or not.
+
+    For what a refused request must still leave behind: a failed or throttled sign-in. While the caller's
+    session holds a transaction, the row is written as soon as that transaction ends, committed or rolled
+    back: SQLite lets one transaction write at a time, and the caller's own (BEGIN IMMEDIATE) holds that lock.
+    """
+    row = _row(actor, action, now, object_type, object_id, details)
+    session = db.session()
+    if session.in_transaction():
+        session.info.setdefault(_PENDING_SECURITY_EVENTS, []).append(row)
+    else:
+        _insert_apart([row])
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _write_pending_security_events(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and (rows := session.info.pop(_PENDING_SECURITY_EVENTS, None)):
+        _insert_apart(rows)
+
+
+def _insert_apart(rows: list[dict[str, Any]]) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(insert(AuditEvent), rows)
+
+
+def _row(
+    actor: Actor,
+    action: str,
+    now: datetime,
+    object_type: str,
+    object_id: int | str | None,
+    details: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "occurred_at": now,
+        "actor_user_id": actor.user.id if actor.user is not None else None,
+        "actor_label": actor.name,
+        "action": action,
+        "object_type": object_type,
+        "object_id": "" if object_id is None else str(object_id),
+        "remote_addr": actor.remote_addr or "",
+        "details": {k: v for k, v in (details or {}).items() if k not in _SECRET_KEYS},
+    }
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

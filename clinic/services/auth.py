@@ -1,7 +1,8 @@
-"""Staff sign-in: password checks, server-side sessions and API tokens, and ending them."""
+"""Staff sign-in: password checks, sign-in limits, server-side sessions and API tokens, and ending them."""
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,12 +11,14 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from limits import RateLimitItem, parse_many
 from sqlalchemy import select, update
 
-from clinic.extensions import db
+from clinic.extensions import db, limiter
 from clinic.models.user import AuthToken, User
 from clinic.services.actor import Actor
-from clinic.services.audit import record_event
+from clinic.services.audit import record_event, record_security_event
+from clinic.services.errors import TooManyAttempts
 
 TOKEN_KINDS = ("web", "api")
 # Verified against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
@@ -65,9 +68,53 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+@lru_cache(maxsize=8)
+def _parse_limits(rules: str) -> list[RateLimitItem]:
+    return parse_many(rules)
+
+
+def _refuse_if_throttled(email: str, actor: Actor, now: datetime) -> None:
+    """Count the attempt against its address and its account; past a limit, audit it and refuse it.
+
+    The counters live in the rate limiter's storage (Redis in production), keyed by address and by e-mail
+    only, so the web form and the API token endpoint draw on the same ones.
+    """
+    if not limiter.enabled:
+        return
+    config = current_app.config
+    prefix = config.get("RATELIMIT_KEY_PREFIX", "")
+    counters = (
+        ("address", actor.remote_addr, config["LOGIN_RATE_LIMIT_PER_ADDRESS"]),
+        ("account", email, config["LOGIN_RATE_LIMIT_PER_ACCOUNT"]),
+    )
+    for scope, key, rules in counters:
+        for rule in _parse_limits(rules):
+            identifiers = (prefix, "sign-in", scope, key)
+            if limiter.limiter.hit(rule, *identifiers):
+                continue
+            reset_at = limiter.limiter.get_window_stats(rule, *identifiers).reset_time
+            record_security_event(
+                Actor(user=None, remote_addr=actor.remote_addr, label=email),
+                "login.throttled",
+                now,
+                object_type="user",
+                details={"limit": scope, "rule": str(rule)},
+            )
+            raise TooManyAttempts(
+                "Too many sign-in attempts; wait a little and try again",
+                retry_after=max(1, math.ceil(reset_at - now.timestamp())),
+            )
+
+
 def authenticate(email: str, password: str, actor: Actor, now: datetime) -> User | None:
-    """The active user with these credentials, or None. Each attempt is audited, never with the password."""
+    """The active user with these credentials, or None. Each attempt is audited, never with the password.
+
+    Raises TooManyAttempts, before checking the password, once the account or the address is past its
+    sign-in limit; a failed or refused attempt is audited in a transaction of its own, so it stays on record
+    when the request that made it writes nothing.
+    """
     email = normalize_email(email)
+    _refuse_if_throttled(email, actor, now)
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         _password_matches(_dummy_hash(*_hasher_params()), password)
@@ -78,7 +125,8 @@ def authenticate(email: str, password: str, actor: Actor, now: datetime) -> User
         user.last_login_at = now
         if _hasher().check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-    record_event(
+    record = record_event if ok else record_security_event
+    record(
         Actor(user=user if ok else None, remote_addr=actor.remote_addr, label=email),
         "login.success" if ok else "login.failure",
         now,

@@ -27,6 +27,17 @@ class NotAuthenticated(ServiceError):
     title = "Not signed in"
 
 
+class TooManyAttempts(ServiceError):
+    """Refused before any check: too many attempts in a while; `retry_after` says how many seconds to wait."""
+
+    status = 429
+    title = "Too many attempts"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class PermissionDenied(ServiceError):
     status = 403
     title = "Not allowed"

@@ -1,9 +1,11 @@
 """Managing staff accounts."""
 
+import threading
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from zxcvbn import zxcvbn
 
 from clinic.domain.policy import Action
 from clinic.extensions import db
@@ -17,11 +19,30 @@ from clinic.services.errors import Invalid
 from clinic.services.lookup import get_referenced
 
 MIN_PASSWORD_LENGTH = 12
+# zxcvbn's scale of 0-4; 3 means about 10^8 guesses or more, beyond an online attack and costly offline
+# against argon2id.
+MIN_PASSWORD_SCORE = 3
+# zxcvbn refuses longer input (its matching grows fast with length); a strong start makes a strong password.
+_SCORED_LENGTH = 72
+# zxcvbn keeps the words of the last call's user inputs in a module-level dictionary: one call at a time.
+_zxcvbn_lock = threading.Lock()
 
 
-def _check_password(password: str) -> None:
+def check_password(password: str, email: str) -> None:
+    """Refuse a password that is short or easy to guess.
+
+    zxcvbn rates it against its lists of common passwords, names and words, keyboard patterns, repeats,
+    sequences and dates, and against the account's own e-mail address.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid.field("password", f"Use at least {MIN_PASSWORD_LENGTH} characters")
+    local_part, _, domain = email.partition("@")
+    with _zxcvbn_lock:
+        rating = zxcvbn(password[:_SCORED_LENGTH], user_inputs=[email, local_part, *domain.split(".")])
+    if rating["score"] < MIN_PASSWORD_SCORE:
+        feedback = rating["feedback"]
+        hints = " ".join([feedback["warning"], *feedback["suggestions"]]).strip()
+        raise Invalid.field("password", f"Too easy to guess. {hints or 'Add another word or two.'}")
 
 
 def _check_provider_link(role: str, provider_id: int | None) -> None:
@@ -39,7 +60,7 @@ def create_user(
     email = normalize_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Invalid.field("email", "A user with this e-mail already exists")
-    _check_password(password)
+    check_password(password, email)
     _check_provider_link(role, provider_id)
     user = User(
         email=email,
@@ -64,7 +85,7 @@ def update_user(user: User, changes: dict[str, Any], actor: Actor, now: datetime
     _check_provider_link(role, provider_id)
     user.role, user.provider_id = role, provider_id
     if "password" in changes:
-        _check_password(changes["password"])
+        check_password(changes["password"], user.email)
         user.password_hash = hash_password(changes["password"])
         revoke_all_sessions(user, now)
     if "active" in changes:

@@ -76,7 +76,7 @@ def test_passwords_are_stored_as_argon2id(app):
     assert DEFAULT_PASSWORD not in stored
 
 
-def test_token_endpoint_is_rate_limited(app, client):
+def test_token_endpoint_is_rate_limited(app, client, limiter_clock):
     _make(app)
     statuses = [_token(client, password=f"guess {n}").status_code for n in range(12)]
     assert statuses[:10] == [401] * 10
@@ -98,3 +98,23 @@ def test_admin_manages_users(app, api_as):
     assert short.status_code == 422
     assert "password" in short.json["errors"]
     assert api_as("frontdesk").get("/api/v1/users").status_code == 403
+
+
+def test_short_common_and_guessable_passwords_are_refused(app, api_as, client):
+    admin = api_as("admin")
+    for weak in ("aaaaaaaaaaaa", "Password1234", "qwertyuiopasdf", "iloveyou12345", "nurse@example.com"):
+        body = {"email": "nurse@example.com", "password": weak, "role": "admin"}
+        refused = admin.post("/api/v1/users", json=body)
+        assert refused.status_code == 422, weak
+        assert refused.mimetype == "application/problem+json"
+        assert list(refused.json["errors"]) == ["password"]
+        assert refused.json["errors"]["password"][0].startswith("Too easy to guess"), weak
+    assert "nurse@example.com" not in [user["email"] for user in admin.get("/api/v1/users").json]
+
+
+def test_a_weak_new_password_is_refused_and_the_old_one_kept(app, api_as, client):
+    user_id = _make(app)
+    refused = api_as("admin").patch(f"/api/v1/users/{user_id}", json={"password": "abcdefghijkl"})
+    assert refused.status_code == 422
+    assert "password" in refused.json["errors"]
+    assert _token(client).status_code == 201

@@ -112,3 +112,18 @@ def test_next_parameter_only_redirects_within_the_site(app, client):
         data={"email": "desk@example.com", "password": DEFAULT_PASSWORD, "csrf_token": token},
     )
     assert response.headers["Location"] == "/"
+
+
+def test_the_csrf_token_of_the_sign_in_page_stops_working_once_signed_in(app, client):
+    _user(app)
+    token_before = _token_from(client.get("/login").data)
+    response = client.post(
+        "/login", data={"email": "desk@example.com", "password": DEFAULT_PASSWORD, "csrf_token": token_before}
+    )
+    assert response.status_code == 302
+
+    assert client.post("/logout", data={"csrf_token": token_before}).status_code == 400
+    assert client.get("/").status_code == 200, "still signed in"
+    token_after = _token_from(client.get("/").data)
+    assert client.post("/logout", data={"csrf_token": token_after}).status_code == 302
+    assert client.get("/").status_code == 302
