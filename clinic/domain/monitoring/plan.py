@@ -14,8 +14,9 @@ Plan timing (a dosing visit starts at check-in and holds the chair for the proto
 - In-visit measurements (blood pressure, sedation, dissociation) count only when recorded for that visit.
 - REMS patient monitoring form (protocols with `rems_required`): due at the visit end, deadline 7 days
   later on the location's clocks (an 11:30 visit end is due by 11:30 a week later, across a DST change too).
-- REMS enrolment: deadline the start of the first dose; done when enrolled on or before that local date. It is
-  due from 14 days before, so there is time to enrol.
+- REMS enrolment: deadline the start of the first dose; in time when enrolled on or before that local date
+  (`clinic.domain.rems`), done but late when enrolled after it. It is due from 14 days before, so there is
+  time to enrol.
 - GAD-7 baseline: due from 24 h before the first dose, deadline the dose; a GAD-7 from up to 30 days before it
   (an intake), one recorded for the first visit, or the series' `baseline_gad7_at` counts.
 - Follow-up visits (`protocol.follow_ups`): due at local midnight of (last dose's local date + days). A
@@ -46,6 +47,7 @@ from clinic.domain.monitoring.measurements import (
     _aware,
 )
 from clinic.domain.protocols import ProtocolSpec
+from clinic.domain.rems import is_rems_enrolled_for
 
 PLAN_STATUSES = ("upcoming", "due", "overdue", "done")
 APPOINTMENT_STATUSES = ("scheduled", "confirmed", "checked_in", "completed", "cancelled", "no_show")
@@ -392,6 +394,9 @@ class _PlanBuilder:
             # an enrolment dated in the future of `now` has not happened yet
             if enrolled is not None and enrolled <= local_date_of(self.now, self.tz):
                 done = utc_at(enrolled, time(0), self.tz)
+                # a date has no hour: enrolled on the day of the first dose is in time, so not late
+                if is_rems_enrolled_for(enrolled, local_date_of(first.start, self.tz)):
+                    done = min(done, first.start)
             self._add(
                 "rems_enrolment",
                 "rems_enrolment",

@@ -19,6 +19,7 @@ from clinic.domain.monitoring import (
     plan_items,
 )
 from clinic.domain.protocols import BUILTIN_PROTOCOLS
+from clinic.domain.rems import is_rems_enrolled_for
 
 NY = "America/New_York"
 SPRAVATO = BUILTIN_PROTOCOLS["spravato-induction"]
@@ -277,6 +278,17 @@ def test_rems_enrolment_before_the_first_dose():
     assert (after.status, after.late) == ("done", True)
     # an enrolment dated after `now` has not happened yet
     assert status_at(key, at(FIRST_DAY, 10), series(rems_enrolled_on=date(2027, 3, 9))) == "overdue"
+
+
+@pytest.mark.parametrize(
+    ("enrolled_on", "late"), [(date(2027, 3, 7), False), (FIRST_DAY, False), (date(2027, 3, 9), True)]
+)
+def test_rems_enrolment_is_late_exactly_when_the_rems_rule_says_it_is_not_in_time(enrolled_on, late):
+    enrolment = item(
+        plan_items(series(rems_enrolled_on=enrolled_on), [], [], at(date(2027, 3, 10), 9)), "rems_enrolment"
+    )
+    assert (enrolment.status, enrolment.late) == ("done", late)
+    assert late is not is_rems_enrolled_for(enrolled_on, FIRST_DAY)
 
 
 def test_gad7_baseline_before_the_first_dose():
