@@ -20,7 +20,8 @@ Plan timing (a dosing visit starts at check-in and holds the chair for the proto
 - GAD-7 baseline: due from 24 h before the first dose, deadline the dose; a GAD-7 from up to 30 days before it
   (an intake), one recorded for the first visit, or the series' `baseline_gad7_at` counts.
 - Follow-up visits (`protocol.follow_ups`): due at local midnight of (last dose's local date + days). A
-  follow-up visit on a local date within 7 days either side matches: completed -> done, booked in the future
+  follow-up visit that holds its slot on a local date within 7 days either side matches (the rule of
+  `clinic.domain.followups`); a completed one wins, else the nearest: completed -> done, booked in the future
   -> upcoming. Otherwise the item is due (it needs booking or is happening) until the end of the 3rd local day
   after the due date, then overdue. The PHQ-9 and GAD-7 of a follow-up are due from 24 h before the matched
   visit until its end, or over the follow-up's due/grace period while none is booked; they count when recorded
@@ -39,6 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from clinic.domain.followups import follow_up_matches, follow_up_window
 from clinic.domain.localtime import format_local, local_date_of, shift_wall, utc_at, zone
 from clinic.domain.monitoring.measurements import (
     BP_TIMEPOINTS,
@@ -60,7 +62,6 @@ _DISCHARGE_LEAD = timedelta(minutes=15)
 _REMS_FORM_DAYS = timedelta(days=7)
 _ENROLMENT_LEAD = timedelta(days=14)
 _BASELINE_LOOKBACK = timedelta(days=30)
-_FOLLOW_UP_WINDOW = timedelta(days=7)
 _FOLLOW_UP_GRACE_DAYS = 3
 
 
@@ -417,13 +418,11 @@ class _PlanBuilder:
             due_at = utc_at(due_date, time(0), self.tz)
             # overdue once the last grace day is over on local clocks
             deadline = utc_at(due_date + timedelta(days=_FOLLOW_UP_GRACE_DAYS + 1), time(0), self.tz)
-            low, high = due_date - _FOLLOW_UP_WINDOW, due_date + _FOLLOW_UP_WINDOW
+            window = follow_up_window(due_at, self.tz)
             candidates = [
                 v
                 for v in self.series.follow_ups
-                if v.appointment_id not in used
-                and v.status in (*BOOKED_STATUSES, "completed")
-                and low <= local_date_of(v.start, self.tz) <= high
+                if v.appointment_id not in used and follow_up_matches(window, v.start, v.status)
             ]
             # a completed visit settles it; among the rest the one nearest the due date is the follow-up
             visit = min(
@@ -463,12 +462,9 @@ class _PlanBuilder:
                 q_deadline = visit.end or visit.start + timedelta(minutes=rule.duration_minutes)
             else:
                 q_due, q_deadline = due_at, deadline
-            window = (
-                max(last_end, utc_at(low, time(0), self.tz)),
-                utc_at(high + timedelta(days=1), time(0), self.tz),
-            )
+            answered = (max(last_end, window.start), window.end)
             for instrument, name in (("phq9", "PHQ-9"), ("gad7", "GAD-7")):
-                done = self._recorded(instrument, appointment_id=visit_id, window=window)
+                done = self._recorded(instrument, appointment_id=visit_id, window=answered)
                 self._add(
                     f"{instrument}_follow_up",
                     f"{instrument}_follow_up@{days}d",

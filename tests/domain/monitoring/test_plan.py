@@ -369,6 +369,21 @@ def test_follow_up_visits_outside_the_window_or_cancelled_do_not_count():
     assert item(items, "follow_up_visit@28d").appointment_id is None
 
 
+@pytest.mark.parametrize(
+    ("start", "matched"),
+    [
+        (at(date(2027, 4, 26), 0) - timedelta(seconds=1), False),
+        (at(date(2027, 4, 26), 0), True),  # exactly at the window's start: 7 local days before the due date
+        (at(date(2027, 5, 10), 23, 59), True),  # late on the 7th day after
+        (at(date(2027, 5, 11), 0), False),  # exactly at the window's end
+    ],
+)
+def test_a_follow_up_visit_matches_at_the_edges_of_its_window(start, matched):
+    facts = series(follow_ups=[VisitFacts(501, start, "scheduled")])
+    fu7 = item(plan_items(facts, [], [], at(date(2027, 4, 20), 9)), "follow_up_visit@7d")
+    assert (fu7.appointment_id == 501) is matched
+
+
 def test_each_follow_up_gets_its_own_visit():
     visits = [follow_up(528, date(2027, 5, 25), "completed"), follow_up(507, date(2027, 5, 3), "completed")]
     items = plan_items(series(follow_ups=visits), [], [], at(date(2027, 6, 1), 9))
