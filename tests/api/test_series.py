@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
 import pytest
@@ -224,15 +224,23 @@ def test_a_long_planning_note_is_cut_to_fit_not_a_server_error(app):
 
 @pytest.mark.parametrize(
     ("enrolled_on", "booked"),
-    [(date(2027, 3, 7), True), (date(2027, 3, 8), True), (date(2027, 3, 9), False), (None, False)],
+    # An enrolment is recorded once it has happened, so "the day after the first dose" cannot be entered
+    # before that dose; tests/domain/test_rems.py holds that edge of the rule.
+    [(date(2027, 3, 7), True), (date(2027, 3, 8), True), (None, False)],
 )
 def test_rems_enrolment_on_the_day_of_the_first_dose_is_in_time_for_a_series_and_a_single_dose(
-    app, desk, clinic, enrolled_on, booked
+    app, api_as, clock, clinic, enrolled_on, booked
 ):
-    with app.app_context():
-        patients = [make_patient(rems_enrolled_on=enrolled_on) for _ in range(2)]
-        db.session.commit()
-        ids = [p.id for p in patients]
+    clock.now = datetime(2027, 3, 8, 11, 0, tzinfo=UTC)  # 06:00 in New York, before the 09:00 first dose
+    desk = api_as("frontdesk")
+    ids = []
+    for _ in range(2):
+        body = {"first_name": "Rae", "last_name": "Okafor", "date_of_birth": "1980-01-02"}
+        if enrolled_on is not None:
+            body["rems_enrolled_on"] = enrolled_on.isoformat()
+        created = desk.post("/api/v1/patients", json=body)
+        assert created.status_code == 201, created.json
+        ids.append(created.json["id"])
     preview = desk.post("/api/v1/series/preview", json=_body({**clinic, "patient_id": ids[0]}))
     assert preview.json["rems_ok"] is booked
     series = desk.post("/api/v1/series", json=_body({**clinic, "patient_id": ids[0]}))
