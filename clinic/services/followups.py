@@ -8,8 +8,9 @@ from sqlalchemy.orm import selectinload
 from clinic.domain.localtime import utc_at
 from clinic.domain.policy import Action
 from clinic.domain.reminders import plan_follow_up_unbooked_notice
+from clinic.domain.visits import SeriesStatus, VisitStatus
 from clinic.extensions import db
-from clinic.models.appointment import HOLDING_STATUSES, Appointment
+from clinic.models.appointment import Appointment
 from clinic.models.series import Series
 from clinic.services.access import authorize_record
 from clinic.services.actor import Actor
@@ -27,7 +28,7 @@ BOOKING_SEARCH_DAYS = 14
 def is_follow_up_booked(series: Series, due: datetime) -> bool:
     """Whether the series holds a follow-up visit near `due`."""
     return any(
-        a.kind == "follow_up" and a.status in HOLDING_STATUSES and abs(a.start_at - due) <= BOOKED_WINDOW
+        a.kind == "follow_up" and a.holds_slot and abs(a.start_at - due) <= BOOKED_WINDOW
         for a in series.appointments
     )
 
@@ -38,12 +39,12 @@ def unbooked_follow_ups(now: datetime) -> list[Appointment]:
     series_list = db.session.scalars(
         select(Series)
         .options(selectinload(Series.appointments))
-        .where(Series.status == "active", Series.start_date >= since)
+        .where(Series.status == SeriesStatus.ACTIVE, Series.start_date >= since)
     )
     found = []
     for series in series_list:
         for visit in series.appointments:
-            if visit.kind != "follow_up" or visit.status not in ("cancelled", "no_show"):
+            if visit.kind != "follow_up" or visit.status not in (VisitStatus.CANCELLED, VisitStatus.NO_SHOW):
                 continue
             if not now - timedelta(days=14) <= visit.start_at <= now + timedelta(days=7):
                 continue

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from clinic.domain import monitoring as rules
 from clinic.domain.policy import Action
+from clinic.domain.visits import SeriesStatus, VisitStatus
 from clinic.extensions import db
 from clinic.models.alert import Alert
 from clinic.models.appointment import Appointment
@@ -182,7 +183,7 @@ def submit_rems_form(appointment: Appointment, confirmation: str, actor: Actor, 
     spec = visit_protocol(appointment)
     if spec is None or not spec.rems_required:
         raise Conflict("Only Spravato sessions have a REMS monitoring form")
-    if appointment.status != "completed":
+    if appointment.status != VisitStatus.COMPLETED:
         raise Conflict("The form is submitted after the session is completed")
     if db.session.scalar(select(RemsForm.id).where(RemsForm.appointment_id == appointment.id)):
         raise Conflict("The REMS form of this session was already submitted")
@@ -276,7 +277,9 @@ def active_series(
         .options(
             selectinload(Series.appointments), selectinload(Series.patient), selectinload(Series.location)
         )
-        .where(Series.status == "active", Series.start_date >= (now - ACTIVE_LOOKBACK).date(), recent)
+        .where(
+            Series.status == SeriesStatus.ACTIVE, Series.start_date >= (now - ACTIVE_LOOKBACK).date(), recent
+        )
         .order_by(Series.start_date, Series.id)
     )
     if provider_id is not None:
@@ -317,7 +320,7 @@ def follow_ups(
         .options(selectinload(Appointment.patient), selectinload(Appointment.location))
         .where(
             Appointment.kind == "follow_up",
-            Appointment.status.in_(("scheduled", "confirmed")),
+            Appointment.is_open,
             Appointment.start_at >= now,
             Appointment.start_at < now + timedelta(days=days),
         )
@@ -338,9 +341,7 @@ def follow_ups(
 
 def _booked_near(series: Series, due: datetime) -> bool:
     return any(
-        a.kind == "follow_up"
-        and a.status in ("scheduled", "confirmed", "checked_in", "completed")
-        and abs(a.start_at - due) <= timedelta(days=7)
+        a.kind == "follow_up" and a.holds_slot and abs(a.start_at - due) <= timedelta(days=7)
         for a in series.appointments
     )
 

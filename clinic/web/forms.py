@@ -26,6 +26,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from clinic.domain.transport import TransportStatus
+from clinic.services.commands import CheckIn, Discharge
+
 SCOPE_CHOICES = [
     SelectChoice("this", "Only this visit"),
     SelectChoice("following", "This and the later visits of the series"),
@@ -133,10 +136,10 @@ class TransportForm(FlaskForm):
     status = SelectField(
         "Ride status",
         choices=[
-            SelectChoice("missing", "Missing"),
-            SelectChoice("arranged", "Arranged"),
-            SelectChoice("confirmed", "Confirmed (day before)"),
-            SelectChoice("verified", "Verified (escort here)"),
+            SelectChoice(TransportStatus.MISSING, "Missing"),
+            SelectChoice(TransportStatus.ARRANGED, "Arranged"),
+            SelectChoice(TransportStatus.CONFIRMED, "Confirmed (day before)"),
+            SelectChoice(TransportStatus.VERIFIED, "Verified (escort here)"),
         ],
     )
     mode = SelectField("How they get home", choices=[SelectChoice("", "—"), *TRANSPORT_MODE_CHOICES])
@@ -146,6 +149,17 @@ class TransportForm(FlaskForm):
 
 class OverrideForm(FlaskForm):
     override_reason = StringField("Reason to go ahead anyway", validators=[InputRequired(), Length(max=500)])
+
+    def _reason(self) -> str | None:
+        return (self.override_reason.data or "").strip() or None
+
+    def check_in_command(self) -> CheckIn:
+        """The check-in use case's command (an override reason when one is given)."""
+        return CheckIn(override_reason=self._reason())
+
+    def discharge_command(self) -> Discharge:
+        """The discharge use case's command (an override reason when one is given)."""
+        return Discharge(override_reason=self._reason())
 
 
 class PatientRideForm(FlaskForm):
