@@ -93,3 +93,19 @@ def in_digest(start: datetime, status: str, now: datetime) -> bool:
 def moved_pickup(pickup: datetime, old_end: datetime, new_end: datetime) -> datetime:
     """The pickup follows the visit: it moves by as much as the visit's end moved."""
     return pickup + (new_end - old_end)
+
+
+def ride_link_spent(issued_at: datetime, confirmed_via_link_at: datetime | None, status: str) -> bool:
+    """Whether a ride link may no longer change the ride: a link confirms once.
+
+    Once the patient has confirmed through a link, that link and every link issued before it only show what
+    was given (so a forwarded or replayed message cannot rewrite the driver). A link issued after that
+    confirmation works again only while the ride is no longer confirmed, i.e. once staff have re-opened it;
+    while it stands confirmed, the page shows the ride on file.
+    """
+    if confirmed_via_link_at is None:
+        return False
+    issued_at = require_aware(issued_at, "issued_at")
+    if issued_at <= require_aware(confirmed_via_link_at, "confirmed_via_link_at"):
+        return True
+    return status in SAFE

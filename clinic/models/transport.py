@@ -28,6 +28,8 @@ class Transport(Base):
     # The outcome of the front desk's last call about this ride ("no answer", "left message", ...).
     last_call_outcome: Mapped[str | None] = mapped_column(String(32))
     last_call_at: Mapped[datetime | None]
+    # When the patient last confirmed this ride through a ride link: links issued before it are spent.
+    confirmed_via_link_at: Mapped[datetime | None]
     updated_by_label: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from clinic.domain.localtime import shift_wall, wall_delta
+from clinic.domain.localtime import local_date_of, shift_wall, wall_delta
 from clinic.domain.planning import PlannedDose, Resources, Rule, check_appointment, choose_chair
 from clinic.domain.policy import Action
 from clinic.domain.protocols import ProtocolSpec
+from clinic.domain.rems import is_rems_enrolled_for
 from clinic.domain.visits import OPEN, VisitStatus, require_status
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
@@ -142,8 +143,7 @@ def _check_rems(
 ) -> None:
     if spec is None or not spec.rems_required or (override or "").strip():
         return
-    first_day = start.astimezone(location.zone).date()
-    if patient.rems_enrolled_on is None or patient.rems_enrolled_on > first_day:
+    if not is_rems_enrolled_for(patient.rems_enrolled_on, local_date_of(start, location.zone)):
         raise Conflict(
             "The patient is not enrolled in the Spravato REMS before this dose",
             conflicts=[

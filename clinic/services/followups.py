@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from clinic.domain import followups as rules
 from clinic.domain.localtime import utc_at
 from clinic.domain.policy import Action
 from clinic.domain.reminders import plan_follow_up_unbooked_notice
@@ -18,19 +19,16 @@ from clinic.services.appointments import place_visit
 from clinic.services.errors import Conflict
 from clinic.services.reminders import add_planned, recipient_prefs, visit_facts
 
-# A follow-up counts as booked when one is held within this many days of its due date.
-BOOKED_WINDOW = timedelta(days=7)
 # Series started longer ago than this have finished induction and follow-ups.
 ACTIVE_SERIES_LOOKBACK = timedelta(days=200)
 BOOKING_SEARCH_DAYS = 14
 
 
 def is_follow_up_booked(series: Series, due: datetime) -> bool:
-    """Whether the series holds a follow-up visit near `due`."""
-    return any(
-        a.kind == "follow_up" and a.holds_slot and abs(a.start_at - due) <= BOOKED_WINDOW
-        for a in series.appointments
-    )
+    """Whether the series holds a follow-up visit that counts for a follow-up due at `due` (see
+    `clinic.domain.followups`: within 7 local days either side, at the series' location)."""
+    visits = [(a.start_at, a.status) for a in series.appointments if a.kind == "follow_up"]
+    return rules.is_follow_up_booked(due, visits, series.location.zone)
 
 
 def unbooked_follow_ups(now: datetime) -> list[Appointment]:
@@ -38,7 +36,7 @@ def unbooked_follow_ups(now: datetime) -> list[Appointment]:
     since = (now - ACTIVE_SERIES_LOOKBACK).date()
     series_list = db.session.scalars(
         select(Series)
-        .options(selectinload(Series.appointments))
+        .options(selectinload(Series.appointments), selectinload(Series.location))
         .where(Series.status == SeriesStatus.ACTIVE, Series.start_date >= since)
     )
     found = []

@@ -23,6 +23,7 @@ from clinic.services.access import authorize_record
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event
 from clinic.services.errors import Conflict, Invalid
+from clinic.services.followups import is_follow_up_booked
 from clinic.services.protocols import visit_protocol
 
 ACTIVE_LOOKBACK = timedelta(days=200)
@@ -334,16 +335,9 @@ def follow_ups(
         for item in plan.plan.items
         if item.code == "follow_up_visit"
         and item.status in ("due", "overdue")
-        and not _booked_near(plan.series, item.due_at)
+        and not is_follow_up_booked(plan.series, item.due_at)
     ]
     return FollowUps(list(db.session.scalars(query)), unbooked)
-
-
-def _booked_near(series: Series, due: datetime) -> bool:
-    return any(
-        a.kind == "follow_up" and a.holds_slot and abs(a.start_at - due) <= timedelta(days=7)
-        for a in series.appointments
-    )
 
 
 def patient_measurements(patient: Patient) -> list[Measurement]:

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from clinic.domain.plausible import birth_dates, rems_enrolment_dates
 from clinic.domain.policy import Action
 from clinic.extensions import db
 from clinic.models.patient import Patient
@@ -44,8 +45,12 @@ def _apply(patient: Patient, data: dict[str, Any], now: datetime) -> None:
     elif not patient.reminder_consent:
         patient.reminder_consent_at = None
     patient.updated_at = now
-    if patient.date_of_birth > now.date():
-        raise Invalid.field("date_of_birth", "The date of birth is in the future")
+    if patient.date_of_birth not in birth_dates(now):
+        raise Invalid.field("date_of_birth", "The date of birth is before 1900 or in the future")
+    if patient.rems_enrolled_on is not None and patient.rems_enrolled_on not in rems_enrolment_dates(now):
+        raise Invalid.field(
+            "rems_enrolled_on", "The REMS enrolment is before the REMS began or in the future"
+        )
     _check_channels(patient)
 
 

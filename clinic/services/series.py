@@ -13,6 +13,7 @@ from clinic.domain.localtime import local_date_of, utc_at
 from clinic.domain.planning import SeriesPlan, SeriesRequest, plan_series
 from clinic.domain.policy import Action
 from clinic.domain.protocols import ProtocolSpec, protocol_to_dict, remaining_protocol
+from clinic.domain.rems import is_rems_enrolled_for
 from clinic.domain.visits import SeriesStatus, VisitStatus
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
@@ -93,7 +94,7 @@ def _plan(
 def _rems_ok(spec: ProtocolSpec, patient: Patient, first_dose_day: date) -> bool:
     if not spec.rems_required:
         return True
-    return patient.rems_enrolled_on is not None and patient.rems_enrolled_on <= first_dose_day
+    return is_rems_enrolled_for(patient.rems_enrolled_on, first_dose_day)
 
 
 def preview_series(data: dict[str, Any], actor: Actor, now: datetime) -> SeriesPreview:

@@ -19,6 +19,7 @@ from clinic.domain.transport import (
     is_at_risk,
     moved_pickup,
     ride_errors,
+    ride_link_spent,
 )
 from clinic.domain.visits import in_order
 from clinic.extensions import db
@@ -205,19 +206,32 @@ def record_call_outcome(appointment: Appointment, outcome: str, actor: Actor, no
 
 
 def confirm_ride_by_patient(
-    appointment: Appointment, data: dict[str, Any], remote_addr: str, now: datetime
+    appointment: Appointment,
+    data: dict[str, Any],
+    remote_addr: str,
+    now: datetime,
+    *,
+    link_issued_at: datetime,
 ) -> Transport:
-    """The patient names their driver (or taxi) through the ride link: the ride becomes confirmed."""
+    """The patient names their driver (or taxi) through the ride link: the ride becomes confirmed.
+
+    A link confirms once (see `ride_link_spent`): a second submission is a Conflict and changes nothing.
+    """
+    transport = appointment.transport
+    # Two submissions of one link at once: the second waits for the first and then sees it.
+    db.session.refresh(transport, with_for_update=True)
+    if ride_link_spent(link_issued_at, transport.confirmed_via_link_at, transport.status):
+        raise Conflict("This ride was already confirmed through the link")
     details = RideDetails(
         TransportStatus.CONFIRMED, data.get("mode"), data.get("contact_name"), data.get("contact_phone")
     )
     errors = ride_errors(details, tuple(appointment.location.allowed_transport_modes))
     if errors:
         raise Invalid("Please complete the ride details", errors=errors)
-    transport = appointment.transport
     transport.status, transport.mode = TransportStatus.CONFIRMED, details.mode
     transport.contact_name, transport.contact_phone = details.contact_name, details.contact_phone
     transport.updated_by_label, transport.updated_at = "patient (ride link)", now
+    transport.confirmed_via_link_at = now
     record_event(
         Actor(user=None, remote_addr=remote_addr, label="patient-ride-link"),
         "transport.patient_confirm",

@@ -85,7 +85,10 @@ def reschedule_preview(appointment_id: int):
     appointment = _load(appointment_id)
     form = RescheduleForm()
     if not form.validate():
-        return render_template("appointments/_moves.html", moves=None, error="Give the new date and time.")
+        # A date and time that parsed but was refused is out of the booking window: say which days are open.
+        refused = form.new_start.errors if form.new_start.data is not None else []
+        error = refused[0] if refused else "Give the new date and time."
+        return render_template("appointments/_moves.html", moves=None, error=error)
     try:
         moves = propose_reschedule(appointment, _new_start(appointment, form), form.scope.data, utcnow())
     except ServiceError as error:

@@ -1,6 +1,7 @@
 """WTForms of the staff pages (CSRF-protected by Flask-WTF)."""
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 
 from flask import request
 from flask_wtf import FlaskForm
@@ -26,6 +27,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from clinic.clock import utcnow
+from clinic.domain.plausible import Span, visit_days
 from clinic.domain.transport import TransportStatus
 from clinic.services.commands import CheckIn, Discharge
 
@@ -33,6 +36,29 @@ SCOPE_CHOICES = [
     SelectChoice("this", "Only this visit"),
     SelectChoice("following", "This and the later visits of the series"),
 ]
+
+
+class Within:
+    """Refuses a date outside the span `span(now)` gives; a local date and time is judged by its day.
+
+    `message` may name the span's ends as ``{earliest}`` and ``{latest}``.
+    """
+
+    def __init__(self, span: Callable[[datetime], Span[date]], message: str) -> None:
+        self.span, self.message = span, message
+
+    def __call__(self, form: FlaskForm, field) -> None:
+        if field.data is None:
+            return
+        day = field.data.date() if isinstance(field.data, datetime) else field.data
+        span = self.span(utcnow())
+        if day not in span:
+            raise ValidationError(
+                self.message.format(earliest=span.earliest.isoformat(), latest=span.latest.isoformat())
+            )
+
+
+VISIT_DAY_MESSAGE = "Choose a day between {earliest} and {latest}"
 
 
 class LoginForm(FlaskForm):
@@ -56,7 +82,9 @@ class SeriesForm(FlaskForm):
     protocol = SelectField("Protocol", validators=[InputRequired()])
     location_id = SelectField("Location", coerce=int, validators=[InputRequired()])
     provider_id = SelectField("Provider", coerce=int, validators=[InputRequired()])
-    start_date = DateField("First dose on", validators=[InputRequired()])
+    start_date = DateField(
+        "First dose on", validators=[InputRequired(), Within(visit_days, VISIT_DAY_MESSAGE)]
+    )
     start_time = TimeField("At (local time)", validators=[InputRequired()])
     interval_weeks = IntegerField(
         "Every how many weeks (maintenance)", validators=[Optional(), NumberRange(1, 2)]
@@ -84,7 +112,9 @@ class SeriesForm(FlaskForm):
 
 class RescheduleForm(FlaskForm):
     new_start = DateTimeLocalField(
-        "New start (local time)", format="%Y-%m-%dT%H:%M", validators=[InputRequired()]
+        "New start (local time)",
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired(), Within(visit_days, VISIT_DAY_MESSAGE)],
     )
     scope = SelectField(
         "Move",

@@ -9,9 +9,9 @@ from clinic.domain.policy import Action
 from clinic.domain.transport import CallOutcome
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
-from clinic.services.errors import ServiceError
+from clinic.services.errors import Conflict, ServiceError
 from clinic.services.lookup import get_or_404
-from clinic.services.ride_links import appointment_for_ride_token
+from clinic.services.ride_links import open_ride_link
 from clinic.services.transport import (
     AT_RISK_WINDOW,
     CALL_OUTCOMES,
@@ -20,8 +20,8 @@ from clinic.services.transport import (
     rides_at_risk_for,
 )
 from clinic.web.access import permission_required, web_actor
-from clinic.web.forms import ActionForm, PatientRideForm
-from clinic.web.phone import to_e164
+from clinic.web.forms import TRANSPORT_MODE_CHOICES, ActionForm, PatientRideForm
+from clinic.web.phone import display_phone, to_e164
 
 bp = Blueprint("web_rides", __name__)
 
@@ -60,9 +60,13 @@ def call_outcome(appointment_id: int):
 
 @bp.route("/ride/<token>", methods=["GET", "POST"])
 def patient_ride(token: str):
-    """No sign-in: the signed link is the patient's key to this one visit's ride."""
+    """No sign-in: the signed link is the patient's key to this one visit's ride. It confirms once; after
+    that it shows what was given, and a change goes through a phone call to the clinic."""
     now = utcnow()
-    appointment = appointment_for_ride_token(token, now)
+    link = open_ride_link(token, now)
+    appointment = link.appointment
+    if link.spent:
+        return _ride_on_file(appointment, 409 if request.method == "POST" else 200)
     transport = appointment.transport
     form = PatientRideForm(
         mode=transport.mode or "driver",
@@ -78,9 +82,29 @@ def patient_ride(token: str):
         else:
             data = {"mode": form.mode.data, "contact_name": form.contact_name.data, "contact_phone": phone}
             try:
-                confirm_ride_by_patient(appointment, data, request.remote_addr or "", now)
-                return render_template("rides/patient_done.html", appointment=appointment)
+                confirm_ride_by_patient(
+                    appointment, data, request.remote_addr or "", now, link_issued_at=link.issued_at
+                )
+                return _ride_on_file(appointment, 200, just_confirmed=True)
+            except Conflict:
+                db.session.rollback()
+                return _ride_on_file(appointment, 409)
             except ServiceError as error:
                 db.session.rollback()
                 flash(error.detail, "error")
-    return render_template("rides/patient.html", appointment=appointment, form=form)
+    return render_template(
+        "rides/patient.html",
+        appointment=appointment,
+        form=form,
+        clinic_phone=display_phone(appointment.location.phone),
+    )
+
+
+def _ride_on_file(appointment: Appointment, status: int, just_confirmed: bool = False):
+    return render_template(
+        "rides/patient_done.html",
+        appointment=appointment,
+        just_confirmed=just_confirmed,
+        mode_labels={choice.value: choice.label for choice in TRANSPORT_MODE_CHOICES},
+        clinic_phone=display_phone(appointment.location.phone),
+    ), status

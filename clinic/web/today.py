@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from flask import Blueprint, render_template, request
 
 from clinic.clock import utcnow
+from clinic.domain.plausible import CALENDAR_DATES
 from clinic.domain.policy import Action
 from clinic.models.location import Location
 from clinic.services.access import provider_scope
@@ -29,7 +30,8 @@ def index():
         day = date.fromisoformat(request.args["date"]) if request.args.get("date") else None
     except ValueError:
         day = None
-    day = day or local_today(location, utcnow())
+    if day is None or day not in CALENDAR_DATES:
+        day = local_today(location, utcnow())
     schedule = day_schedule(location, day, provider_scope(web_actor()))
     return render_template(
         "today/index.html",

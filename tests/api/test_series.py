@@ -220,3 +220,35 @@ def test_a_long_planning_note_is_cut_to_fit_not_a_server_error(app):
     note = _note(reasons)
     assert len(note) == PLANNING_NOTE_LENGTH and note.endswith("…")
     assert _note(("short",)) == "short"
+
+
+@pytest.mark.parametrize(
+    ("enrolled_on", "booked"),
+    [(date(2027, 3, 7), True), (date(2027, 3, 8), True), (date(2027, 3, 9), False), (None, False)],
+)
+def test_rems_enrolment_on_the_day_of_the_first_dose_is_in_time_for_a_series_and_a_single_dose(
+    app, desk, clinic, enrolled_on, booked
+):
+    with app.app_context():
+        patients = [make_patient(rems_enrolled_on=enrolled_on) for _ in range(2)]
+        db.session.commit()
+        ids = [p.id for p in patients]
+    preview = desk.post("/api/v1/series/preview", json=_body({**clinic, "patient_id": ids[0]}))
+    assert preview.json["rems_ok"] is booked
+    series = desk.post("/api/v1/series", json=_body({**clinic, "patient_id": ids[0]}))
+    assert series.status_code == (201 if booked else 409), series.json
+    # the same rule for a first dose booked on its own, the same day
+    single = desk.post(
+        "/api/v1/appointments",
+        json={
+            "patient_id": ids[1],
+            "kind": "dose",
+            "protocol": "spravato-maintenance",
+            "location_id": clinic["location_id"],
+            "provider_id": clinic["provider_id"],
+            "start": "2027-03-08T14:00:00-05:00",
+        },
+    )
+    assert single.status_code == (201 if booked else 409), single.json
+    if not booked:
+        assert [c["code"] for c in single.json["conflicts"]] == ["rems_not_enrolled"]

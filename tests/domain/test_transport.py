@@ -8,6 +8,7 @@ from clinic.domain.transport import (
     is_at_risk,
     moved_pickup,
     ride_errors,
+    ride_link_spent,
 )
 
 ALL = ("driver", "taxi", "medical_transport")
@@ -53,3 +54,21 @@ def test_pickup_follows_the_visit():
     assert moved_pickup(pickup, START + timedelta(hours=2), START + timedelta(hours=5)) == pickup + timedelta(
         hours=3
     )
+
+
+def test_a_ride_link_confirms_once_and_spends_the_links_sent_before():
+    sent = START - timedelta(days=3)
+    assert not ride_link_spent(sent, None, "missing")
+    assert not ride_link_spent(sent, None, "confirmed")  # confirmed by staff: the patient may still change it
+    confirmed = sent + timedelta(hours=2)
+    for status in ("confirmed", "missing", "verified"):
+        assert ride_link_spent(sent, confirmed, status)
+    assert ride_link_spent(confirmed, confirmed, "missing")  # sent in the same instant: used
+
+
+def test_a_link_sent_after_the_confirmation_works_only_once_staff_reopen_the_ride():
+    confirmed = START - timedelta(days=2)
+    sent_later = confirmed + timedelta(hours=5)
+    assert ride_link_spent(sent_later, confirmed, "confirmed")
+    assert not ride_link_spent(sent_later, confirmed, "missing")
+    assert not ride_link_spent(sent_later, confirmed, "arranged")

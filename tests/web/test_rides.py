@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
@@ -57,6 +57,120 @@ def test_patient_confirms_the_ride_through_the_signed_link(app, client, dose_id,
         assert (transport.status, transport.contact_phone) == ("confirmed", "+16175550177")
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "transport.patient_confirm"))
         assert event.actor_label == "patient-ride-link"
+
+
+RIDE_FORM = {"mode": "driver", "contact_name": "Sam Lindqvist", "contact_phone": "617 555 0177"}
+
+
+def _ride(app, dose_id):
+    with app.app_context():
+        transport = db.session.get(Appointment, dose_id).transport
+        confirmations = db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "transport.patient_confirm")
+        )
+        return (
+            transport.status,
+            transport.mode,
+            transport.contact_name,
+            transport.contact_phone,
+            transport.updated_at,
+            confirmations,
+        )
+
+
+def _text(response) -> str:
+    """The page's HTML with its whitespace folded, so sentences read as the patient sees them."""
+    return " ".join(response.data.decode().split())
+
+
+def _csrf(client) -> str:
+    """A CSRF token of the client's session (a spent link's page has no form to take one from)."""
+    return _token_from(client.get("/login").data)
+
+
+def _confirm(client, token, **fields):
+    page = client.get(f"/ride/{token}")
+    assert b'name="contact_name"' in page.data
+    return client.post(f"/ride/{token}", data={**RIDE_FORM, **fields, "csrf_token": _token_from(page.data)})
+
+
+def test_a_ride_link_confirms_once_and_then_shows_what_was_given(app, client, dose_id, clock, api_as):
+    with app.app_context():
+        location_id = db.session.get(Appointment, dose_id).location_id
+    api_as("admin").patch(f"/api/v1/locations/{location_id}", json={"phone": "+16175550100"})
+    token = _link(app, dose_id, clock.now)
+    page = client.get(f"/ride/{token}")
+    csrf = _token_from(page.data)
+    assert _confirm(client, token).status_code == 200
+    given = _ride(app, dose_id)
+    assert given[:4] == ("confirmed", "driver", "Sam Lindqvist", "+16175550177")
+
+    clock.advance(hours=1)
+    shown = client.get(f"/ride/{token}")
+    assert shown.status_code == 200
+    html = _text(shown)
+    assert 'name="contact_name"' not in html and "<form" not in html.split("<main")[1]
+    assert "Sam Lindqvist will pick you up at about 11:55" in html
+    assert "ending in 0177" in html and "555 0177" not in html and "555-0177" not in html
+    assert 'href="tel:+16175550100"' in html and "+1 617-555-0100" in html
+
+    other_driver = {"contact_name": "Someone Else", "contact_phone": "617 555 0199"}
+    replay = client.post(f"/ride/{token}", data={**RIDE_FORM, **other_driver, "csrf_token": csrf})
+    assert replay.status_code == 409
+    assert "Sam Lindqvist will pick you up" in _text(replay)
+    assert _ride(app, dose_id) == given
+
+
+def test_a_confirmation_spends_every_link_sent_before_it(app, client, dose_id, clock):
+    earlier = _link(app, dose_id, clock.now)
+    clock.advance(hours=2)
+    later = _link(app, dose_id, clock.now)
+    assert _confirm(client, later).status_code == 200
+    given = _ride(app, dose_id)
+    page = client.get(f"/ride/{earlier}")
+    assert "Sam Lindqvist will pick you up" in _text(page) and 'name="contact_name"' not in _text(page)
+    replay = client.post(
+        f"/ride/{earlier}", data={**RIDE_FORM, "contact_name": "Someone Else", "csrf_token": _csrf(client)}
+    )
+    assert replay.status_code == 409
+    assert _ride(app, dose_id) == given
+
+
+def test_after_staff_reopen_the_ride_only_a_link_sent_since_works(app, client, dose_id, clock, api_as):
+    used = _link(app, dose_id, clock.now)
+    assert _confirm(client, used).status_code == 200
+    clock.advance(hours=1)
+    desk = api_as("frontdesk")
+    reopened = desk.put(f"/api/v1/appointments/{dose_id}/transport", json={"status": "missing"})
+    assert reopened.status_code == 200, reopened.json
+
+    page = client.get(f"/ride/{used}")
+    assert "This link has already been used" in _text(page) and 'name="contact_name"' not in _text(page)
+    assert b"Sam Lindqvist" not in page.data
+    before = _ride(app, dose_id)
+    assert client.post(f"/ride/{used}", data={**RIDE_FORM, "csrf_token": _csrf(client)}).status_code == 409
+    assert _ride(app, dose_id) == before
+
+    clock.advance(hours=1)
+    fresh = _link(app, dose_id, clock.now)
+    assert _confirm(client, fresh, contact_name="Alex Lindqvist").status_code == 200
+    assert _ride(app, dose_id)[:3] == ("confirmed", "driver", "Alex Lindqvist")
+    assert b'name="contact_name"' not in client.get(f"/ride/{fresh}").data
+
+
+def test_a_link_sent_while_the_ride_stands_confirmed_shows_it(app, client, dose_id, clock):
+    assert _confirm(client, _link(app, dose_id, clock.now)).status_code == 200
+    clock.advance(hours=1)
+    late = client.get(f"/ride/{_link(app, dose_id, clock.now)}")
+    assert "Sam Lindqvist will pick you up" in _text(late) and 'name="contact_name"' not in _text(late)
+
+
+def test_without_a_clinic_phone_the_page_asks_for_a_call_in_words(app, client, dose_id, clock):
+    token = _link(app, dose_id, clock.now)
+    assert _confirm(client, token).status_code == 200
+    html = _text(client.get(f"/ride/{token}"))
+    assert "tel:" not in html
+    assert "To change it, please call us." in html
 
 
 def test_a_tampered_or_expired_link_is_404(app, client, dose_id, clock):

@@ -1,14 +1,24 @@
 """Field types shared by the API schemas."""
 
 import itertools
-from datetime import time
+from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import marshmallow as ma
 import phonenumbers
 from marshmallow import validate
 
+from clinic.clock import utcnow
+from clinic.domain.plausible import (
+    CALENDAR_DATES,
+    CALENDAR_INSTANTS,
+    Span,
+    birth_dates,
+    is_place_timezone,
+    rems_enrolment_dates,
+    visit_days,
+    visit_instants,
+)
 from clinic.domain.weekdays import WEEKDAY_KEYS
 from clinic.routing import MAX_ID
 
@@ -27,23 +37,87 @@ class TimeZoneName(ma.fields.String):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         name = super()._deserialize(value, attr, data, **kwargs)
-        if name not in _zone_names():
+        if not is_place_timezone(name):
             raise self.make_error("invalid_zone")
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise self.make_error("invalid_zone") from None
         return name
 
 
-_ZONES: frozenset[str] | None = None
+class Instant(ma.fields.AwareDateTime):
+    """An ISO 8601 instant with its UTC offset, between 1900-01-01 and 2200-01-01 (UTC)."""
+
+    default_error_messages = {"out_of_range": "Give a time between {earliest} and {latest}"}
+
+    def span(self) -> Span[datetime]:
+        return CALENDAR_INSTANTS
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        span = self.span()
+        if instant not in span:
+            raise self.make_error(
+                "out_of_range", earliest=span.earliest.isoformat(), latest=span.latest.isoformat()
+            )
+        return instant
 
 
-def _zone_names() -> frozenset[str]:
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = frozenset(available_timezones())
-    return _ZONES
+class VisitInstant(Instant):
+    """When a visit starts or a pickup happens: within a few years of now (see `visit_instants`)."""
+
+    default_error_messages = {
+        "out_of_range": "Visits and pickups are planned between {earliest} and {latest}"
+    }
+
+    def span(self) -> Span[datetime]:
+        return visit_instants(utcnow())
+
+
+class CalendarDate(ma.fields.Date):
+    """An ISO 8601 date between 1900-01-01 and 2200-01-01."""
+
+    default_error_messages = {"out_of_range": "Give a date between {earliest} and {latest}"}
+
+    def span(self) -> Span[date]:
+        return CALENDAR_DATES
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        span = self.span()
+        if day not in span:
+            raise self.make_error(
+                "out_of_range", earliest=span.earliest.isoformat(), latest=span.latest.isoformat()
+            )
+        return day
+
+
+class VisitDate(CalendarDate):
+    """A local date visits are planned on (a series' first day, a closure): within a few years of today."""
+
+    default_error_messages = {
+        "out_of_range": "Visits are planned between {earliest} and {latest}"
+    }
+
+    def span(self) -> Span[date]:
+        return visit_days(utcnow())
+
+
+class BirthDate(CalendarDate):
+    """A date of birth: 1900-01-01 up to today."""
+
+    default_error_messages = {"out_of_range": "A date of birth is between {earliest} and today"}
+
+    def span(self) -> Span[date]:
+        return birth_dates(utcnow())
+
+
+class RemsEnrolmentDate(CalendarDate):
+    """The day a patient was enrolled in the Spravato REMS: not before the REMS began, not in the future."""
+
+    default_error_messages = {
+        "out_of_range": "A REMS enrolment is between {earliest} (when the Spravato REMS began) and today"
+    }
+
+    def span(self) -> Span[date]:
+        return rems_enrolment_dates(utcnow())
 
 
 class PhoneNumber(ma.fields.String):

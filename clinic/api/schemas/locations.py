@@ -1,7 +1,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from clinic.api.schemas.fields import OpeningHours, PhoneNumber, TimeZoneName
+from clinic.api.schemas.fields import OpeningHours, PhoneNumber, TimeZoneName, VisitDate
 from clinic.models.location import TRANSPORT_MODES
 
 
@@ -26,7 +26,7 @@ class LocationLoadSchema(ma.Schema):
 
 
 class ClosureLoadSchema(ma.Schema):
-    date = ma.fields.Date(required=True)
+    date = VisitDate(required=True)
     reason = ma.fields.String(load_default="", validate=validate.Length(max=200))
 
 

@@ -1,19 +1,19 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from clinic.api.schemas.fields import PhoneNumber
+from clinic.api.schemas.fields import BirthDate, PhoneNumber, RemsEnrolmentDate
 from clinic.models.patient import REMINDER_CHANNELS
 
 
 class PatientLoadSchema(ma.Schema):
     first_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
     last_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
-    date_of_birth = ma.fields.Date(required=True)
+    date_of_birth = BirthDate(required=True)
     email = ma.fields.Email(allow_none=True)
     phone = PhoneNumber(allow_none=True, metadata={"example": "+12125550123"})
     reminder_channels = ma.fields.List(ma.fields.String(validate=validate.OneOf(REMINDER_CHANNELS)))
     reminder_consent = ma.fields.Boolean()
-    rems_enrolled_on = ma.fields.Date(allow_none=True)
+    rems_enrolled_on = RemsEnrolmentDate(allow_none=True)
 
     @ma.post_load
     def _dedupe_channels(self, data: dict, **kwargs: object) -> dict:

@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 from webargs.fields import DelimitedList
 
-from clinic.api.schemas.fields import ClockTime, DatabaseId
+from clinic.api.schemas.fields import ClockTime, DatabaseId, Instant, VisitDate, VisitInstant
 from clinic.api.schemas.transport import RideSchema, TransportDumpSchema
 from clinic.domain.visits import VisitStatus
 from clinic.models.appointment import APPOINTMENT_KINDS
@@ -72,7 +72,7 @@ class SeriesRequestSchema(ma.Schema):
     protocol = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
     location_id = DatabaseId(required=True, strict=True)
     provider_id = DatabaseId(required=True, strict=True)
-    start_date = ma.fields.Date(required=True)
+    start_date = VisitDate(required=True)
     start_time = ClockTime(required=True, metadata={"type": "string", "example": "09:00"})
     parameters = ma.fields.Dict(
         keys=ma.fields.String(), values=ma.fields.Integer(strict=True), load_default=dict
@@ -154,7 +154,7 @@ class AppointmentCreateSchema(ma.Schema):
     kind = ma.fields.String(required=True, validate=validate.OneOf(APPOINTMENT_KINDS))
     location_id = DatabaseId(required=True, strict=True)
     provider_id = DatabaseId(required=True, strict=True)
-    start = ma.fields.AwareDateTime(required=True, metadata={"example": "2027-03-15T09:00:00-04:00"})
+    start = VisitInstant(required=True, metadata={"example": "2027-03-15T09:00:00-04:00"})
     chair_id = DatabaseId(allow_none=True, strict=True)
     protocol = ma.fields.String(validate=validate.Length(min=1, max=64), allow_none=True)
     parameters = ma.fields.Dict(
@@ -165,7 +165,7 @@ class AppointmentCreateSchema(ma.Schema):
 
 
 class RescheduleSchema(ma.Schema):
-    start = ma.fields.AwareDateTime(required=True)
+    start = VisitInstant(required=True)
     scope = ma.fields.String(load_default="this", validate=validate.OneOf(SCOPES))
 
 
@@ -179,7 +179,7 @@ class SeriesCancelSchema(ma.Schema):
 
 
 class ReplanSchema(ma.Schema):
-    start_date = ma.fields.Date()
+    start_date = VisitDate()
     start_time = ClockTime(metadata={"type": "string"})
 
 
@@ -192,8 +192,9 @@ class ProposedMoveSchema(ma.Schema):
 
 
 class AppointmentQuerySchema(ma.Schema):
-    start = ma.fields.AwareDateTime()
-    end = ma.fields.AwareDateTime()
+    # Listing reaches into any past: only the calendar's bounds apply.
+    start = Instant()
+    end = Instant()
     patient_id = DatabaseId(strict=False)
     provider_id = DatabaseId(strict=False)
     location_id = DatabaseId(strict=False)

@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from clinic.api.schemas.fields import DatabaseId, PhoneNumber
+from clinic.api.schemas.fields import DatabaseId, PhoneNumber, VisitInstant
 from clinic.domain.transport import MODES, STATUSES
 
 
@@ -19,7 +19,7 @@ class TransportLoadSchema(ma.Schema):
     mode = ma.fields.String(validate=validate.OneOf(MODES), allow_none=True, load_default=None)
     contact_name = ma.fields.String(validate=validate.Length(max=200), allow_none=True, load_default=None)
     contact_phone = PhoneNumber(allow_none=True, load_default=None)
-    pickup_at = ma.fields.AwareDateTime(allow_none=True, load_default=None)
+    pickup_at = VisitInstant(allow_none=True, load_default=None)
     status = ma.fields.String(required=True, validate=validate.OneOf(STATUSES))
 
 

@@ -1,7 +1,7 @@
 """visit lifecycle: status vocabularies as CHECK constraints, the dose record of a dosing session
 
-Revision ID: 0008_visit_lifecycle
-Revises: 0007_open_doses_index
+Revision ID: 0009_visit_lifecycle
+Revises: 0008_ride_link_confirmation
 Create Date: 2027-01-04 09:00:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '0008_visit_lifecycle'
-down_revision = '0007_open_doses_index'
+revision = '0009_visit_lifecycle'
+down_revision = '0008_ride_link_confirmation'
 branch_labels = None
 depends_on = None
 

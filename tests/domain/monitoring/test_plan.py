@@ -1,4 +1,4 @@
-"""Monitoring: measurement validation and scoring, alerts, the monitoring plan of a series, PHQ-9 trend."""
+"""The monitoring plan of a series: facts, dose items, REMS, baseline, follow-ups, IV ketamine."""
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -7,33 +7,19 @@ import pytest
 
 from clinic.domain.localtime import to_local, utc_at
 from clinic.domain.monitoring import (
-    MEASUREMENT_INSTRUMENTS,
-    AlertContext,
-    BloodPressure,
-    BpLimit,
-    Dissociation,
     DoseFacts,
     FormSubmission,
-    Gad7Result,
     MeasurementError,
-    Phq9Result,
     PlanItem,
     RecordedMeasurement,
-    Sedation,
     SeriesFacts,
     VisitFacts,
-    alerts_for,
-    check_blood_pressure,
-    check_dissociation,
-    check_sedation,
     item_status,
     monitoring_plan,
     plan_items,
-    response_status,
-    score_gad7,
-    score_phq9,
 )
 from clinic.domain.protocols import BUILTIN_PROTOCOLS
+from clinic.domain.rems import is_rems_enrolled_for
 
 NY = "America/New_York"
 SPRAVATO = BUILTIN_PROTOCOLS["spravato-induction"]
@@ -78,160 +64,7 @@ def status_at(key: str, now: datetime, facts: SeriesFacts | None = None, measure
     return item(plan_items(facts or series(), measurements, forms, now), key).status
 
 
-# --- scoring and validation -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("total", "severity"),
-    [
-        (0, "none-minimal"),
-        (4, "none-minimal"),
-        (5, "mild"),
-        (9, "mild"),
-        (10, "moderate"),
-        (14, "moderate"),
-        (15, "moderately severe"),
-        (19, "moderately severe"),
-        (20, "severe"),
-        (27, "severe"),
-    ],
-)
-def test_phq9_severity_bands(total, severity):
-    items = [3] * (total // 3) + ([total % 3] if total % 3 else [])
-    items += [0] * (9 - len(items))
-    result = score_phq9(items)
-    assert (result.total, result.severity) == (total, severity)
-
-
-def test_phq9_item9_is_the_last_item():
-    result = score_phq9([0, 0, 0, 0, 0, 0, 0, 0, 2])
-    assert result == Phq9Result(total=2, item9=2, severity="none-minimal")
-    assert score_phq9([3, 3, 3, 3, 3, 3, 3, 3, 0]).item9 == 0
-
-
-@pytest.mark.parametrize(
-    ("items", "field"),
-    [
-        ([0] * 8, "items"),
-        ([0] * 10, "items"),
-        ([], "items"),
-        ("000000000", "items"),
-        (None, "items"),
-        ([0, 0, 0, 4, 0, 0, 0, 0, 0], "items[3]"),
-        ([0, 0, 0, 0, 0, 0, 0, 0, -1], "items[8]"),
-        ([0, 0, True, 0, 0, 0, 0, 0, 0], "items[2]"),
-        ([0, 1.0, 0, 0, 0, 0, 0, 0, 0], "items[1]"),
-        (["1", 0, 0, 0, 0, 0, 0, 0, 0], "items[0]"),
-    ],
-)
-def test_phq9_validation_names_the_field(items, field):
-    with pytest.raises(MeasurementError) as caught:
-        score_phq9(items)
-    assert caught.value.field == field
-    assert isinstance(caught.value, ValueError)
-
-
-def test_phq9_error_message_counts_items_from_one():
-    with pytest.raises(MeasurementError, match=r"items\[8\]: item 9 must be between 0 and 3"):
-        score_phq9([0] * 8 + [5])
-
-
-def test_phq9_result_from_stored_values_derives_and_checks_severity():
-    assert Phq9Result(total=12, item9=1).severity == "moderate"
-    with pytest.raises(MeasurementError) as caught:
-        Phq9Result(total=12, item9=1, severity="mild")
-    assert caught.value.field == "severity"
-    with pytest.raises(MeasurementError) as caught:
-        Phq9Result(total=1, item9=2)
-    assert caught.value.field == "item9"
-    with pytest.raises(MeasurementError) as caught:
-        Phq9Result(total=28, item9=0)
-    assert caught.value.field == "total"
-
-
-@pytest.mark.parametrize(
-    ("total", "severity"),
-    [
-        (0, "minimal"),
-        (4, "minimal"),
-        (5, "mild"),
-        (9, "mild"),
-        (10, "moderate"),
-        (14, "moderate"),
-        (15, "severe"),
-        (21, "severe"),
-    ],
-)
-def test_gad7_severity_bands(total, severity):
-    items = [3] * (total // 3) + ([total % 3] if total % 3 else [])
-    items += [0] * (7 - len(items))
-    assert score_gad7(items) == Gad7Result(total=total, severity=severity)
-
-
-@pytest.mark.parametrize(
-    ("items", "field"),
-    [
-        ([0] * 9, "items"),
-        ([0] * 6, "items"),
-        ([0, 0, 0, 0, 0, 0, 4], "items[6]"),
-        ([0, None, 0, 0, 0, 0, 0], "items[1]"),
-    ],
-)
-def test_gad7_validation_names_the_field(items, field):
-    with pytest.raises(MeasurementError) as caught:
-        score_gad7(items)
-    assert caught.value.field == field
-
-
-def test_blood_pressure_accepts_the_range_edges():
-    assert check_blood_pressure(300, 200, "pre") == BloodPressure(300, 200, "pre")
-    assert check_blood_pressure(50, 30, "discharge").diastolic == 30
-    assert check_blood_pressure(120, 80, "post40").timepoint == "post40"
-
-
-@pytest.mark.parametrize(
-    ("systolic", "diastolic", "timepoint", "field"),
-    [
-        (49, 30, "pre", "systolic"),
-        (301, 80, "pre", "systolic"),
-        (120.5, 80, "pre", "systolic"),
-        (True, 80, "pre", "systolic"),
-        (120, 29, "pre", "diastolic"),
-        (250, 201, "pre", "diastolic"),
-        (120, "80", "pre", "diastolic"),
-        (80, 80, "pre", "diastolic"),
-        (80, 90, "pre", "diastolic"),
-        (120, 80, "post30", "timepoint"),
-        (120, 80, None, "timepoint"),
-        (120, 80, "PRE", "timepoint"),
-    ],
-)
-def test_blood_pressure_validation_names_the_field(systolic, diastolic, timepoint, field):
-    with pytest.raises(MeasurementError) as caught:
-        check_blood_pressure(systolic, diastolic, timepoint)
-    assert caught.value.field == field
-
-
-def test_sedation_is_moaas_0_to_5():
-    assert check_sedation(5) == Sedation(5)
-    assert check_sedation(0).moaas == 0
-    for bad in (-1, 6, True, 4.5):
-        with pytest.raises(MeasurementError) as caught:
-            check_sedation(bad)
-        assert caught.value.field == "moaas"
-
-
-def test_dissociation_is_the_cadss_total_0_to_92():
-    assert check_dissociation(92) == Dissociation(92)
-    assert check_dissociation(0).cadss_total == 0
-    for bad in (-1, 93, False, "10"):
-        with pytest.raises(MeasurementError) as caught:
-            check_dissociation(bad)
-        assert caught.value.field == "cadss_total"
-
-
-def test_instruments():
-    assert MEASUREMENT_INSTRUMENTS == ("phq9", "gad7", "bp", "sedation", "dissociation")
+# --- facts ----------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -275,90 +108,6 @@ def test_facts_are_normalised_to_utc():
     local = to_local(at(FIRST_DAY, 9), NY)
     dose = DoseFacts(1, local, "scheduled", 1)
     assert dose.start.tzinfo is UTC and dose.start == local
-
-
-# --- alerts -----------------------------------------------------------------------------------------------
-
-
-def codes(alerts):
-    return [(a.code, a.severity) for a in alerts]
-
-
-def test_phq9_item9_above_zero_is_urgent():
-    assert alerts_for(score_phq9([1] * 8 + [0])) == []
-    (alert,) = alerts_for(score_phq9([0] * 8 + [1]))
-    assert (alert.code, alert.severity) == ("phq9_item9", "urgent")
-    assert "item 9" in alert.message and "1 of 3" in alert.message
-
-
-@pytest.mark.parametrize(
-    ("systolic", "diastolic", "alerted"),
-    [
-        (179, 109, False),
-        (180, 100, True),  # the limit itself counts as high
-        (170, 110, True),
-        (180, 110, True),
-        (200, 90, True),
-        (150, 115, True),
-        (120, 80, False),
-    ],
-)
-def test_bp_before_dose_at_or_above_the_limit(systolic, diastolic, alerted):
-    alerts = alerts_for(check_blood_pressure(systolic, diastolic, "pre"), AlertContext())
-    assert codes(alerts) == ([("bp_high_before_dose", "urgent")] if alerted else [])
-
-
-def test_bp_after_dose_is_a_warning_and_at_discharge_not_recovered():
-    assert codes(alerts_for(check_blood_pressure(180, 95, "post40"))) == [("bp_high_after_dose", "warning")]
-    assert alerts_for(check_blood_pressure(179, 109, "post40")) == []
-    assert codes(alerts_for(check_blood_pressure(160, 110, "discharge"))) == [("bp_not_recovered", "urgent")]
-    assert alerts_for(check_blood_pressure(179, 109, "discharge")) == []
-
-
-def test_bp_limit_is_configurable():
-    context = AlertContext(bp_limit=BpLimit(160, 100))
-    (alert,) = alerts_for(check_blood_pressure(160, 90, "pre"), context)
-    assert alert.code == "bp_high_before_dose"
-    assert "160/90" in alert.message and "160/100" in alert.message
-    assert alerts_for(check_blood_pressure(159, 99, "pre"), context) == []
-    with pytest.raises(MeasurementError) as caught:
-        BpLimit(400, 100)
-    assert caught.value.field == "systolic"
-
-
-def test_phq9_worsening_by_five_from_baseline():
-    context = AlertContext(baseline_phq9_total=10)
-    assert alerts_for(Phq9Result(total=14, item9=0), context) == []
-    (alert,) = alerts_for(Phq9Result(total=15, item9=0), context)
-    assert (alert.code, alert.severity) == ("phq9_worsening", "warning")
-    assert "5 points above" in alert.message and "baseline of 10" in alert.message
-    assert alerts_for(Phq9Result(total=3, item9=0), context) == []
-    assert alerts_for(Phq9Result(total=27, item9=0), AlertContext()) == []  # no baseline, nothing to compare
-
-
-def test_urgent_alerts_come_first():
-    alerts = alerts_for(Phq9Result(total=20, item9=2), AlertContext(baseline_phq9_total=12))
-    assert codes(alerts) == [("phq9_item9", "urgent"), ("phq9_worsening", "warning")]
-
-
-def test_other_instruments_raise_no_alerts():
-    assert alerts_for(Gad7Result(21)) == []
-    assert alerts_for(Sedation(0)) == []
-    assert alerts_for(Dissociation(92)) == []
-    with pytest.raises(TypeError):
-        alerts_for("phq9")  # type: ignore[arg-type]
-
-
-def test_alert_messages_give_the_values_and_the_next_step():
-    phq9 = alerts_for(Phq9Result(total=20, item9=2), AlertContext(baseline_phq9_total=12))
-    bp = alerts_for(check_blood_pressure(190, 120, "pre"))
-    assert [a.message for a in phq9] == [
-        "PHQ-9 item 9 (thoughts of self-harm) scored 2 of 3: assess suicide risk before the patient doses "
-        "or leaves.",
-        "PHQ-9 total 20 is 8 points above the series baseline of 12: review the treatment plan.",
-    ]
-    assert bp[0].message.startswith("Blood pressure 190/120 mmHg before the dose")
-    assert "180/110" in bp[0].message
 
 
 # --- the plan: a Spravato induction walk ------------------------------------------------------------------
@@ -531,6 +280,17 @@ def test_rems_enrolment_before_the_first_dose():
     assert status_at(key, at(FIRST_DAY, 10), series(rems_enrolled_on=date(2027, 3, 9))) == "overdue"
 
 
+@pytest.mark.parametrize(
+    ("enrolled_on", "late"), [(date(2027, 3, 7), False), (FIRST_DAY, False), (date(2027, 3, 9), True)]
+)
+def test_rems_enrolment_is_late_exactly_when_the_rems_rule_says_it_is_not_in_time(enrolled_on, late):
+    enrolment = item(
+        plan_items(series(rems_enrolled_on=enrolled_on), [], [], at(date(2027, 3, 10), 9)), "rems_enrolment"
+    )
+    assert (enrolment.status, enrolment.late) == ("done", late)
+    assert late is not is_rems_enrolled_for(enrolled_on, FIRST_DAY)
+
+
 def test_gad7_baseline_before_the_first_dose():
     key = "gad7_baseline"
     baseline = item(plan_items(series(), [], [], at(FIRST_DAY, 9)), key)
@@ -607,6 +367,21 @@ def test_follow_up_visits_outside_the_window_or_cancelled_do_not_count():
     items = plan_items(series(follow_ups=visits), [], [], at(date(2027, 5, 1), 9))
     assert item(items, "follow_up_visit@7d").appointment_id is None
     assert item(items, "follow_up_visit@28d").appointment_id is None
+
+
+@pytest.mark.parametrize(
+    ("start", "matched"),
+    [
+        (at(date(2027, 4, 26), 0) - timedelta(seconds=1), False),
+        (at(date(2027, 4, 26), 0), True),  # exactly at the window's start: 7 local days before the due date
+        (at(date(2027, 5, 10), 23, 59), True),  # late on the 7th day after
+        (at(date(2027, 5, 11), 0), False),  # exactly at the window's end
+    ],
+)
+def test_a_follow_up_visit_matches_at_the_edges_of_its_window(start, matched):
+    facts = series(follow_ups=[VisitFacts(501, start, "scheduled")])
+    fu7 = item(plan_items(facts, [], [], at(date(2027, 4, 20), 9)), "follow_up_visit@7d")
+    assert (fu7.appointment_id == 501) is matched
 
 
 def test_each_follow_up_gets_its_own_visit():
@@ -716,59 +491,3 @@ def test_no_doses_no_plan():
     doses = [replace(d, status="cancelled") for d in doses_for(SPRAVATO)]
     plan = monitoring_plan(series(doses=doses), [], [], at(FIRST_DAY, 9))
     assert plan.items == () and plan.notes == ()
-
-
-# --- response and remission -------------------------------------------------------------------------------
-
-
-def day(n: int) -> datetime:
-    return at(FIRST_DAY + timedelta(days=n), 9)
-
-
-def test_response_is_a_drop_of_at_least_half():
-    summary = response_status([(day(0), 20), (day(7), 14), (day(28), 10)])
-    assert (summary.baseline, summary.latest, summary.change) == (20, 10, -10)
-    assert summary.percent_change == -50.0
-    assert summary.response is True  # exactly half counts
-    assert summary.remission is False  # 10 is not below 10
-    assert response_status([(day(0), 20), (day(28), 11)]).response is False
-
-
-def test_remission_is_latest_below_ten():
-    summary = response_status([(day(0), 15), (day(28), 9)])
-    assert (summary.remission, summary.response) == (True, False)
-    assert summary.percent_change == -40.0
-
-
-def test_trend_sorts_by_time_and_reports_worsening():
-    summary = response_status([(day(28), 22), (day(0), 12), (day(7), 5)])
-    assert (summary.baseline, summary.latest, summary.change, summary.percent_change) == (12, 22, 10, 83.3)
-    assert (summary.baseline_at, summary.latest_at) == (day(0), day(28))
-    assert not summary.response and not summary.remission
-
-
-def test_a_baseline_alone_is_neither_response_nor_remission():
-    summary = response_status([(day(0), 4)])
-    assert (summary.change, summary.percent_change, summary.response, summary.remission) == (
-        0,
-        0.0,
-        False,
-        False,
-    )
-    zero = response_status([(day(0), 0), (day(7), 0)])
-    assert (zero.percent_change, zero.response, zero.remission) == (None, False, True)
-
-
-@pytest.mark.parametrize(
-    ("totals", "field"),
-    [
-        ([], "phq9_totals"),
-        ([(day(0), 28)], "phq9_totals[0]"),
-        ([(day(0), 10), (datetime(2027, 3, 9), 5)], "phq9_totals[1]"),
-        ([(day(0), 10), (day(1),)], "phq9_totals[1]"),
-    ],
-)
-def test_trend_validation(totals, field):
-    with pytest.raises(MeasurementError) as caught:
-        response_status(totals)
-    assert caught.value.field == field

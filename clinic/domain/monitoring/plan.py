@@ -1,29 +1,4 @@
-"""Monitoring of a treatment series: measurement validation and scoring, alerts for dangerous values, the
-monitoring plan (what must be measured when, and whether it was) and the PHQ-9 response trend.
-
-Everything here is computed from plain data; the app loads the facts, passes `now` and stores nothing it
-could recompute. Instants are aware datetimes, normalised to UTC.
-
-Measurements
-- PHQ-9: exactly 9 items scored 0..3, total 0..27; item 9 (index 8) asks about thoughts of self-harm.
-  Severity bands: none-minimal 0-4, mild 5-9, moderate 10-14, moderately severe 15-19, severe 20-27.
-- GAD-7: exactly 7 items scored 0..3, total 0..21. Bands: minimal 0-4, mild 5-9, moderate 10-14, severe 15-21.
-- Blood pressure in mmHg: systolic 50..300, diastolic 30..200, systolic above diastolic; timepoint `pre`
-  (before the dose), `post40` (about 40 minutes after it) or `discharge`.
-- Sedation: MOAA/S score 0..5, where 5 is awake and responds readily to their name and 0 is no response to a
-  painful stimulus.
-- Dissociation: the CADSS total, 0..92 (23 items scored 0..4). A validated total is comparable between visits
-  and raters and is what the esketamine trials reported; a 0..4 clinician impression is not.
-
-Alerts
-- A blood pressure AT the limit counts as high: with the default limit of 180/110, a systolic of 180 or more
-  OR a diastolic of 110 or more raises the alert. A reading of exactly 180/110 is not one a clinician would
-  dose on, so the limit is the first unsafe value, not the last safe one. At discharge, "recovered" means
-  strictly below both parts of the limit.
-- `urgent` needs action before the patient doses or leaves (PHQ-9 item 9 above 0, high blood pressure before
-  the dose or at discharge); `warning` needs a provider's review (high blood pressure 40 minutes after the
-  dose, PHQ-9 total 5 or more above the series baseline).
-- Messages give the value and the next step; they never name the patient or carry another patient's data.
+"""The monitoring plan of a treatment series: what must be measured or done when, and whether it was.
 
 Plan timing (a dosing visit starts at check-in and holds the chair for the protocol's chair minutes)
 - The dose is administered at visit start + the protocol's check-in minutes (15 for the built-ins): that
@@ -39,12 +14,14 @@ Plan timing (a dosing visit starts at check-in and holds the chair for the proto
 - In-visit measurements (blood pressure, sedation, dissociation) count only when recorded for that visit.
 - REMS patient monitoring form (protocols with `rems_required`): due at the visit end, deadline 7 days
   later on the location's clocks (an 11:30 visit end is due by 11:30 a week later, across a DST change too).
-- REMS enrolment: deadline the start of the first dose; done when enrolled on or before that local date. It is
-  due from 14 days before, so there is time to enrol.
+- REMS enrolment: deadline the start of the first dose; in time when enrolled on or before that local date
+  (`clinic.domain.rems`), done but late when enrolled after it. It is due from 14 days before, so there is
+  time to enrol.
 - GAD-7 baseline: due from 24 h before the first dose, deadline the dose; a GAD-7 from up to 30 days before it
   (an intake), one recorded for the first visit, or the series' `baseline_gad7_at` counts.
 - Follow-up visits (`protocol.follow_ups`): due at local midnight of (last dose's local date + days). A
-  follow-up visit on a local date within 7 days either side matches: completed -> done, booked in the future
+  follow-up visit that holds its slot on a local date within 7 days either side matches (the rule of
+  `clinic.domain.followups`); a completed one wins, else the nearest: completed -> done, booked in the future
   -> upcoming. Otherwise the item is due (it needs booking or is happening) until the end of the 3rd local day
   after the due date, then overdue. The PHQ-9 and GAD-7 of a follow-up are due from 24 h before the matched
   visit until its end, or over the follow-up's due/grace period while none is booked; they count when recorded
@@ -60,36 +37,23 @@ ignored, so a plan can be replayed as it stood at any moment.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from clinic.domain.localtime import format_local, local_date_of, require_aware, shift_wall, utc_at, zone
+from clinic.domain.followups import follow_up_matches, follow_up_window
+from clinic.domain.localtime import format_local, local_date_of, shift_wall, utc_at, zone
+from clinic.domain.monitoring.measurements import (
+    BP_TIMEPOINTS,
+    MEASUREMENT_INSTRUMENTS,
+    MeasurementError,
+    _aware,
+)
 from clinic.domain.protocols import ProtocolSpec
+from clinic.domain.rems import is_rems_enrolled_for
 
-MEASUREMENT_INSTRUMENTS = ("phq9", "gad7", "bp", "sedation", "dissociation")
-BP_TIMEPOINTS = ("pre", "post40", "discharge")
-ALERT_SEVERITIES = ("urgent", "warning")
 PLAN_STATUSES = ("upcoming", "due", "overdue", "done")
 APPOINTMENT_STATUSES = ("scheduled", "confirmed", "checked_in", "completed", "cancelled", "no_show")
 BOOKED_STATUSES = ("scheduled", "confirmed", "checked_in")
-
-ITEM_MAX = 3
-PHQ9_ITEMS = 9
-PHQ9_MAX = PHQ9_ITEMS * ITEM_MAX
-GAD7_ITEMS = 7
-GAD7_MAX = GAD7_ITEMS * ITEM_MAX
-MOAAS_MAX = 5
-CADSS_MAX = 92
-SYSTOLIC_RANGE = (50, 300)
-DIASTOLIC_RANGE = (30, 200)
-# (lowest total, band), in increasing order
-PHQ9_BANDS = ((0, "none-minimal"), (5, "mild"), (10, "moderate"), (15, "moderately severe"), (20, "severe"))
-GAD7_BANDS = ((0, "minimal"), (5, "mild"), (10, "moderate"), (15, "severe"))
-
-DEFAULT_BP_LIMIT = (180, 110)
-WORSENING_POINTS = 5
-RESPONSE_DROP_PERCENT = 50
-REMISSION_BELOW = 10
 
 _PHQ9_WINDOW = timedelta(hours=24)
 _POST40_AFTER_DOSE = timedelta(minutes=40)
@@ -98,269 +62,7 @@ _DISCHARGE_LEAD = timedelta(minutes=15)
 _REMS_FORM_DAYS = timedelta(days=7)
 _ENROLMENT_LEAD = timedelta(days=14)
 _BASELINE_LOOKBACK = timedelta(days=30)
-_FOLLOW_UP_WINDOW = timedelta(days=7)
 _FOLLOW_UP_GRACE_DAYS = 3
-
-
-class MeasurementError(ValueError):
-    """Bad measurement or monitoring input; `field` names the offending field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-def _int_in(value: object, name: str, low: int, high: int, label: str | None = None) -> int:
-    # bool is an int subclass; a JSON true must not pass as a score
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MeasurementError(name, f"{label or name} must be an integer")
-    if not low <= value <= high:
-        raise MeasurementError(name, f"{label or name} must be between {low} and {high}")
-    return value
-
-
-def _aware(value: object, name: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise MeasurementError(name, "must be a datetime")
-    try:
-        return require_aware(value, name)
-    except ValueError as exc:
-        raise MeasurementError(name, "must be timezone-aware") from exc
-
-
-def _band(total: int, bands: tuple[tuple[int, str], ...]) -> str:
-    return next(name for low, name in reversed(bands) if total >= low)
-
-
-def _check_items(items: Sequence[int], count: int) -> tuple[int, ...]:
-    # a string is a Sequence too; "012..." must not be read as item scores
-    if isinstance(items, str | bytes) or not isinstance(items, Sequence):
-        raise MeasurementError("items", f"must be a list of {count} item scores")
-    if len(items) != count:
-        raise MeasurementError("items", f"needs exactly {count} item scores, got {len(items)}")
-    return tuple(_int_in(v, f"items[{i}]", 0, ITEM_MAX, f"item {i + 1}") for i, v in enumerate(items))
-
-
-# --- measurements -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Phq9Result:
-    """A PHQ-9 score. Built from a stored total and item 9, `severity` may be left out and is derived."""
-
-    total: int
-    item9: int
-    severity: str = ""
-
-    def __post_init__(self) -> None:
-        _int_in(self.total, "total", 0, PHQ9_MAX)
-        _int_in(self.item9, "item9", 0, ITEM_MAX)
-        if self.item9 > self.total:
-            raise MeasurementError("item9", "cannot exceed the total")
-        band = _band(self.total, PHQ9_BANDS)
-        if not self.severity:
-            object.__setattr__(self, "severity", band)
-        elif self.severity != band:
-            raise MeasurementError("severity", f"a total of {self.total} is {band!r}")
-
-
-@dataclass(frozen=True)
-class Gad7Result:
-    """A GAD-7 score; `severity` may be left out and is derived from the total."""
-
-    total: int
-    severity: str = ""
-
-    def __post_init__(self) -> None:
-        _int_in(self.total, "total", 0, GAD7_MAX)
-        band = _band(self.total, GAD7_BANDS)
-        if not self.severity:
-            object.__setattr__(self, "severity", band)
-        elif self.severity != band:
-            raise MeasurementError("severity", f"a total of {self.total} is {band!r}")
-
-
-@dataclass(frozen=True)
-class BloodPressure:
-    """A validated blood pressure reading in mmHg at a timepoint of the dosing visit."""
-
-    systolic: int
-    diastolic: int
-    timepoint: str
-
-    def __post_init__(self) -> None:
-        _int_in(self.systolic, "systolic", *SYSTOLIC_RANGE)
-        _int_in(self.diastolic, "diastolic", *DIASTOLIC_RANGE)
-        if self.systolic <= self.diastolic:
-            raise MeasurementError("diastolic", "must be below the systolic value")
-        if self.timepoint not in BP_TIMEPOINTS:
-            raise MeasurementError("timepoint", f"must be one of {', '.join(BP_TIMEPOINTS)}")
-
-
-@dataclass(frozen=True)
-class Sedation:
-    """A MOAA/S sedation score: 5 awake, 0 no response to a painful stimulus."""
-
-    moaas: int
-
-    def __post_init__(self) -> None:
-        _int_in(self.moaas, "moaas", 0, MOAAS_MAX, "MOAA/S score")
-
-
-@dataclass(frozen=True)
-class Dissociation:
-    """A CADSS dissociation total (23 items scored 0..4)."""
-
-    cadss_total: int
-
-    def __post_init__(self) -> None:
-        _int_in(self.cadss_total, "cadss_total", 0, CADSS_MAX, "CADSS total")
-
-
-Measurement = Phq9Result | Gad7Result | BloodPressure | Sedation | Dissociation
-
-
-def score_phq9(items: Sequence[int]) -> Phq9Result:
-    """Score 9 PHQ-9 item answers (0..3 each); MeasurementError names `items` or the bad `items[i]`."""
-    values = _check_items(items, PHQ9_ITEMS)
-    return Phq9Result(total=sum(values), item9=values[8])
-
-
-def score_gad7(items: Sequence[int]) -> Gad7Result:
-    """Score 7 GAD-7 item answers (0..3 each); MeasurementError names `items` or the bad `items[i]`."""
-    return Gad7Result(total=sum(_check_items(items, GAD7_ITEMS)))
-
-
-def check_blood_pressure(systolic: int, diastolic: int, timepoint: str) -> BloodPressure:
-    """Validate a blood pressure reading; MeasurementError names `systolic`, `diastolic` or `timepoint`."""
-    return BloodPressure(systolic=systolic, diastolic=diastolic, timepoint=timepoint)
-
-
-def check_sedation(moaas: int) -> Sedation:
-    """Validate a MOAA/S sedation score 0..5; MeasurementError names `moaas`."""
-    return Sedation(moaas=moaas)
-
-
-def check_dissociation(cadss_total: int) -> Dissociation:
-    """Validate a CADSS dissociation total 0..92; MeasurementError names `cadss_total`."""
-    return Dissociation(cadss_total=cadss_total)
-
-
-# --- alerts -----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BpLimit:
-    """The clinic's blood pressure limit; a reading at or above either part is high."""
-
-    systolic: int = DEFAULT_BP_LIMIT[0]
-    diastolic: int = DEFAULT_BP_LIMIT[1]
-
-    def __post_init__(self) -> None:
-        _int_in(self.systolic, "systolic", *SYSTOLIC_RANGE)
-        _int_in(self.diastolic, "diastolic", *DIASTOLIC_RANGE)
-
-    def reached_by(self, reading: BloodPressure) -> bool:
-        """True when the reading is at or above the systolic OR the diastolic limit."""
-        return reading.systolic >= self.systolic or reading.diastolic >= self.diastolic
-
-    def __str__(self) -> str:
-        return f"{self.systolic}/{self.diastolic}"
-
-
-@dataclass(frozen=True)
-class AlertContext:
-    """What an alert needs besides the measurement: the limit and the series' first PHQ-9 total."""
-
-    bp_limit: BpLimit = field(default_factory=BpLimit)
-    baseline_phq9_total: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.baseline_phq9_total is not None:
-            _int_in(self.baseline_phq9_total, "baseline_phq9_total", 0, PHQ9_MAX)
-
-
-@dataclass(frozen=True)
-class Alert:
-    """An alert for the provider: `severity` is "urgent" or "warning"."""
-
-    code: str
-    severity: str
-    message: str
-
-
-def alerts_for(measurement: Measurement, context: AlertContext | None = None) -> list[Alert]:
-    """Return the alerts a validated measurement raises (urgent first); [] when it is unremarkable."""
-    context = context or AlertContext()
-    if isinstance(measurement, Phq9Result):
-        alerts = _phq9_alerts(measurement, context)
-    elif isinstance(measurement, BloodPressure):
-        alerts = _bp_alerts(measurement, context.bp_limit)
-    elif isinstance(measurement, Gad7Result | Sedation | Dissociation):
-        alerts = []
-    else:
-        raise TypeError(f"not a measurement: {type(measurement).__name__}")
-    return sorted(alerts, key=lambda a: ALERT_SEVERITIES.index(a.severity))
-
-
-def _phq9_alerts(result: Phq9Result, context: AlertContext) -> list[Alert]:
-    alerts = []
-    if result.item9 > 0:
-        alerts.append(
-            Alert(
-                "phq9_item9",
-                "urgent",
-                f"PHQ-9 item 9 (thoughts of self-harm) scored {result.item9} of 3: "
-                "assess suicide risk before the patient doses or leaves.",
-            )
-        )
-    baseline = context.baseline_phq9_total
-    if baseline is not None and result.total - baseline >= WORSENING_POINTS:
-        alerts.append(
-            Alert(
-                "phq9_worsening",
-                "warning",
-                f"PHQ-9 total {result.total} is {result.total - baseline} points above the series baseline "
-                f"of {baseline}: review the treatment plan.",
-            )
-        )
-    return alerts
-
-
-def _bp_alerts(reading: BloodPressure, limit: BpLimit) -> list[Alert]:
-    if not limit.reached_by(reading):
-        return []
-    value = f"Blood pressure {reading.systolic}/{reading.diastolic} mmHg"
-    if reading.timepoint == "pre":
-        return [
-            Alert(
-                "bp_high_before_dose",
-                "urgent",
-                f"{value} before the dose is at or above the limit of {limit}: "
-                "hold the dose and recheck; dose only with a prescriber's decision.",
-            )
-        ]
-    if reading.timepoint == "post40":
-        return [
-            Alert(
-                "bp_high_after_dose",
-                "warning",
-                f"{value} 40 minutes after the dose is at or above the limit of {limit}: "
-                "recheck and extend monitoring.",
-            )
-        ]
-    return [
-        Alert(
-            "bp_not_recovered",
-            "urgent",
-            f"{value} at discharge is not back under the limit of {limit}: "
-            "do not discharge; a prescriber must assess.",
-        )
-    ]
-
-
-# --- monitoring plan: facts -------------------------------------------------------------------------------
 
 
 def _check_status(status: str) -> None:
@@ -693,6 +395,9 @@ class _PlanBuilder:
             # an enrolment dated in the future of `now` has not happened yet
             if enrolled is not None and enrolled <= local_date_of(self.now, self.tz):
                 done = utc_at(enrolled, time(0), self.tz)
+                # a date has no hour: enrolled on the day of the first dose is in time, so not late
+                if is_rems_enrolled_for(enrolled, local_date_of(first.start, self.tz)):
+                    done = min(done, first.start)
             self._add(
                 "rems_enrolment",
                 "rems_enrolment",
@@ -713,13 +418,11 @@ class _PlanBuilder:
             due_at = utc_at(due_date, time(0), self.tz)
             # overdue once the last grace day is over on local clocks
             deadline = utc_at(due_date + timedelta(days=_FOLLOW_UP_GRACE_DAYS + 1), time(0), self.tz)
-            low, high = due_date - _FOLLOW_UP_WINDOW, due_date + _FOLLOW_UP_WINDOW
+            window = follow_up_window(due_at, self.tz)
             candidates = [
                 v
                 for v in self.series.follow_ups
-                if v.appointment_id not in used
-                and v.status in (*BOOKED_STATUSES, "completed")
-                and low <= local_date_of(v.start, self.tz) <= high
+                if v.appointment_id not in used and follow_up_matches(window, v.start, v.status)
             ]
             # a completed visit settles it; among the rest the one nearest the due date is the follow-up
             visit = min(
@@ -759,12 +462,9 @@ class _PlanBuilder:
                 q_deadline = visit.end or visit.start + timedelta(minutes=rule.duration_minutes)
             else:
                 q_due, q_deadline = due_at, deadline
-            window = (
-                max(last_end, utc_at(low, time(0), self.tz)),
-                utc_at(high + timedelta(days=1), time(0), self.tz),
-            )
+            answered = (max(last_end, window.start), window.end)
             for instrument, name in (("phq9", "PHQ-9"), ("gad7", "GAD-7")):
-                done = self._recorded(instrument, appointment_id=visit_id, window=window)
+                done = self._recorded(instrument, appointment_id=visit_id, window=answered)
                 self._add(
                     f"{instrument}_follow_up",
                     f"{instrument}_follow_up@{days}d",
@@ -774,56 +474,3 @@ class _PlanBuilder:
                     visit_id,
                     done,
                 )
-
-
-# --- response and remission -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TrendSummary:
-    """PHQ-9 change from the first to the latest score; percent_change is None when the baseline is 0."""
-
-    baseline: int
-    latest: int
-    change: int
-    percent_change: float | None
-    response: bool
-    remission: bool
-    baseline_at: datetime
-    latest_at: datetime
-
-
-def response_status(phq9_totals: Sequence[tuple[datetime, int]]) -> TrendSummary:
-    """Summarise PHQ-9 totals (when, total) in any order: baseline = earliest, latest = most recent.
-
-    Response: the latest total is at least 50% below the baseline. Remission: the latest total is below 10
-    (some definitions use below 5). Both need a score after the baseline: a baseline alone shows no effect.
-    """
-    if isinstance(phq9_totals, str | bytes) or not isinstance(phq9_totals, Sequence) or not phq9_totals:
-        raise MeasurementError("phq9_totals", "needs at least one (time, total) pair")
-    scores = []
-    for i, pair in enumerate(phq9_totals):
-        if not isinstance(pair, tuple) or len(pair) != 2:
-            raise MeasurementError(f"phq9_totals[{i}]", "must be a (time, total) pair")
-        scores.append(
-            (
-                _aware(pair[0], f"phq9_totals[{i}]"),
-                _int_in(pair[1], f"phq9_totals[{i}]", 0, PHQ9_MAX, "total"),
-            )
-        )
-    # sorted by time only, so equal times keep their given order and the later-listed one is the latest
-    scores.sort(key=lambda s: s[0])
-    (baseline_at, baseline), (latest_at, latest) = scores[0], scores[-1]
-    followed = len(scores) > 1
-    change = latest - baseline
-    return TrendSummary(
-        baseline=baseline,
-        latest=latest,
-        change=change,
-        percent_change=round(100 * change / baseline, 1) if baseline else None,
-        # integer arithmetic: exactly half the baseline is a response
-        response=followed and baseline > 0 and 100 * (baseline - latest) >= RESPONSE_DROP_PERCENT * baseline,
-        remission=followed and latest < REMISSION_BELOW,
-        baseline_at=baseline_at,
-        latest_at=latest_at,
-    )
