@@ -13,6 +13,7 @@ from clinic.api import (
     protocols,
     providers,
     series,
+    session,
     transport,
     users,
 )
@@ -33,6 +34,7 @@ BLUEPRINTS = (
     series.blp,
     appointments.blp,
     transport.blp,
+    session.blp,
     feeds.blp,
     monitoring.blp,
 )

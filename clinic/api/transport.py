@@ -1,15 +1,13 @@
-"""Rides home: record them, check patients in and out against them, and list the ones at risk."""
+"""Rides home: record them and list the ones at risk (check-in and discharge: clinic.api.session)."""
 
 from datetime import timedelta
 
 from flask.views import MethodView
 
 from clinic.api.context import api_actor
-from clinic.api.schemas.scheduling import appointment_dump_schema
 from clinic.api.schemas.transport import (
     AtRiskQuerySchema,
     at_risk_dump_schema,
-    override_schema,
     transport_dump_schema,
     transport_load_schema,
 )
@@ -18,11 +16,9 @@ from clinic.clock import utcnow
 from clinic.domain.policy import Action
 from clinic.models.appointment import Appointment
 from clinic.services.access import load_for
-from clinic.services.transport import check_in, complete, rides_at_risk_for, update_transport
+from clinic.services.transport import rides_at_risk_for, update_transport
 
-blp = ApiBlueprint(
-    "transport", __name__, url_prefix="/api/v1", description="Rides home, check-in and discharge"
-)
+blp = ApiBlueprint("transport", __name__, url_prefix="/api/v1", description="Rides home")
 
 
 def _appointment(appointment_id: int) -> Appointment:
@@ -40,36 +36,6 @@ class TransportResource(MethodView):
         """Record the ride home of a dosing visit"""
         transport = update_transport(_appointment(appointment_id), data, api_actor(), utcnow())
         return transport
-
-
-@blp.route("/appointments/<int:appointment_id>/check-in")
-class CheckInResource(MethodView):
-    @blp.access(Action.VISIT_CHECK_IN)
-    @blp.arguments(override_schema)
-    @blp.response(200, appointment_dump_schema)
-    @blp.problem(404, "Unknown appointment")
-    @blp.problem(409, "transport_missing: no ride home is arranged (give override_reason to go ahead)")
-    def post(self, data, appointment_id):
-        """Check the patient in"""
-        appointment = check_in(
-            _appointment(appointment_id), data.get("override_reason"), api_actor(), utcnow()
-        )
-        return appointment
-
-
-@blp.route("/appointments/<int:appointment_id>/complete")
-class CompleteResource(MethodView):
-    @blp.access(Action.VISIT_CHECK_IN)
-    @blp.arguments(override_schema)
-    @blp.response(200, appointment_dump_schema)
-    @blp.problem(404, "Unknown appointment")
-    @blp.problem(409, "escort_not_verified: the escort is not verified (give override_reason to go ahead)")
-    def post(self, data, appointment_id):
-        """Discharge the patient at the end of the monitored recovery"""
-        appointment = complete(
-            _appointment(appointment_id), data.get("override_reason"), api_actor(), utcnow()
-        )
-        return appointment
 
 
 @blp.route("/transport/at-risk")

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from clinic.domain.localtime import TzLike, local_date_of, require_aware, utc_at
+from clinic.domain.visits import HOLDS_SLOT
 
 FOLLOW_UP_WINDOW_DAYS = 7
 # a visit in one of these statuses is held (or happened), so the follow-up is booked
-MATCHING_STATUSES = ("scheduled", "confirmed", "checked_in", "completed")
+MATCHING_STATUSES = HOLDS_SLOT
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,10 @@ class Action(StrEnum):
     VISIT_BOOK = "visit.book"
     VISIT_READ = "visit.read"
     VISIT_CHANGE = "visit.change"  # move, cancel, no-show
-    VISIT_CHECK_IN = "visit.check_in"  # check-in and discharge
+    VISIT_CHECK_IN = "visit.check_in"  # check-in and its undo
+    VISIT_DISCHARGE = "visit.discharge"  # discharge once every rule holds (the escort rule overridable)
+    VISIT_DISCHARGE_OVERRIDE = "visit.discharge_override"  # discharge despite the clinical rules
+    DOSE_RECORD = "dose.record"  # the dose of a session and its corrections
     RIDE_MANAGE = "ride.manage"
     RIDE_READ = "ride.read"  # the at-risk list
     REMINDERS_READ = "reminders.read"
@@ -75,6 +78,9 @@ POLICY: dict[Action, dict[Role, Reach]] = {
     Action.VISIT_READ: {_F: ANY, _P: TREATED},
     Action.VISIT_CHANGE: {_F: ANY},
     Action.VISIT_CHECK_IN: {_F: ANY},
+    Action.VISIT_DISCHARGE: {_F: ANY, _P: TREATED},
+    Action.VISIT_DISCHARGE_OVERRIDE: {_P: TREATED},
+    Action.DOSE_RECORD: {_P: TREATED},
     Action.RIDE_MANAGE: {_F: ANY},
     Action.RIDE_READ: {_F: ANY, _P: TREATED},
     Action.REMINDERS_READ: {_F: ANY, _P: TREATED},
@@ -102,7 +108,10 @@ DESCRIPTIONS: dict[Action, str] = {
     Action.VISIT_BOOK: "book a single visit",
     Action.VISIT_READ: "see visits (Today, lists, a visit's page)",
     Action.VISIT_CHANGE: "move or cancel a visit, record a no-show",
-    Action.VISIT_CHECK_IN: "check a patient in and discharge them",
+    Action.VISIT_CHECK_IN: "check a patient in, and undo a check-in made by mistake",
+    Action.VISIT_DISCHARGE: "discharge a patient once every rule holds (staff may pass the escort rule)",
+    Action.VISIT_DISCHARGE_OVERRIDE: "discharge despite a clinical rule (dose, monitoring, checks, vitals)",
+    Action.DOSE_RECORD: "record the dose given at a session, and correct it",
     Action.RIDE_MANAGE: "record rides home and call outcomes",
     Action.RIDE_READ: "see rides at risk",
     Action.REMINDERS_READ: "see a visit's reminders",

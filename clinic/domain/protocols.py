@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from itertools import pairwise
 from typing import Any
 
@@ -108,6 +109,107 @@ class Parameter:
             raise ProtocolError("default", "must be between minimum and maximum")
 
 
+class CheckTime(StrEnum):
+    """When a session check is due: before the dose, some minutes after it, or before discharge."""
+
+    BEFORE_DOSE = "before_dose"
+    AFTER_DOSE = "after_dose"
+    BEFORE_DISCHARGE = "before_discharge"
+
+
+# What a session check can ask for (the in-visit measurements) and the blood pressure timepoints.
+CHECK_INSTRUMENTS = ("bp", "sedation", "dissociation")
+BP_CHECK_TIMEPOINTS = ("pre", "post40", "discharge")
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    """A measurement the dosing session needs before discharge (`name` is what staff see: "bp_post40")."""
+
+    name: str
+    instrument: str
+    timepoint: str | None = None
+    when: CheckTime = CheckTime.AFTER_DOSE
+    minutes_after_dose: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise ProtocolError("name", "must not be empty")
+        if self.instrument not in CHECK_INSTRUMENTS:
+            raise ProtocolError("instrument", f"must be one of {', '.join(CHECK_INSTRUMENTS)}")
+        if self.instrument == "bp" and self.timepoint not in BP_CHECK_TIMEPOINTS:
+            raise ProtocolError("timepoint", f"must be one of {', '.join(BP_CHECK_TIMEPOINTS)}")
+        if self.instrument != "bp" and self.timepoint is not None:
+            raise ProtocolError("timepoint", "only blood pressure checks have a timepoint")
+        if self.when not in tuple(CheckTime):
+            raise ProtocolError("when", f"must be one of {', '.join(CheckTime)}")
+        object.__setattr__(self, "when", CheckTime(self.when))
+        if self.minutes_after_dose < 0:
+            raise ProtocolError("minutes_after_dose", "must not be negative")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionRules:
+    """The rules of a dosing session: when check-in opens, which doses are allowed, which checks are needed
+    and the vital signs a patient must be within to go home. The minimum monitoring after the dose is the
+    protocol's `monitoring_minutes`."""
+
+    check_in_opens_minutes: int = 60
+    # Allowed doses in mg (empty: any dose within min..max).
+    dose_mg_options: tuple[int, ...] = ()
+    dose_mg_min: int = 1
+    dose_mg_max: int = 200
+    # One device per this many mg (Spravato: a 28 mg nasal spray device); None: not counted.
+    mg_per_device: int | None = None
+    checks: tuple[SessionCheck, ...] = ()
+    # Discharge needs the last blood pressure at or under these and the last MOAA/S at or above the minimum.
+    discharge_max_systolic: int = 160
+    discharge_max_diastolic: int = 100
+    discharge_min_moaas: int = 5
+
+    def __post_init__(self) -> None:
+        for name in ("check_in_opens_minutes", "discharge_max_systolic", "discharge_max_diastolic"):
+            if getattr(self, name) < 0:
+                raise ProtocolError(name, "must not be negative")
+        if not 1 <= self.dose_mg_min <= self.dose_mg_max:
+            raise ProtocolError("dose_mg_min", "must be at least 1 and at most dose_mg_max")
+        if any(not self.dose_mg_min <= mg <= self.dose_mg_max for mg in self.dose_mg_options):
+            raise ProtocolError("dose_mg_options", "must lie between dose_mg_min and dose_mg_max")
+        if self.mg_per_device is not None and self.mg_per_device < 1:
+            raise ProtocolError("mg_per_device", "must be at least 1")
+        if not 0 <= self.discharge_min_moaas <= 5:
+            raise ProtocolError("discharge_min_moaas", "must be between 0 and 5")
+        names = [check.name for check in self.checks]
+        if len(names) != len(set(names)):
+            raise ProtocolError("checks", "names must be unique")
+
+
+_BP_PRE = SessionCheck("bp_pre", "bp", "pre", CheckTime.BEFORE_DOSE)
+_BP_DISCHARGE = SessionCheck("bp_discharge", "bp", "discharge", CheckTime.BEFORE_DISCHARGE)
+# Defaults by drug, for protocols that do not give their own session rules.
+DEFAULT_SESSION_RULES = {
+    # Spravato label and REMS: 56 or 84 mg (28 mg in some patients), one 28 mg device per 28 mg; blood
+    # pressure before the dose, about 40 minutes after it and before discharge; sedation and dissociation
+    # assessed during the two hours of monitoring.
+    "esketamine": SessionRules(
+        dose_mg_options=(28, 56, 84),
+        dose_mg_min=28,
+        dose_mg_max=84,
+        mg_per_device=28,
+        checks=(
+            _BP_PRE,
+            SessionCheck("bp_post40", "bp", "post40", CheckTime.AFTER_DOSE, 40),
+            _BP_DISCHARGE,
+            SessionCheck("sedation", "sedation", None, CheckTime.AFTER_DOSE),
+            SessionCheck("dissociation", "dissociation", None, CheckTime.AFTER_DOSE),
+        ),
+    ),
+    # IV ketamine: a weight-based dose (typically 0.5-1 mg/kg) within the clinic's range; blood pressure
+    # before the infusion and before discharge.
+    "ketamine": SessionRules(dose_mg_min=1, dose_mg_max=200, checks=(_BP_PRE, _BP_DISCHARGE)),
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class ProtocolSpec:
     """A treatment template. The chair is held for check-in + dosing + monitoring."""
@@ -128,9 +230,19 @@ class ProtocolSpec:
     max_span_days: int | None = None
     no_consecutive_days: bool = False
     parameters: tuple[Parameter, ...] = ()
+    # None: the defaults of the drug (DEFAULT_SESSION_RULES).
+    session: SessionRules | None = None
 
     def __post_init__(self) -> None:
+        if self.session is None and self.drug in DEFAULT_SESSION_RULES:
+            object.__setattr__(self, "session", DEFAULT_SESSION_RULES[self.drug])
         _validate(self)
+
+    @property
+    def rules(self) -> SessionRules:
+        """The session rules (the drug's defaults unless the protocol gives its own)."""
+        assert self.session is not None  # set on construction for every valid drug
+        return self.session
 
     @property
     def chair_minutes(self) -> int:
@@ -346,6 +458,30 @@ def protocol_to_dict(spec: ProtocolSpec) -> dict[str, Any]:
             }
             for p in spec.parameters
         ],
+        "session": _session_to_dict(spec.rules),
+    }
+
+
+def _session_to_dict(rules: SessionRules) -> dict[str, Any]:
+    return {
+        "check_in_opens_minutes": rules.check_in_opens_minutes,
+        "dose_mg_options": list(rules.dose_mg_options),
+        "dose_mg_min": rules.dose_mg_min,
+        "dose_mg_max": rules.dose_mg_max,
+        "mg_per_device": rules.mg_per_device,
+        "checks": [
+            {
+                "name": c.name,
+                "instrument": c.instrument,
+                "timepoint": c.timepoint,
+                "when": c.when.value,
+                "minutes_after_dose": c.minutes_after_dose,
+            }
+            for c in rules.checks
+        ],
+        "discharge_max_systolic": rules.discharge_max_systolic,
+        "discharge_max_diastolic": rules.discharge_max_diastolic,
+        "discharge_min_moaas": rules.discharge_min_moaas,
     }
 
 
@@ -363,6 +499,18 @@ _SPEC_FIELDS = (
     "max_span_days",
     "no_consecutive_days",
     "parameters",
+    "session",
+)
+_SESSION_FIELDS = (
+    "check_in_opens_minutes",
+    "dose_mg_options",
+    "dose_mg_min",
+    "dose_mg_max",
+    "mg_per_device",
+    "checks",
+    "discharge_max_systolic",
+    "discharge_max_diastolic",
+    "discharge_min_moaas",
 )
 
 
@@ -469,6 +617,7 @@ def protocol_from_dict(data: Mapping[str, Any]) -> ProtocolSpec:
                 description=q.get("description", str, ""),
             )
         )
+    session = _session_from_dict(r.data["session"], "session") if r.data.get("session") is not None else None
     return _build(
         "",
         ProtocolSpec,
@@ -488,6 +637,41 @@ def protocol_from_dict(data: Mapping[str, Any]) -> ProtocolSpec:
         max_span_days=r.get("max_span_days", int, None),
         no_consecutive_days=r.get("no_consecutive_days", bool, False),
         parameters=tuple(parameters),
+        session=session,
+    )
+
+
+def _session_from_dict(data: Any, path: str) -> SessionRules:
+    """Session rules from JSON; a field left out takes SessionRules' default."""
+    r = _Reader(data, path, _SESSION_FIELDS)
+    checks = []
+    for check_path, item in _objects(r, "checks"):
+        c = _Reader(item, check_path, ("name", "instrument", "timepoint", "when", "minutes_after_dose"))
+        checks.append(
+            _build(
+                check_path,
+                SessionCheck,
+                name=c.get("name", str),
+                instrument=c.get("instrument", str),
+                timepoint=c.get("timepoint", str, None),
+                when=c.get("when", str, CheckTime.AFTER_DOSE.value),
+                minutes_after_dose=c.get("minutes_after_dose", int, 0),
+            )
+        )
+    defaults = SessionRules()
+    options = _int_list(r, "dose_mg_options") if "dose_mg_options" in r.data else ()
+    return _build(
+        path,
+        SessionRules,
+        check_in_opens_minutes=r.get("check_in_opens_minutes", int, defaults.check_in_opens_minutes),
+        dose_mg_options=options,
+        dose_mg_min=r.get("dose_mg_min", int, defaults.dose_mg_min),
+        dose_mg_max=r.get("dose_mg_max", int, defaults.dose_mg_max),
+        mg_per_device=r.get("mg_per_device", int, None),
+        checks=tuple(checks),
+        discharge_max_systolic=r.get("discharge_max_systolic", int, defaults.discharge_max_systolic),
+        discharge_max_diastolic=r.get("discharge_max_diastolic", int, defaults.discharge_max_diastolic),
+        discharge_min_moaas=r.get("discharge_min_moaas", int, defaults.discharge_min_moaas),
     )
 
 

@@ -26,12 +26,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from html import escape
 
 from clinic.domain.localtime import format_clock, require_aware, shift_wall, to_local, utc_at, zone
 from clinic.domain.protocols import DRUGS
 
 CHANNELS = ("email", "sms")
+
+
+class ReminderStatus(StrEnum):
+    """An outbox row's state: waiting, sent, given up on, withdrawn, or not sendable (no address)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
 VISIT_KINDS = ("dose", "follow_up", "integration", "consult")
 REMINDER_KINDS = ("ride_check", "preparation", "soon", "check_in", "visit_24h")
 MESSAGE_KINDS = (*REMINDER_KINDS, "cancellation", "follow_up_unbooked", "ride_missing")

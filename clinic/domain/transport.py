@@ -6,12 +6,35 @@ After ketamine or esketamine the patient must not drive, so a ride home is part 
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from clinic.domain.localtime import require_aware
 
-STATUSES = ("missing", "arranged", "confirmed", "verified")
+
+class TransportStatus(StrEnum):
+    MISSING = "missing"
+    ARRANGED = "arranged"
+    CONFIRMED = "confirmed"
+    VERIFIED = "verified"
+
+    @property
+    def is_safe(self) -> bool:
+        """Safe for the day: confirmed the day before, or the escort verified at the desk."""
+        return self in SAFE
+
+
+class CallOutcome(StrEnum):
+    """What a front-desk call about a ride achieved."""
+
+    CONFIRMED = "confirmed"
+    NO_ANSWER = "no_answer"
+    LEFT_MESSAGE = "left_message"
+    WILL_CALL_BACK = "will_call_back"
+
+
+STATUSES = tuple(TransportStatus)
 MODES = ("driver", "taxi", "medical_transport")
-SAFE = ("confirmed", "verified")
+SAFE = frozenset({TransportStatus.CONFIRMED, TransportStatus.VERIFIED})
 # A ride still missing this close to the visit goes into the provider's digest.
 DIGEST_WINDOW = timedelta(hours=24)
 
@@ -32,7 +55,7 @@ def ride_errors(ride: RideDetails, allowed_modes: tuple[str, ...]) -> dict[str, 
     if ride.mode is not None and ride.mode not in allowed_modes:
         allowed = ", ".join(allowed_modes) or "none"
         errors["mode"] = [f"This location does not accept {ride.mode.replace('_', ' ')} (allowed: {allowed})"]
-    if ride.status in STATUSES[1:]:
+    if ride.status in STATUSES and ride.status != TransportStatus.MISSING:
         if ride.mode is None:
             errors.setdefault("mode", []).append("Say how the patient gets home")
         if not ride.contact_phone:
@@ -44,14 +67,14 @@ def ride_errors(ride: RideDetails, allowed_modes: tuple[str, ...]) -> dict[str, 
 
 def check_in_refusal(needs_ride: bool, status: str | None) -> str | None:
     """Why a visit cannot be checked in yet (None when it can)."""
-    if needs_ride and (status is None or status == "missing"):
+    if needs_ride and (status is None or status == TransportStatus.MISSING):
         return "No ride home is arranged: the patient must not drive after the dose"
     return None
 
 
 def discharge_refusal(needs_ride: bool, status: str | None) -> str | None:
     """Why a patient cannot be discharged yet (None when they can)."""
-    if needs_ride and status != "verified":
+    if needs_ride and status != TransportStatus.VERIFIED:
         return "The escort taking the patient home has not been verified at the desk"
     return None
 

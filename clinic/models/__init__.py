@@ -1,7 +1,7 @@
 """SQLAlchemy models, one aggregate per module; importing this package registers them all."""
 
 from clinic.models.alert import Alert
-from clinic.models.appointment import Appointment
+from clinic.models.appointment import Appointment, Dose
 from clinic.models.audit import AuditEvent
 from clinic.models.base import Base
 from clinic.models.chair import Chair
@@ -25,6 +25,7 @@ __all__ = [
     "AuthToken",
     "Base",
     "Chair",
+    "Dose",
     "FeedToken",
     "Location",
     "LocationClosure",

@@ -1,9 +1,10 @@
 """Declarative base, naming convention and column types shared by every model."""
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy import JSON, CheckConstraint, DateTime, MetaData, String, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapper, registry
 from sqlalchemy.types import TypeDecorator
@@ -43,6 +44,35 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class VocabularyType(TypeDecorator):
+    """A column holding one word of a domain vocabulary (a StrEnum): stored as its text, loaded as the member.
+
+    Binding a word outside the vocabulary raises before it reaches the database; the table's CHECK
+    constraint (`vocabulary_check`) guards rows written by any other path.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, vocabulary: type[StrEnum], length: int = 16) -> None:
+        super().__init__(length)
+        self.vocabulary = vocabulary
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        return self.vocabulary(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> StrEnum | None:
+        return None if value is None else self.vocabulary(value)
+
+
+def vocabulary_check(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:
+    """CHECK that `column` holds a word of the vocabulary (named ck_<table>_<column>_valid)."""
+    words = ", ".join(f"'{member.value}'" for member in vocabulary)
+    return CheckConstraint(f"{column} IN ({words})", name=f"{column}_valid")
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")

@@ -5,12 +5,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from clinic.domain.reminders import ReminderStatus
 from clinic.models.appointment import Appointment
-from clinic.models.base import Base
+from clinic.models.base import Base, VocabularyType, vocabulary_check
 from clinic.models.patient import Patient
 from clinic.models.provider import Provider
 
-REMINDER_STATUSES = ("pending", "sent", "failed", "cancelled", "skipped")
 CHANNELS = ("email", "sms")
 
 
@@ -19,6 +19,7 @@ class Reminder(Base):
     __table_args__ = (
         # The dispatcher's query: pending rows by due time.
         Index("ix_reminders_status_due", "status", "due_at"),
+        vocabulary_check("status", ReminderStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,7 +30,9 @@ class Reminder(Base):
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
     due_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[ReminderStatus] = mapped_column(
+        VocabularyType(ReminderStatus), default=ReminderStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     # Why it failed, was skipped or was cancelled, for staff.

@@ -7,7 +7,8 @@ from sqlalchemy import Date, ForeignKey, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.domain.protocols import ProtocolSpec, protocol_from_dict
-from clinic.models.base import Base, JSONType
+from clinic.domain.visits import SeriesStatus
+from clinic.models.base import Base, JSONType, VocabularyType, vocabulary_check
 from clinic.models.location import Location
 from clinic.models.patient import Patient
 from clinic.models.protocol import Protocol
@@ -16,11 +17,10 @@ from clinic.models.provider import Provider
 if TYPE_CHECKING:
     from clinic.models.appointment import Appointment
 
-SERIES_STATUSES = ("active", "cancelled")
-
 
 class Series(Base):
     __tablename__ = "series"
+    __table_args__ = (vocabulary_check("status", SeriesStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
@@ -33,7 +33,7 @@ class Series(Base):
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
     start_date: Mapped[date] = mapped_column(Date)
     start_time: Mapped[time] = mapped_column(Time)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[SeriesStatus] = mapped_column(VocabularyType(SeriesStatus), default=SeriesStatus.ACTIVE)
     rems_override_reason: Mapped[str | None] = mapped_column(String(500))
     # {"mode", "contact_name", "contact_phone"}: the ride each newly booked dose of the series starts with.
     default_ride: Mapped[dict | None] = mapped_column(JSONType)

@@ -5,20 +5,20 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from clinic.domain.transport import TransportStatus
 from clinic.models.appointment import Appointment
-from clinic.models.base import Base
-
-TRANSPORT_STATUSES = ("missing", "arranged", "confirmed", "verified")
-# A ride counts as safe for the day once confirmed (the day before) or verified (escort present).
-SAFE_STATUSES = ("confirmed", "verified")
+from clinic.models.base import Base, VocabularyType, vocabulary_check
 
 
 class Transport(Base):
     __tablename__ = "transports"
+    __table_args__ = (vocabulary_check("status", TransportStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="missing")
+    status: Mapped[TransportStatus] = mapped_column(
+        VocabularyType(TransportStatus), default=TransportStatus.MISSING
+    )
     mode: Mapped[str | None] = mapped_column(String(32))
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_phone: Mapped[str | None] = mapped_column(String(20))

@@ -13,8 +13,9 @@ from clinic.domain.planning import PlannedDose, Resources, Rule, check_appointme
 from clinic.domain.policy import Action
 from clinic.domain.protocols import ProtocolSpec
 from clinic.domain.rems import is_rems_enrolled_for
+from clinic.domain.visits import OPEN, VisitStatus, require_status
 from clinic.extensions import db
-from clinic.models.appointment import HOLDING_STATUSES, Appointment
+from clinic.models.appointment import Appointment
 from clinic.models.chair import Chair
 from clinic.models.location import Location
 from clinic.models.patient import Patient
@@ -22,7 +23,7 @@ from clinic.models.provider import Provider
 from clinic.services.access import authorize, authorize_record, provider_scope
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event
-from clinic.services.errors import Conflict, Invalid, PermissionDenied
+from clinic.services.errors import Conflict, Invalid, PermissionDenied, domain_refusals
 from clinic.services.lookup import get_referenced
 from clinic.services.planning_inputs import PlanningInputs, load_planning_inputs, lock_for_booking
 from clinic.services.protocols import resolve_protocol, visit_protocol
@@ -117,7 +118,7 @@ def place_visit(data: dict[str, Any], actor: Actor, now: datetime) -> Appointmen
         protocol_code=spec.code if spec else None,
         start_at=start,
         end_at=end,
-        status="scheduled",
+        status=VisitStatus.SCHEDULED,
         planning_note="",
         created_at=now,
         updated_at=now,
@@ -162,7 +163,7 @@ def _movers(appointment: Appointment, scope: str) -> list[Appointment]:
         .where(
             Appointment.series_id == appointment.series_id,
             Appointment.start_at > appointment.start_at,
-            Appointment.status.in_(("scheduled", "confirmed")),
+            Appointment.is_open,
         )
         .order_by(Appointment.start_at)
     )
@@ -177,7 +178,7 @@ def _series_doses(appointment: Appointment, exclude: set[int]) -> list[Appointme
             select(Appointment).where(
                 Appointment.series_id == appointment.series_id,
                 Appointment.kind == "dose",
-                Appointment.status.in_(HOLDING_STATUSES),
+                Appointment.holds_slot,
                 Appointment.id.not_in(exclude),
             )
         )
@@ -192,8 +193,8 @@ def propose_reschedule(
     The later visits shift by the same wall-clock amount, so 09:00 stays 09:00 across DST; each one is
     checked against every rule with the others at their new places.
     """
-    if not appointment.is_open:
-        raise Conflict(f"A visit that is {appointment.status.replace('_', ' ')} cannot be moved")
+    with domain_refusals():
+        require_status(VisitStatus(appointment.status), OPEN, "moved")
     tz = appointment.location.zone
     movers = _movers(appointment, scope)
     delta = wall_delta(appointment.start_at, new_start, tz)
@@ -305,13 +306,11 @@ def cancel_appointment(
 ) -> list[Appointment]:
     """Cancel a visit, or it and the later open visits of its series."""
     authorize_record(actor, Action.VISIT_CHANGE, appointment, "appointment")
-    if not appointment.is_open:
-        raise Conflict(f"A visit that is {appointment.status.replace('_', ' ')} cannot be cancelled")
-    cancelled = _movers(appointment, scope)
+    with domain_refusals():
+        cancelled = _movers(appointment, scope)
+        for visit in cancelled:
+            visit.cancel(reason, now)
     for visit in cancelled:
-        visit.status = "cancelled"
-        visit.cancel_reason = reason
-        visit.touch(now)
         record_event(
             actor,
             "appointment.cancel",
@@ -327,12 +326,8 @@ def cancel_appointment(
 def mark_no_show(appointment: Appointment, actor: Actor, now: datetime) -> Appointment:
     """Record that the patient did not come; only once the visit's time has begun."""
     authorize_record(actor, Action.VISIT_CHANGE, appointment, "appointment")
-    if not appointment.is_open:
-        raise Conflict(f"A visit that is {appointment.status.replace('_', ' ')} cannot be a no-show")
-    if appointment.start_at > now:
-        raise Conflict("A visit can only be marked as a no-show once its start time has passed")
-    appointment.status = "no_show"
-    appointment.touch(now)
+    with domain_refusals():
+        appointment.mark_no_show(now)
     withdraw_reminders([appointment], "the patient did not come", now)
     record_event(actor, "appointment.no_show", now, object_type="appointment", object_id=appointment.id)
     return appointment

@@ -6,9 +6,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from clinic.domain.localtime import to_local, utc_at
-from clinic.domain.reminders import DigestVisit, Message, digest_due_at, render_digest
+from clinic.domain.reminders import DigestVisit, Message, ReminderStatus, digest_due_at, render_digest
 from clinic.extensions import db
-from clinic.models.appointment import HOLDING_STATUSES, OPEN_STATUSES, Appointment
+from clinic.models.appointment import Appointment
 from clinic.models.patient import Patient
 from clinic.models.provider import Provider, ProviderAvailability
 from clinic.models.reminder import Reminder
@@ -48,7 +48,7 @@ def plan_digests(now: datetime) -> list[Reminder]:
             channel="email",
             provider=provider,
             due_at=due,
-            status="pending",
+            status=ReminderStatus.PENDING,
             attempts=0,
             status_reason="",
             created_at=now,
@@ -96,7 +96,7 @@ def render_provider_digest(provider: Provider, due_at: datetime, now: datetime) 
                 Appointment.provider_id == provider.id,
                 Appointment.start_at >= start,
                 Appointment.start_at < end,
-                Appointment.status.in_(HOLDING_STATUSES),
+                Appointment.holds_slot,
             )
             .order_by(Appointment.start_at)
         )
@@ -107,7 +107,7 @@ def render_provider_digest(provider: Provider, due_at: datetime, now: datetime) 
             Appointment.provider_id == provider.id,
             Appointment.start_at >= start - OVERDUE_LOOKBACK,
             Appointment.start_at < start,
-            Appointment.status.in_(OPEN_STATUSES),
+            Appointment.is_open,
         )
         .order_by(Appointment.start_at)
     )

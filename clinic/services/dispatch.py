@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from clinic.domain.reminders import render_message
+from clinic.domain.reminders import ReminderStatus, render_message
+from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.reminder import Reminder
@@ -36,7 +37,7 @@ def claim_next_due(now: datetime) -> Reminder | None:
     query = (
         select(Reminder)
         .where(
-            Reminder.status == "pending",
+            Reminder.status == ReminderStatus.PENDING,
             Reminder.due_at <= now,
             or_(Reminder.next_attempt_at.is_(None), Reminder.next_attempt_at <= now),
         )
@@ -69,7 +70,7 @@ def _skip_reason(reminder: Reminder, now: datetime) -> str | None:
     if appointment is None or reminder.kind == "cancellation":
         return None
     if not appointment.is_open:
-        return f"the visit is {appointment.status.replace('_', ' ')}"
+        return f"the visit is {VisitStatus(appointment.status).label}"
     if appointment.start_at <= now and reminder.kind != "check_in":
         return "the visit has already started"
     return None
@@ -100,14 +101,14 @@ def deliver(reminder: Reminder, channels: dict[str, Channel], now: datetime, max
     outcome = _attempt(reminder, channels, now)
     reminder.updated_at = now
     if outcome.status == "sent":
-        reminder.status, reminder.sent_at, reminder.status_reason = "sent", now, ""
+        reminder.status, reminder.sent_at, reminder.status_reason = ReminderStatus.SENT, now, ""
     elif outcome.status == "skipped":
-        reminder.status, reminder.status_reason = "skipped", outcome.reason
+        reminder.status, reminder.status_reason = ReminderStatus.SKIPPED, outcome.reason
     else:
         reminder.attempts += 1
         reminder.status_reason = outcome.reason
         if outcome.status == "failed" or reminder.attempts >= max_attempts:
-            reminder.status = "failed"
+            reminder.status = ReminderStatus.FAILED
             return Outcome("failed", outcome.reason)
         reminder.next_attempt_at = now + BACKOFF[min(reminder.attempts, len(BACKOFF)) - 1]
     return outcome

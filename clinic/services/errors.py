@@ -1,6 +1,10 @@
 """Errors a use case raises; each edge turns them into its own answer (a problem document, a flash)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from clinic.domain.visits import SessionInputError, TransitionRefused
 
 
 class ServiceError(Exception):
@@ -62,3 +66,16 @@ class Invalid(ServiceError):
     @classmethod
     def field(cls, name: str, message: str) -> "Invalid":
         return cls(f"{name}: {message}", errors={name: [message]})
+
+
+@contextmanager
+def domain_refusals() -> Iterator[None]:
+    """Turn a refusal of a domain rule into the service error the edges answer: a transition refused is a
+    409 listing every broken rule, input that breaks a session rule a 422 naming the field."""
+    try:
+        yield
+    except TransitionRefused as refused:
+        conflicts = [{"code": b.code, "message": b.message} for b in refused.broken] or None
+        raise Conflict(refused.message, conflicts=conflicts) from None
+    except SessionInputError as error:
+        raise Invalid.field(error.field, error.message) from None

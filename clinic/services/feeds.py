@@ -20,6 +20,8 @@ from clinic.domain.ical import FeedCalendar, FeedEvent, feed_etag, feed_window, 
 from clinic.domain.localtime import format_clock
 from clinic.domain.policy import Action, Reach
 from clinic.domain.protocols import ProtocolSpec
+from clinic.domain.transport import TransportStatus
+from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.feed import FeedToken
@@ -143,7 +145,7 @@ def _visible(owner_type: str, owner_id: int, now: datetime):
         _OWNER_COLUMN[owner_type] == owner_id,
         Appointment.start_at >= datetime.combine(window_start.date(), time(0), tzinfo=now.tzinfo),
         Appointment.start_at < window_end,
-        or_(Appointment.status != "cancelled", Appointment.updated_at >= grace_cutoff),
+        or_(Appointment.status != VisitStatus.CANCELLED, Appointment.updated_at >= grace_cutoff),
     )
 
 
@@ -250,7 +252,7 @@ def _events(owner_type: str, owner, visits: list[Appointment]) -> list[FeedEvent
                 summary=_summary(owner_type, owner, visit),
                 location=f"{visit.location.name}, {visit.location.address}".strip(", "),
                 description=_description(owner_type, visit, spec),
-                status="CANCELLED" if visit.status == "cancelled" else "CONFIRMED",
+                status="CANCELLED" if visit.status == VisitStatus.CANCELLED else "CONFIRMED",
                 last_modified=visit.updated_at,
                 alarms=PATIENT_ALARMS if owner_type == "patient" and owner.calendar_alarms else (),
             )
@@ -284,12 +286,12 @@ def _description(owner_type: str, visit: Appointment, spec: ProtocolSpec | None)
     if visit.transport is not None:
         ride = visit.transport
         pickup = format_clock(ride.pickup_at, tz)
-        if ride.status == "missing":
+        if ride.status == TransportStatus.MISSING:
             lines.append(f"Ride home: not arranged yet - you cannot drive yourself. Pickup about {pickup}.")
         else:
             who = ride.contact_name or ride.mode.replace("_", " ")
             lines.append(f"Ride home: {who} ({ride.status}), pickup about {pickup}.")
-    if visit.status == "cancelled":
+    if visit.status == VisitStatus.CANCELLED:
         lines.append("This visit is cancelled.")
     if visit.location.phone:
         lines.append(f"Questions: {visit.location.phone}")

@@ -9,6 +9,7 @@ from clinic.domain import followups as rules
 from clinic.domain.localtime import utc_at
 from clinic.domain.policy import Action
 from clinic.domain.reminders import plan_follow_up_unbooked_notice
+from clinic.domain.visits import SeriesStatus, VisitStatus
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.series import Series
@@ -36,12 +37,12 @@ def unbooked_follow_ups(now: datetime) -> list[Appointment]:
     series_list = db.session.scalars(
         select(Series)
         .options(selectinload(Series.appointments), selectinload(Series.location))
-        .where(Series.status == "active", Series.start_date >= since)
+        .where(Series.status == SeriesStatus.ACTIVE, Series.start_date >= since)
     )
     found = []
     for series in series_list:
         for visit in series.appointments:
-            if visit.kind != "follow_up" or visit.status not in ("cancelled", "no_show"):
+            if visit.kind != "follow_up" or visit.status not in (VisitStatus.CANCELLED, VisitStatus.NO_SHOW):
                 continue
             if not now - timedelta(days=14) <= visit.start_at <= now + timedelta(days=7):
                 continue

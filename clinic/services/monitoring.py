@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from clinic.domain import monitoring as rules
 from clinic.domain.policy import Action
+from clinic.domain.visits import SeriesStatus, VisitStatus
 from clinic.extensions import db
 from clinic.models.alert import Alert
 from clinic.models.appointment import Appointment
@@ -183,7 +184,7 @@ def submit_rems_form(appointment: Appointment, confirmation: str, actor: Actor, 
     spec = visit_protocol(appointment)
     if spec is None or not spec.rems_required:
         raise Conflict("Only Spravato sessions have a REMS monitoring form")
-    if appointment.status != "completed":
+    if appointment.status != VisitStatus.COMPLETED:
         raise Conflict("The form is submitted after the session is completed")
     if db.session.scalar(select(RemsForm.id).where(RemsForm.appointment_id == appointment.id)):
         raise Conflict("The REMS form of this session was already submitted")
@@ -277,7 +278,9 @@ def active_series(
         .options(
             selectinload(Series.appointments), selectinload(Series.patient), selectinload(Series.location)
         )
-        .where(Series.status == "active", Series.start_date >= (now - ACTIVE_LOOKBACK).date(), recent)
+        .where(
+            Series.status == SeriesStatus.ACTIVE, Series.start_date >= (now - ACTIVE_LOOKBACK).date(), recent
+        )
         .order_by(Series.start_date, Series.id)
     )
     if provider_id is not None:
@@ -318,7 +321,7 @@ def follow_ups(
         .options(selectinload(Appointment.patient), selectinload(Appointment.location))
         .where(
             Appointment.kind == "follow_up",
-            Appointment.status.in_(("scheduled", "confirmed")),
+            Appointment.is_open,
             Appointment.start_at >= now,
             Appointment.start_at < now + timedelta(days=days),
         )

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from clinic.domain.planning import Interval, LocationRules, PatientRules, ProviderRules, Resources
 from clinic.extensions import db
-from clinic.models.appointment import HOLDING_STATUSES, Appointment
+from clinic.models.appointment import Appointment
 from clinic.models.chair import Chair
 from clinic.models.location import Location, LocationClosure
 from clinic.models.patient import Patient
@@ -33,7 +33,7 @@ class PlanningInputs:
 
 def _overlapping(window_start: datetime, window_end: datetime, exclude: Collection[int]):
     query = select(Appointment.id, Appointment.chair_id, Appointment.start_at, Appointment.end_at).where(
-        Appointment.status.in_(HOLDING_STATUSES),
+        Appointment.holds_slot,
         Appointment.start_at < window_end,
         Appointment.start_at > window_start - LONGEST_VISIT,
         Appointment.end_at > window_start,

@@ -16,6 +16,7 @@ from clinic.domain.protocols import ProtocolSpec
 from clinic.domain.reminders import (
     PlannedReminder,
     RecipientPrefs,
+    ReminderStatus,
     VisitFacts,
     plan_cancellation_notice,
     plan_visit_reminders,
@@ -93,7 +94,7 @@ def add_planned(planned: Iterable[tuple[Appointment, PlannedReminder]], now: dat
             appointment=appointment,
             patient=appointment.patient,
             due_at=p.due_at,
-            status="pending",
+            status=ReminderStatus.PENDING,
             attempts=0,
             status_reason="",
             created_at=now,
@@ -129,9 +130,11 @@ def withdraw_reminders(appointments: Iterable[Appointment], reason: str, now: da
     db.session.execute(
         update(Reminder)
         .where(
-            Reminder.appointment_id.in_(ids), Reminder.status == "pending", Reminder.kind != "cancellation"
+            Reminder.appointment_id.in_(ids),
+            Reminder.status == ReminderStatus.PENDING,
+            Reminder.kind != "cancellation",
         )
-        .values(status="cancelled", status_reason=reason, updated_at=now)
+        .values(status=ReminderStatus.CANCELLED, status_reason=reason, updated_at=now)
         .execution_options(synchronize_session=False)
     )
 
@@ -185,20 +188,23 @@ def outbox(now: datetime) -> Outbox:
     return Outbox(
         failed=list(
             db.session.scalars(
-                base.where(Reminder.status == "failed")
+                base.where(Reminder.status == ReminderStatus.FAILED)
                 .order_by(Reminder.updated_at.desc())
                 .limit(OUTBOX_ROWS)
             )
         ),
         pending=list(
             db.session.scalars(
-                base.where(Reminder.status == "pending").order_by(Reminder.due_at).limit(OUTBOX_ROWS)
+                base.where(Reminder.status == ReminderStatus.PENDING)
+                .order_by(Reminder.due_at)
+                .limit(OUTBOX_ROWS)
             )
         ),
         recent=list(
             db.session.scalars(
                 base.where(
-                    Reminder.status.in_(("sent", "skipped")), Reminder.updated_at >= now - timedelta(days=1)
+                    Reminder.status.in_((ReminderStatus.SENT, ReminderStatus.SKIPPED)),
+                    Reminder.updated_at >= now - timedelta(days=1),
                 )
                 .order_by(Reminder.updated_at.desc())
                 .limit(OUTBOX_ROWS)
@@ -210,9 +216,9 @@ def outbox(now: datetime) -> Outbox:
 def retry_reminder(reminder: Reminder, actor: Actor, now: datetime) -> Reminder:
     """Put a failed reminder back in the queue (e.g. after the SMS gateway's credentials were fixed)."""
     authorize(actor, Action.OUTBOX_MANAGE)
-    if reminder.status != "failed":
+    if reminder.status != ReminderStatus.FAILED:
         raise Conflict("Only a failed reminder can be retried")
-    reminder.status, reminder.attempts, reminder.next_attempt_at = "pending", 0, None
+    reminder.status, reminder.attempts, reminder.next_attempt_at = ReminderStatus.PENDING, 0, None
     reminder.status_reason = ""
     reminder.updated_at = now
     record_event(actor, "reminder.retry", now, object_type="reminder", object_id=reminder.id)

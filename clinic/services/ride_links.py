@@ -8,7 +8,7 @@ from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from clinic.domain.transport import ride_link_spent
 from clinic.extensions import db
-from clinic.models.appointment import OPEN_STATUSES, Appointment
+from clinic.models.appointment import Appointment
 from clinic.services.errors import NotFound
 
 RIDE_LINK_SALT = "ride-link"
@@ -56,7 +56,7 @@ def open_ride_link(token: str, now: datetime) -> OpenedRideLink:
     appointment = db.session.get(Appointment, data.get("a")) if isinstance(data, dict) else None
     if appointment is None or appointment.uid != data.get("u") or appointment.transport is None:
         raise NotFound(INVALID_LINK)
-    if appointment.status not in OPEN_STATUSES or appointment.start_at <= now:
+    if not appointment.is_open or appointment.start_at <= now:
         raise NotFound("This visit can no longer be changed online. Please call the clinic.")
     return OpenedRideLink(appointment, issued_at)
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from clinic.domain.localtime import utc_at
+from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.chair import Chair
@@ -58,7 +59,7 @@ def day_schedule(location: Location, day: date, provider_id: int | None = None) 
                 Appointment.location_id == location.id,
                 Appointment.start_at >= start,
                 Appointment.start_at < end,
-                Appointment.status != "cancelled",
+                Appointment.status != VisitStatus.CANCELLED,
                 *([Appointment.provider_id == provider_id] if provider_id is not None else []),
             )
             .order_by(Appointment.start_at, Appointment.id)

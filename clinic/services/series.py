@@ -14,6 +14,7 @@ from clinic.domain.planning import SeriesPlan, SeriesRequest, plan_series
 from clinic.domain.policy import Action
 from clinic.domain.protocols import ProtocolSpec, protocol_to_dict, remaining_protocol
 from clinic.domain.rems import is_rems_enrolled_for
+from clinic.domain.visits import SeriesStatus, VisitStatus
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.location import Location
@@ -153,7 +154,7 @@ def create_series(data: dict[str, Any], actor: Actor, now: datetime) -> Series:
         provider=preview.provider,
         start_date=preview.start_date,
         start_time=preview.start_time,
-        status="active",
+        status=SeriesStatus.ACTIVE,
         rems_override_reason=override if not preview.rems_ok else None,
         default_ride=default_ride,
         created_at=now,
@@ -196,7 +197,7 @@ def _appointment_for(series: Series, visit: PlannedVisit, spec: ProtocolSpec, no
         protocol_code=spec.code,
         start_at=visit.start,
         end_at=visit.end,
-        status="scheduled",
+        status=VisitStatus.SCHEDULED,
         planning_note=_note(visit.reasons),
         created_at=now,
         updated_at=now,
@@ -249,10 +250,8 @@ def cancel_series(series: Series, reason: str, actor: Actor, now: datetime) -> l
     authorize_record(actor, Action.SERIES_CHANGE, series, "series")
     cancelled = [a for a in series_appointments(series) if a.is_open and a.start_at > now]
     for appointment in cancelled:
-        appointment.status = "cancelled"
-        appointment.cancel_reason = reason
-        appointment.touch(now)
-    series.status = "cancelled"
+        appointment.cancel(reason, now)
+    series.status = SeriesStatus.CANCELLED
     notify_cancellation(cancelled, now)
     record_event(
         actor,
@@ -273,12 +272,12 @@ def replan_series(series: Series, changes: dict[str, Any], actor: Actor, now: da
     series' time).
     """
     authorize_record(actor, Action.SERIES_CHANGE, series, "series")
-    if series.status != "active":
+    if series.status != SeriesStatus.ACTIVE:
         raise Conflict("Only an active series can be re-planned")
     lock_for_booking(series.provider_id, series.patient_id)
     spec = series.spec()
     appointments = series_appointments(series)
-    given = [a for a in appointments if a.kind == "dose" and a.status in ("checked_in", "completed")]
+    given = [a for a in appointments if a.kind == "dose" and a.dose_given]
     if len(given) >= spec.total_doses:
         raise Conflict("Every dose of this series has been given; there is nothing left to plan")
     rest = remaining_protocol(spec, len(given))
@@ -288,9 +287,7 @@ def replan_series(series: Series, changes: dict[str, Any], actor: Actor, now: da
         raise Invalid.field("start_date", "The re-planned series must start in the future")
     dropped = [a for a in appointments if a.is_open and a.start_at > now]
     for appointment in dropped:
-        appointment.status = "cancelled"
-        appointment.cancel_reason = "re-planned"
-        appointment.touch(now)
+        appointment.cancel("re-planned", now)
     db.session.flush()
     plan, chair_names = _plan(
         rest, series.location, series.provider, series.patient, start_date, start_time, now
@@ -316,7 +313,7 @@ def replan_series(series: Series, changes: dict[str, Any], actor: Actor, now: da
         object_type="series",
         object_id=series.id,
         details={
-            "cancelled": [a.id for a in dropped],
+            "cancelled_visits": [a.id for a in dropped],
             "created": [a.id for a in created],
             "doses_given": len(given),
         },

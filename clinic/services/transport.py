@@ -11,17 +11,19 @@ from sqlalchemy.orm.attributes import set_committed_value
 from clinic.domain.policy import Action
 from clinic.domain.reminders import plan_ride_missing_notice
 from clinic.domain.transport import (
+    SAFE,
+    CallOutcome,
     RideDetails,
-    check_in_refusal,
-    discharge_refusal,
+    TransportStatus,
     in_digest,
     is_at_risk,
     moved_pickup,
     ride_errors,
     ride_link_spent,
 )
+from clinic.domain.visits import in_order
 from clinic.extensions import db
-from clinic.models.appointment import OPEN_STATUSES, Appointment
+from clinic.models.appointment import Appointment
 from clinic.models.transport import Transport
 from clinic.services.access import authorize_record, provider_scope
 from clinic.services.actor import Actor
@@ -31,7 +33,7 @@ from clinic.services.protocols import visit_protocol
 from clinic.services.reminders import add_planned, recipient_prefs, visit_facts
 
 AT_RISK_WINDOW = timedelta(hours=48)
-CALL_OUTCOMES = ("confirmed", "no_answer", "left_message", "will_call_back")
+CALL_OUTCOMES = tuple(CallOutcome)
 
 
 def needs_ride(appointment: Appointment) -> bool:
@@ -64,7 +66,7 @@ def ensure_transports(
         created.append(
             Transport(
                 appointment=appointment,
-                status="arranged" if ride else "missing",
+                status=TransportStatus.ARRANGED if ride else TransportStatus.MISSING,
                 mode=ride.get("mode"),
                 contact_name=ride.get("contact_name"),
                 contact_phone=ride.get("contact_phone"),
@@ -82,7 +84,9 @@ def check_default_ride(ride: dict[str, Any] | None, allowed_modes: list[str]) ->
     """A series' default ride must be complete enough to count as arranged."""
     if not ride:
         return
-    details = RideDetails("arranged", ride.get("mode"), ride.get("contact_name"), ride.get("contact_phone"))
+    details = RideDetails(
+        TransportStatus.ARRANGED, ride.get("mode"), ride.get("contact_name"), ride.get("contact_phone")
+    )
     errors = ride_errors(details, tuple(allowed_modes))
     if errors:
         raise Invalid(
@@ -129,63 +133,6 @@ def update_transport(
     return transport
 
 
-def _ride_status(appointment: Appointment) -> str | None:
-    return appointment.transport.status if appointment.transport is not None else None
-
-
-def _pass_gate(refusal: str | None, code: str, override_reason: str | None) -> bool:
-    """Whether the ride rule is overridden; a refusal without an override reason is a Conflict."""
-    if refusal and not override_reason:
-        raise Conflict(refusal, conflicts=[{"code": code, "message": refusal}])
-    return refusal is not None
-
-
-def _record_step(
-    appointment: Appointment, action: str, overridden: bool, reason: str | None, actor: Actor, now: datetime
-) -> None:
-    appointment.touch(now)
-    record_event(
-        actor,
-        action,
-        now,
-        object_type="appointment",
-        object_id=appointment.id,
-        details={"override_reason": reason} if overridden else None,
-    )
-
-
-def check_in(
-    appointment: Appointment, override_reason: str | None, actor: Actor, now: datetime
-) -> Appointment:
-    """Let the patient in; refused while no ride home is arranged, unless staff override with a reason."""
-    authorize_record(actor, Action.VISIT_CHECK_IN, appointment, "appointment")
-    if appointment.status not in OPEN_STATUSES:
-        raise Conflict(f"A visit that is {appointment.status.replace('_', ' ')} cannot be checked in")
-    refusal = check_in_refusal(needs_ride(appointment), _ride_status(appointment))
-    overridden = _pass_gate(refusal, "transport_missing", override_reason)
-    appointment.status, appointment.checked_in_at = "checked_in", now
-    if overridden:
-        appointment.check_in_override_reason = override_reason
-    _record_step(appointment, "appointment.check_in", overridden, override_reason, actor, now)
-    return appointment
-
-
-def complete(
-    appointment: Appointment, override_reason: str | None, actor: Actor, now: datetime
-) -> Appointment:
-    """Discharge the patient; refused until the escort is verified, unless staff override with a reason."""
-    authorize_record(actor, Action.VISIT_CHECK_IN, appointment, "appointment")
-    if appointment.status != "checked_in":
-        raise Conflict("Only a checked-in visit can be completed")
-    refusal = discharge_refusal(needs_ride(appointment), _ride_status(appointment))
-    overridden = _pass_gate(refusal, "escort_not_verified", override_reason)
-    appointment.status, appointment.completed_at = "completed", now
-    if overridden:
-        appointment.discharge_override_reason = override_reason
-    _record_step(appointment, "appointment.complete", overridden, override_reason, actor, now)
-    return appointment
-
-
 def at_risk_rides(now: datetime, window: timedelta, location_id: int | None = None) -> list[Appointment]:
     """Open dosing visits starting within `window` whose ride is not confirmed, soonest first."""
     query = (
@@ -198,10 +145,10 @@ def at_risk_rides(now: datetime, window: timedelta, location_id: int | None = No
         )
         .where(
             Appointment.kind == "dose",
-            Appointment.status.in_(OPEN_STATUSES),
+            Appointment.is_open,
             Appointment.start_at > now,
             Appointment.start_at <= now + window,
-            Transport.status.not_in(("confirmed", "verified")),
+            Transport.status.not_in(in_order(SAFE, TransportStatus)),
         )
         .order_by(Appointment.start_at, Appointment.id)
     )
@@ -237,12 +184,14 @@ def record_call_outcome(appointment: Appointment, outcome: str, actor: Actor, no
         raise Conflict("This visit does not need a ride home")
     if outcome not in CALL_OUTCOMES:
         raise Invalid.field("outcome", f"Must be one of {', '.join(CALL_OUTCOMES)}")
-    if outcome == "confirmed":
-        details = RideDetails("confirmed", transport.mode, transport.contact_name, transport.contact_phone)
+    if outcome == CallOutcome.CONFIRMED:
+        details = RideDetails(
+            TransportStatus.CONFIRMED, transport.mode, transport.contact_name, transport.contact_phone
+        )
         errors = ride_errors(details, tuple(appointment.location.allowed_transport_modes))
         if errors:
             raise Invalid("Enter the ride details on the visit before confirming it", errors=errors)
-        transport.status = "confirmed"
+        transport.status = TransportStatus.CONFIRMED
     transport.last_call_outcome, transport.last_call_at = outcome, now
     transport.updated_by_label, transport.updated_at = actor.name, now
     record_event(
@@ -273,11 +222,13 @@ def confirm_ride_by_patient(
     db.session.refresh(transport, with_for_update=True)
     if ride_link_spent(link_issued_at, transport.confirmed_via_link_at, transport.status):
         raise Conflict("This ride was already confirmed through the link")
-    details = RideDetails("confirmed", data.get("mode"), data.get("contact_name"), data.get("contact_phone"))
+    details = RideDetails(
+        TransportStatus.CONFIRMED, data.get("mode"), data.get("contact_name"), data.get("contact_phone")
+    )
     errors = ride_errors(details, tuple(appointment.location.allowed_transport_modes))
     if errors:
         raise Invalid("Please complete the ride details", errors=errors)
-    transport.status, transport.mode = "confirmed", details.mode
+    transport.status, transport.mode = TransportStatus.CONFIRMED, details.mode
     transport.contact_name, transport.contact_phone = details.contact_name, details.contact_phone
     transport.updated_by_label, transport.updated_at = "patient (ride link)", now
     transport.confirmed_via_link_at = now

@@ -3,6 +3,9 @@
 from flask import Flask
 
 from clinic.clock import utcnow
+from clinic.domain.reminders import ReminderStatus
+from clinic.domain.transport import CallOutcome, TransportStatus
+from clinic.domain.visits import VisitStatus
 from clinic.extensions import login_manager
 from clinic.models.user import User
 from clinic.services.auth import resolve_session
@@ -46,3 +49,10 @@ def register_web(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     app.context_processor(navigation.inject_navigation)
+    # Templates compare statuses with the domain's vocabularies, never with loose words.
+    app.jinja_env.globals.update(
+        VisitStatus=VisitStatus,
+        TransportStatus=TransportStatus,
+        ReminderStatus=ReminderStatus,
+        CallOutcome=CallOutcome,
+    )

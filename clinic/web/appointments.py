@@ -6,6 +6,7 @@ from flask_login import current_user
 from clinic.clock import utcnow
 from clinic.domain.localtime import utc_at
 from clinic.domain.policy import Action, may
+from clinic.domain.transport import TransportStatus
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.services.access import load_for
@@ -18,7 +19,8 @@ from clinic.services.appointments import (
 from clinic.services.errors import ServiceError
 from clinic.services.monitoring import session_record
 from clinic.services.reminders import reminders_of
-from clinic.services.transport import check_in, complete, update_transport
+from clinic.services.session import check_in, discharge
+from clinic.services.transport import update_transport
 from clinic.web.access import permission_required, web_actor
 from clinic.web.clinical import measurement_context
 from clinic.web.forms import ActionForm, CancelForm, OverrideForm, RescheduleForm, TransportForm
@@ -53,7 +55,7 @@ def _page(appointment: Appointment, status: int = 200, **forms):
     forms.setdefault(
         "transport_form",
         TransportForm(
-            status=transport.status if transport else "missing",
+            status=transport.status if transport else TransportStatus.MISSING,
             mode=(transport.mode or "") if transport else "",
             contact_name=transport.contact_name if transport else None,
             contact_phone=transport.contact_phone if transport else None,
@@ -183,15 +185,13 @@ def transport(appointment_id: int):
     return redirect(url_for(".show", appointment_id=appointment_id))
 
 
-def _gate(appointment_id: int, action, done_message: str, refused_action: str):
+def _gate(appointment_id: int, action, command, done_message: str, refused_action: str):
     """Check-in and discharge: a refusal is explained and the override form offered."""
     appointment = _load(appointment_id)
-    override = OverrideForm()
-    reason = (override.override_reason.data or "").strip() or None
     if not ActionForm().validate():
         return _page(appointment, 400)
     try:
-        action(appointment, reason, web_actor(), utcnow())
+        action(appointment, command, web_actor(), utcnow())
     except ServiceError as error:
         db.session.rollback()
         flash(f"{refused_action}: {error.detail}.", "error")
@@ -203,10 +203,12 @@ def _gate(appointment_id: int, action, done_message: str, refused_action: str):
 @bp.route("/<int:appointment_id>/check-in", methods=["POST"])
 @permission_required(Action.VISIT_CHECK_IN)
 def check_in_visit(appointment_id: int):
-    return _gate(appointment_id, check_in, "Checked in.", "Not checked in")
+    command = OverrideForm().check_in_command()
+    return _gate(appointment_id, check_in, command, "Checked in.", "Not checked in")
 
 
 @bp.route("/<int:appointment_id>/complete", methods=["POST"])
 @permission_required(Action.VISIT_CHECK_IN)
 def complete_visit(appointment_id: int):
-    return _gate(appointment_id, complete, "Discharged.", "Not discharged")
+    command = OverrideForm().discharge_command()
+    return _gate(appointment_id, discharge, command, "Discharged.", "Not discharged")

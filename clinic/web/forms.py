@@ -29,6 +29,8 @@ from wtforms.validators import (
 
 from clinic.clock import utcnow
 from clinic.domain.plausible import Span, visit_days
+from clinic.domain.transport import TransportStatus
+from clinic.services.commands import CheckIn, Discharge
 
 SCOPE_CHOICES = [
     SelectChoice("this", "Only this visit"),
@@ -164,10 +166,10 @@ class TransportForm(FlaskForm):
     status = SelectField(
         "Ride status",
         choices=[
-            SelectChoice("missing", "Missing"),
-            SelectChoice("arranged", "Arranged"),
-            SelectChoice("confirmed", "Confirmed (day before)"),
-            SelectChoice("verified", "Verified (escort here)"),
+            SelectChoice(TransportStatus.MISSING, "Missing"),
+            SelectChoice(TransportStatus.ARRANGED, "Arranged"),
+            SelectChoice(TransportStatus.CONFIRMED, "Confirmed (day before)"),
+            SelectChoice(TransportStatus.VERIFIED, "Verified (escort here)"),
         ],
     )
     mode = SelectField("How they get home", choices=[SelectChoice("", "—"), *TRANSPORT_MODE_CHOICES])
@@ -177,6 +179,17 @@ class TransportForm(FlaskForm):
 
 class OverrideForm(FlaskForm):
     override_reason = StringField("Reason to go ahead anyway", validators=[InputRequired(), Length(max=500)])
+
+    def _reason(self) -> str | None:
+        return (self.override_reason.data or "").strip() or None
+
+    def check_in_command(self) -> CheckIn:
+        """The check-in use case's command (an override reason when one is given)."""
+        return CheckIn(override_reason=self._reason())
+
+    def discharge_command(self) -> Discharge:
+        """The discharge use case's command (an override reason when one is given)."""
+        return Discharge(override_reason=self._reason())
 
 
 class PatientRideForm(FlaskForm):

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from clinic.clock import utcnow
 from clinic.domain.policy import Action
+from clinic.domain.transport import CallOutcome
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.services.errors import Conflict, ServiceError
@@ -25,10 +26,10 @@ from clinic.web.phone import display_phone, to_e164
 bp = Blueprint("web_rides", __name__)
 
 OUTCOME_LABELS = {
-    "confirmed": "Ride confirmed",
-    "no_answer": "No answer",
-    "left_message": "Left message",
-    "will_call_back": "Will call back",
+    CallOutcome.CONFIRMED: "Ride confirmed",
+    CallOutcome.NO_ANSWER: "No answer",
+    CallOutcome.LEFT_MESSAGE: "Left message",
+    CallOutcome.WILL_CALL_BACK: "Will call back",
 }
 
 

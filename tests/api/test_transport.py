@@ -8,6 +8,9 @@ from clinic.models.audit import AuditEvent
 from clinic.models.reminder import Reminder
 from clinic.services.transport import sweep_rides
 from tests.factories import make_clinic
+from tests.sessions import bp, dose, record
+
+BEFORE_START = datetime(2027, 3, 3, 14, 50, tzinfo=UTC)  # ten minutes before the 10:00 EST dose
 
 RIDE = {
     "mode": "driver",
@@ -50,8 +53,10 @@ def test_a_dose_is_booked_with_a_missing_ride_picked_up_at_discharge(app, desk, 
     assert dose["transport"]["pickup_at"] == dose["end"]
 
 
-def test_check_in_refused_without_a_ride_and_allowed_once_arranged(app, desk, clinic):
+def test_check_in_refused_without_a_ride_and_allowed_once_arranged(app, desk, clinic, clock, api_as):
     dose = _dose(desk, clinic)
+    clock.now = BEFORE_START
+    desk = api_as("frontdesk")
     refused = desk.post(f"/api/v1/appointments/{dose['id']}/check-in", json={})
     assert refused.status_code == 409
     assert refused.json["conflicts"][0]["code"] == "transport_missing"
@@ -65,21 +70,30 @@ def test_check_in_refused_without_a_ride_and_allowed_once_arranged(app, desk, cl
     assert checked_in.json["status"] == "checked_in"
 
 
-def test_discharge_needs_a_verified_escort(app, desk, clinic):
-    dose = _dose(desk, clinic)
-    desk.put(f"/api/v1/appointments/{dose['id']}/transport", json=RIDE)
-    desk.post(f"/api/v1/appointments/{dose['id']}/check-in", json={})
-    refused = desk.post(f"/api/v1/appointments/{dose['id']}/complete", json={})
+def test_discharge_needs_a_verified_escort(app, desk, clinic, clock, api_as):
+    visit = _dose(desk, clinic)
+    clock.now = BEFORE_START
+    desk, doctor = api_as("frontdesk"), api_as("provider", provider_id=clinic["provider_id"])
+    desk.put(f"/api/v1/appointments/{visit['id']}/transport", json=RIDE)
+    desk.post(f"/api/v1/appointments/{visit['id']}/check-in", json={})
+    record(doctor, visit["id"], bp("pre"))
+    assert dose(doctor, visit["id"], 35).status_code == 201
+    clock.advance(minutes=55)
+    record(doctor, visit["id"], bp("discharge"))
+    clock.advance(minutes=6)  # past the IV booster's 60 minutes of monitoring: only the escort is missing
+    refused = desk.post(f"/api/v1/appointments/{visit['id']}/complete", json={})
     assert refused.status_code == 409
-    assert refused.json["conflicts"][0]["code"] == "escort_not_verified"
-    desk.put(f"/api/v1/appointments/{dose['id']}/transport", json={**RIDE, "status": "verified"})
-    done = desk.post(f"/api/v1/appointments/{dose['id']}/complete", json={})
+    assert [c["code"] for c in refused.json["conflicts"]] == ["escort_not_verified"]
+    desk.put(f"/api/v1/appointments/{visit['id']}/transport", json={**RIDE, "status": "verified"})
+    done = desk.post(f"/api/v1/appointments/{visit['id']}/complete", json={})
     assert done.status_code == 200
     assert done.json["status"] == "completed"
 
 
-def test_override_with_a_reason_is_audited_and_shown_and_without_one_is_422(app, desk, clinic):
+def test_override_with_a_reason_is_audited_and_shown_and_without_one_is_422(app, desk, clinic, clock, api_as):
     dose = _dose(desk, clinic)
+    clock.now = BEFORE_START
+    desk = api_as("frontdesk")
     blank = desk.post(f"/api/v1/appointments/{dose['id']}/check-in", json={"override_reason": "  "})
     assert blank.status_code == 422
     assert "override_reason" in blank.json["errors"]

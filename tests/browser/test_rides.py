@@ -54,6 +54,7 @@ def test_patient_confirms_the_ride_on_a_phone_and_the_desk_checks_them_in(
     finally:
         phone.close()
 
+    clock.now = datetime(2027, 3, 4, 14, 50, tzinfo=UTC)  # ten minutes before the visit: check-in is open
     page.goto("/login")
     page.get_by_label("E-mail").fill("desk@example.com")
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)

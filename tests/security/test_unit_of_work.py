@@ -14,6 +14,7 @@ from sqlalchemy import text
 from clinic.api.smorest import ApiBlueprint
 from clinic.extensions import db
 from tests.factories import DEFAULT_PASSWORD, book_series, make_clinic, make_patient, make_user
+from tests.sessions import monitored_session
 
 DOSE_TIME = datetime(2027, 3, 8, 14, 5, tzinfo=UTC)  # during the first dose (09:00 New York)
 
@@ -33,9 +34,18 @@ def _checked_in(api, w):
     api.post(f"/api/v1/appointments/{w['dose']}/check-in", json={"override_reason": "ride on its way"})
 
 
+def _monitored(api, w):
+    monitored_session(api.frontdesk, api.doctor, w["dose"], api.clock)
+
+
 def _completed(api, w):
+    _monitored(api, w)
+    api.post(f"/api/v1/appointments/{w['dose']}/complete", json={})
+
+
+def _dosed(api, w):
     _checked_in(api, w)
-    api.post(f"/api/v1/appointments/{w['dose']}/complete", json={"override_reason": "escort by phone"})
+    api.doctor.post(f"/api/v1/appointments/{w['dose']}/dose", json={"dose_mg": 56, "lot_number": "LOT-1"})
 
 
 def _measured(api, w):
@@ -155,12 +165,44 @@ CASES = {
         {"override_reason": "ride on its way"},
         at=DOSE_TIME,
     ),
+    "undo check-in": Case(
+        "frontdesk",
+        "POST",
+        "/api/v1/appointments/{dose}/undo-check-in",
+        {"reason": "checked in the wrong patient"},
+        prepare=_checked_in,
+        at=DOSE_TIME,
+    ),
+    "dose record": Case(
+        "provider",
+        "POST",
+        "/api/v1/appointments/{dose}/dose",
+        {"dose_mg": 56, "lot_number": "LOT-1"},
+        prepare=_checked_in,
+        at=DOSE_TIME,
+    ),
+    "dose correct": Case(
+        "provider",
+        "POST",
+        "/api/v1/appointments/{dose}/dose",
+        {"dose_mg": 84, "lot_number": "LOT-1", "correction_reason": "three devices, not two"},
+        prepare=_dosed,
+        at=DOSE_TIME,
+    ),
     "discharge": Case(
         "frontdesk",
         "POST",
         "/api/v1/appointments/{dose}/complete",
-        {"override_reason": "escort by phone"},
-        prepare=_checked_in,
+        {},
+        prepare=_monitored,
+        at=DOSE_TIME,
+    ),
+    "discharge override": Case(
+        "provider",
+        "POST",
+        "/api/v1/appointments/{dose}/complete",
+        {"override_reason": "left against advice after 90 minutes, escort present"},
+        prepare=_dosed,
         at=DOSE_TIME,
     ),
     "measurement record": Case(
@@ -231,7 +273,8 @@ def _matches(rule: str, pattern: str) -> bool:
 
 
 class Clients:
-    def __init__(self, api_as, doctor_provider: int):
+    def __init__(self, api_as, doctor_provider: int, clock):
+        self.clock = clock
         self.frontdesk = api_as("frontdesk", email="desk@example.com")
         self.admin = api_as("admin")
         self.doctor = api_as("provider", provider_id=doctor_provider)
@@ -257,7 +300,7 @@ def world(app, clock, api_as):
     with app.app_context():
         w["desk_user"] = make_user("frontdesk").id
         db.session.commit()
-    return w, lambda: Clients(api_as, clinic["provider_id"])
+    return w, lambda: Clients(api_as, clinic["provider_id"], clock)
 
 
 def _snapshot(app) -> dict[str, list]:

@@ -180,7 +180,8 @@ def test_a_tampered_or_expired_link_is_404(app, client, dose_id, clock):
     assert client.get(f"/ride/{token}").status_code == 404
 
 
-def test_check_in_page_explains_the_refusal_and_offers_the_override(app, client, dose_id):
+def test_check_in_page_explains_the_refusal_and_offers_the_override(app, client, dose_id, clock):
+    clock.now = datetime(2027, 3, 2, 14, 55, tzinfo=UTC)  # five minutes before the 10:00 EST dose
     _sign_in(client)
     page = client.get(f"/appointments/{dose_id}")
     token = _token_from(page.data)

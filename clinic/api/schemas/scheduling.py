@@ -6,7 +6,8 @@ from webargs.fields import DelimitedList
 
 from clinic.api.schemas.fields import ClockTime, DatabaseId, Instant, VisitDate, VisitInstant
 from clinic.api.schemas.transport import RideSchema, TransportDumpSchema
-from clinic.models.appointment import APPOINTMENT_KINDS, APPOINTMENT_STATUSES
+from clinic.domain.visits import VisitStatus
+from clinic.models.appointment import APPOINTMENT_KINDS
 
 SCOPES = ("this", "following")
 
@@ -101,6 +102,11 @@ class SeriesPreviewSchema(ma.Schema):
     occurrences = ma.fields.List(ma.fields.Nested(PlannedVisitSchema), attribute="visits")
 
 
+def _local(appointment, instant):
+    """An instant of the visit in its location's local time (None stays None)."""
+    return None if instant is None else instant.astimezone(appointment.location.zone).isoformat()
+
+
 class AppointmentDumpSchema(ma.Schema):
     id = ma.fields.Integer()
     uid = ma.fields.String()
@@ -121,6 +127,10 @@ class AppointmentDumpSchema(ma.Schema):
     cancel_reason = ma.fields.String(allow_none=True)
     check_in_override_reason = ma.fields.String(allow_none=True)
     discharge_override_reason = ma.fields.String(allow_none=True)
+    discharge_overrides = ma.fields.List(ma.fields.String(), allow_none=True)
+    checked_in_at = ma.fields.Function(lambda a: _local(a, a.checked_in_at), metadata={"type": "string"})
+    dose_given_at = ma.fields.Function(lambda a: _local(a, a.dose_given_at), metadata={"type": "string"})
+    completed_at = ma.fields.Function(lambda a: _local(a, a.completed_at), metadata={"type": "string"})
     transport = ma.fields.Nested(TransportDumpSchema, allow_none=True)
     updated_at = ma.fields.AwareDateTime()
 
@@ -191,7 +201,7 @@ class AppointmentQuerySchema(ma.Schema):
     series_id = DatabaseId(strict=False)
     chair_id = DatabaseId(strict=False)
     kind = ma.fields.String(validate=validate.OneOf(APPOINTMENT_KINDS))
-    status = DelimitedList(ma.fields.String(validate=validate.OneOf(APPOINTMENT_STATUSES)))
+    status = DelimitedList(ma.fields.String(validate=validate.OneOf(tuple(VisitStatus))))
     limit = ma.fields.Integer(validate=validate.Range(min=1, max=1000))
 
 

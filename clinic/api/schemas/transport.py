@@ -1,4 +1,4 @@
-"""Schemas of rides home, check-in and discharge."""
+"""Schemas of rides home."""
 
 import marshmallow as ma
 from marshmallow import validate
@@ -34,19 +34,6 @@ class TransportDumpSchema(ma.Schema):
     updated_at = ma.fields.AwareDateTime()
 
 
-class OverrideSchema(ma.Schema):
-    override_reason = ma.fields.String(
-        validate=validate.Length(min=1, max=500),
-        metadata={"description": "Why staff go ahead despite the ride rule; audited and shown on the visit"},
-    )
-
-    @ma.pre_load
-    def _strip(self, data, **kwargs):
-        if isinstance(data, dict) and isinstance(data.get("override_reason"), str):
-            data = {**data, "override_reason": data["override_reason"].strip()}
-        return data
-
-
 class AtRiskQuerySchema(ma.Schema):
     hours = ma.fields.Integer(load_default=48, validate=validate.Range(min=1, max=168))
     location_id = DatabaseId(strict=False)
@@ -64,5 +51,4 @@ class AtRiskDumpSchema(ma.Schema):
 
 transport_load_schema = TransportLoadSchema()
 transport_dump_schema = TransportDumpSchema()
-override_schema = OverrideSchema()
 at_risk_dump_schema = AtRiskDumpSchema(many=True)

@@ -1,0 +1,160 @@
+"""A visit's lifecycle: the one vocabulary of its status, and the rules that move it from one to the next.
+
+    scheduled / confirmed --check_in--> checked_in --discharge--> completed
+    scheduled / confirmed --cancel--> cancelled
+    scheduled / confirmed --mark_no_show--> no_show
+    checked_in --undo_check_in--> scheduled   (before a dose is recorded)
+
+Each predicate is a frozenset of statuses, so the same rule reads `status.holds_slot` in Python and
+`status IN (...)` in a query (see the hybrid properties of the Appointment model). Every rule takes `now`.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from clinic.domain.localtime import require_aware
+
+
+class VisitStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CONFIRMED = "confirmed"
+    CHECKED_IN = "checked_in"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+    @property
+    def holds_slot(self) -> bool:
+        """The visit holds its chair, its provider and the patient's time."""
+        return self in HOLDS_SLOT
+
+    @property
+    def is_open(self) -> bool:
+        """The visit has not begun: it may still be moved, cancelled, checked in or marked as a no-show."""
+        return self in OPEN
+
+    @property
+    def dose_given(self) -> bool:
+        """The patient came for the visit: a planner counts its dose as given."""
+        return self in DOSE_GIVEN
+
+    @property
+    def label(self) -> str:
+        """The status as staff read it ("checked in")."""
+        return self.value.replace("_", " ")
+
+
+HOLDS_SLOT = frozenset(
+    {VisitStatus.SCHEDULED, VisitStatus.CONFIRMED, VisitStatus.CHECKED_IN, VisitStatus.COMPLETED}
+)
+OPEN = frozenset({VisitStatus.SCHEDULED, VisitStatus.CONFIRMED})
+DOSE_GIVEN = frozenset({VisitStatus.CHECKED_IN, VisitStatus.COMPLETED})
+
+
+class SeriesStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
+def in_order(statuses: frozenset[StrEnum], vocabulary: type[StrEnum]) -> tuple[str, ...]:
+    """The statuses of a predicate in the vocabulary's order (stable SQL text for indexes and constraints)."""
+    return tuple(member.value for member in vocabulary if member in statuses)
+
+
+def sql_list(values: tuple[str, ...] | list[str]) -> str:
+    """`'a', 'b'` for a CHECK constraint or an index condition (values are the vocabulary's own words)."""
+    return ", ".join(f"'{value}'" for value in values)
+
+
+# --- transitions ---------------------------------------------------------------------------------
+
+DEFAULT_CHECK_IN_OPENS = timedelta(minutes=60)
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A broken rule: a stable machine `code` and a message for staff."""
+
+    code: str
+    message: str
+
+
+class TransitionRefused(Exception):
+    """The visit cannot make this move now; `broken` lists every rule in the way (a 409)."""
+
+    def __init__(self, message: str, broken: tuple[Broken, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.broken = broken
+
+
+class SessionInputError(ValueError):
+    """Input that breaks a session rule (a 422); `field` names the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def require_status(status: VisitStatus, allowed: frozenset[VisitStatus], doing: str) -> None:
+    """Refuse a move the visit's status does not allow ("A visit that is completed cannot be cancelled")."""
+    if status not in allowed:
+        raise TransitionRefused(f"A visit that is {status.label} cannot be {doing}")
+
+
+def check_in_window(start: datetime, end: datetime, opens_before: timedelta) -> tuple[datetime, datetime]:
+    """When check-in is possible: from `opens_before` the start until the scheduled end (both included)."""
+    start, end = require_aware(start, "start"), require_aware(end, "end")
+    return start - opens_before, end
+
+
+def check_in_broken(
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    opens_before: timedelta = DEFAULT_CHECK_IN_OPENS,
+    ride_refusal: str | None = None,
+) -> list[Broken]:
+    """Every rule a check-in at `now` breaks: outside the window, and (overridable) no ride home."""
+    now = require_aware(now, "now")
+    opens, closes = check_in_window(start, end, opens_before)
+    broken = []
+    if not opens <= now <= closes:
+        minutes = int(opens_before.total_seconds() // 60)
+        broken.append(
+            Broken(
+                "outside_check_in_window",
+                f"Check-in opens {minutes} minutes before the start and closes at the scheduled end",
+            )
+        )
+    if ride_refusal:
+        broken.append(Broken("transport_missing", ride_refusal))
+    return broken
+
+
+def undo_check_in_refusal(status: VisitStatus, dose_recorded: bool) -> None:
+    """A check-in made by mistake can be undone until the dose is recorded."""
+    require_status(status, frozenset({VisitStatus.CHECKED_IN}), "un-checked-in")
+    if dose_recorded:
+        raise TransitionRefused(
+            "The dose is recorded: the visit happened and its check-in stays",
+            (Broken("dose_recorded", "The dose of this visit is already recorded"),),
+        )
+
+
+def no_show_refusal(status: VisitStatus, start: datetime, now: datetime) -> None:
+    """A no-show is recorded on an open visit once its start time has passed."""
+    require_status(status, OPEN, "a no-show")
+    if require_aware(start, "start") > require_aware(now, "now"):
+        raise TransitionRefused("A visit can only be marked as a no-show once its start time has passed")
+
+
+def require_reason(reason: str | None, field: str = "reason") -> str:
+    """A reason staff must give (an undo, a correction, an override): stripped, never empty."""
+    cleaned = (reason or "").strip()
+    if not cleaned:
+        raise SessionInputError(field, "Say why")
+    return cleaned
