@@ -11,7 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from clinic.domain import monitoring as rules
 from clinic.domain.policy import Action
-from clinic.domain.visits import SeriesStatus, VisitStatus
+from clinic.domain.session import measurement_refusal
+from clinic.domain.visits import SeriesStatus, TransitionRefused, VisitStatus
 from clinic.extensions import db
 from clinic.models.alert import Alert
 from clinic.models.appointment import Appointment
@@ -22,9 +23,10 @@ from clinic.models.series import Series
 from clinic.services.access import authorize_record
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event
-from clinic.services.errors import Conflict, Invalid
+from clinic.services.errors import Conflict, Invalid, domain_refusals
 from clinic.services.followups import is_follow_up_booked
 from clinic.services.protocols import visit_protocol
+from clinic.services.session import check_in_opens_before
 
 ACTIVE_LOOKBACK = timedelta(days=200)
 # A series whose last visit is older than this has nothing left to do: follow-ups are visits of the series,
@@ -75,6 +77,19 @@ def _baseline_phq9(series_id: int | None, patient_id: int) -> int | None:
     return db.session.scalar(query.order_by(Measurement.recorded_at, Measurement.id).limit(1))
 
 
+def _require_started(appointment: Appointment, now: datetime) -> None:
+    refusal = measurement_refusal(
+        appointment.kind == "dose",
+        VisitStatus(appointment.status),
+        appointment.start_at,
+        now,
+        check_in_opens_before(visit_protocol(appointment)),
+    )
+    with domain_refusals():
+        if refusal is not None:
+            raise TransitionRefused(refusal.message, (refusal,))
+
+
 def record_measurement(
     appointment: Appointment,
     data: dict[str, Any],
@@ -82,8 +97,14 @@ def record_measurement(
     now: datetime,
     amends: Measurement | None = None,
 ) -> tuple[Measurement, list[Alert]]:
-    """Store a measurement taken at a visit and raise the alerts it calls for."""
+    """Store a measurement taken at a visit and raise the alerts it calls for.
+
+    A new measurement waits for the visit to start (a dosing visit's check-in, another visit's check-in
+    opening); a correction (`amends`) completes the record of a visit already measured and is always taken.
+    """
     authorize_record(actor, Action.MEASUREMENT_RECORD, appointment, "appointment")
+    if amends is None:
+        _require_started(appointment, now)
     result = _validated(data)
     baseline = _baseline_phq9(appointment.series_id, appointment.patient_id)
     measurement = Measurement(

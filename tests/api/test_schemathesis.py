@@ -29,9 +29,11 @@ from clinic.extensions import db
 from clinic.models.user import User
 from clinic.services.actor import Actor
 from clinic.services.auth import resolve_session
+from clinic.services.commands import CheckIn
 from clinic.services.feeds import issue_feed
 from clinic.services.locations import add_closure
 from clinic.services.monitoring import record_measurement
+from clinic.services.session import check_in
 from config import TestingConfig
 from tests.conftest import FrozenClock
 from tests.factories import FACTORY_ACTOR, bearer_for, book_series, make_clinic, make_user
@@ -53,18 +55,22 @@ schema = _load_schema()
 
 def seed_clinic(now: datetime) -> dict[str, int]:
     """A location with a closure day, a provider with a booked Spravato induction series, a patient with a
-    calendar feed, and a PHQ-9 with an alert, so that generated ids sometimes name existing rows."""
+    calendar feed, and a PHQ-9 with an alert taken at the checked-in first dose, so that generated ids
+    sometimes name existing rows."""
     clinic = make_clinic()
     series = book_series(clinic, now)
     add_closure(series.location, date(2027, 7, 5), "Independence Day", FACTORY_ACTOR, now)
     issue_feed("patient", clinic["patient_id"], FACTORY_ACTOR, now)
     prescriber = make_user("provider", provider_id=clinic["provider_id"])
     first_dose = next(a for a in series.appointments if a.kind == "dose")
+    # The questionnaire is taken in the chair, so the first dose is checked in at its start.
+    arrived = first_dose.start_at
+    check_in(first_dose, CheckIn(override_reason="ride on its way"), FACTORY_ACTOR, arrived)
     record_measurement(
         first_dose,
         {"instrument": "phq9", "items": [3, 3, 3, 3, 3, 3, 3, 3, 2]},
         Actor(user=prescriber, label="seed", trusted=True),
-        now,
+        arrived,
     )
     db.session.commit()
     return {**clinic, "series_id": series.id}

@@ -4,17 +4,22 @@ import pytest
 
 from clinic.extensions import db
 from tests.factories import DEFAULT_PASSWORD, book_series, make_clinic, make_user
+from tests.sessions import check_in_with_ride
 
 pytestmark = pytest.mark.browser
 
 
-def test_provider_records_a_phq9_and_blood_pressures_and_sees_chart_and_overdue_list_change(app, page, clock):
+def test_provider_records_a_phq9_and_blood_pressures_and_sees_chart_and_overdue_list_change(
+    app, page, clock, api_as
+):
     with app.app_context():
         clinic = make_clinic()
         series = book_series(clinic, clock.now)
         make_user("provider", email="doc@example.com", provider_id=clinic["provider_id"])
         db.session.commit()
         first_dose = series.appointments[0].id
+    clock.now = datetime(2027, 3, 8, 13, 50, tzinfo=UTC)  # the patient arrives for the first dose
+    check_in_with_ride(api_as("frontdesk"), first_dose)
     clock.now = datetime(2027, 3, 8, 17, 0, tzinfo=UTC)  # the first session is over; nothing was recorded
 
     page.goto("/login")

@@ -8,8 +8,10 @@ from sqlalchemy import select
 from clinic.extensions import db
 from clinic.models.audit import AuditEvent
 from tests.factories import book_series, make_clinic, make_patient, make_provider
+from tests.sessions import check_in_with_ride
 
 PHQ9_MILD = [1, 1, 1, 1, 1, 1, 1, 1, 0]  # total 8, item 9 = 0
+DOSE_TIME = datetime(2027, 3, 8, 14, 5, tzinfo=UTC)  # during the first dose (09:00 New York)
 
 
 @pytest.fixture
@@ -19,7 +21,14 @@ def induction(app, clock):
         series = book_series(clinic, clock.now)
         doses = [a.id for a in series.appointments if a.kind == "dose"]
         follow_ups = [a.id for a in series.appointments if a.kind == "follow_up"]
-        return {**clinic, "series_id": series.id, "doses": doses, "follow_ups": follow_ups}
+        starts = {a.id: a.start_at for a in series.appointments}
+        return {
+            **clinic,
+            "series_id": series.id,
+            "doses": doses,
+            "follow_ups": follow_ups,
+            "starts": starts,
+        }
 
 
 @pytest.fixture
@@ -28,6 +37,16 @@ def doctor(api_as, induction):
         return api_as("provider", provider_id=induction["provider_id"])
 
     return signed_in
+
+
+@pytest.fixture
+def arrive(api_as):
+    """The patient checks in for a dose: ``arrive(visit_id)`` (the clock must be in the check-in window)."""
+
+    def check_in(visit_id):
+        check_in_with_ride(api_as("frontdesk"), visit_id)
+
+    return check_in
 
 
 def _items(client, patient_id, code, appointment_id=None):
@@ -39,7 +58,7 @@ def _items(client, patient_id, code, appointment_id=None):
     return items
 
 
-def test_dose_items_become_due_then_overdue_or_done(app, clock, doctor, induction):
+def test_dose_items_become_due_then_overdue_or_done(app, clock, doctor, induction, arrive):
     first = induction["doses"][0]  # Mon 8 March 09:00 EST = 14:00 UTC
     clock.now = datetime(2027, 3, 8, 13, 0, tzinfo=UTC)
     client = doctor()
@@ -50,6 +69,7 @@ def test_dose_items_become_due_then_overdue_or_done(app, clock, doctor, inductio
 
     clock.now = datetime(2027, 3, 8, 14, 5, tzinfo=UTC)
     assert _items(client, induction["patient_id"], "bp_pre", first)[0]["status"] == "due"
+    arrive(first)
     recorded = client.post(
         f"/api/v1/appointments/{first}/measurements",
         json={"instrument": "bp", "timepoint": "pre", "systolic": 128, "diastolic": 82},
@@ -110,10 +130,12 @@ def test_follow_ups_appear_in_upcoming_and_if_cancelled_in_due_but_unbooked(
     ],
 )
 def test_each_threshold_raises_an_alert_that_is_acknowledged_and_audited(
-    app, clock, doctor, induction, body, code
+    app, clock, doctor, induction, arrive, body, code
 ):
+    clock.now = DOSE_TIME
     client = doctor()
     first = induction["doses"][0]
+    arrive(first)
     response = client.post(f"/api/v1/appointments/{first}/measurements", json=body)
     assert response.status_code == 201, response.json
     assert [a["code"] for a in response.json["alerts"]] == [code]
@@ -129,13 +151,17 @@ def test_each_threshold_raises_an_alert_that_is_acknowledged_and_audited(
         assert event.details["alert_id"] == alert_id
 
 
-def test_worsening_from_baseline_and_corrections_keep_the_original(app, doctor, induction):
-    client = doctor()
+def test_worsening_from_baseline_and_corrections_keep_the_original(app, clock, doctor, induction, arrive):
     first, second = induction["doses"][:2]
-    baseline = client.post(
+    clock.now = induction["starts"][first]
+    arrive(first)
+    baseline = doctor().post(
         f"/api/v1/appointments/{first}/measurements", json={"instrument": "phq9", "items": PHQ9_MILD}
     )
     assert baseline.json["alerts"] == []
+    clock.now = induction["starts"][second]
+    arrive(second)
+    client = doctor()
     worse = client.post(
         f"/api/v1/appointments/{second}/measurements",
         json={"instrument": "phq9", "items": [2, 2, 2, 2, 2, 1, 1, 1, 0]},
@@ -161,9 +187,11 @@ def test_worsening_from_baseline_and_corrections_keep_the_original(app, doctor, 
     assert missing_reason.status_code == 422
 
 
-def test_invalid_measurements_name_the_field(app, doctor, induction):
+def test_invalid_measurements_name_the_field(app, clock, doctor, induction, arrive):
+    clock.now = DOSE_TIME
     client = doctor()
     first = induction["doses"][0]
+    arrive(first)
     for body, field in (
         ({"instrument": "phq9", "items": [1, 2, 3]}, "items"),
         ({"instrument": "phq9", "items": [1, 1, 1, 1, 1, 1, 1, 1, 4]}, "items[8]"),
@@ -206,13 +234,16 @@ def test_front_desk_and_other_providers_see_no_clinical_data(app, api_as, doctor
     assert doctor().get(f"/api/v1/patients/{stranger}/monitoring").status_code == 404
 
 
-def test_the_digest_lists_overdue_monitoring_and_open_alerts(app, clock, doctor, induction):
+def test_the_digest_lists_overdue_monitoring_and_open_alerts(app, clock, doctor, induction, arrive):
+    clock.now = DOSE_TIME
     client = doctor()
     first = induction["doses"][0]
-    client.post(
+    arrive(first)
+    alerted = client.post(
         f"/api/v1/appointments/{first}/measurements",
         json={"instrument": "bp", "timepoint": "pre", "systolic": 190, "diastolic": 95},
     )
+    assert alerted.status_code == 201, alerted.json
     clock.now = datetime(2027, 3, 9, 12, 0, tzinfo=UTC)
     with app.app_context():
         from clinic.models.provider import Provider

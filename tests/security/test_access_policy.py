@@ -10,6 +10,7 @@ from clinic.extensions import db
 from clinic.models.alert import Alert
 from clinic.models.series import Series
 from tests.factories import book_series, make_clinic, make_provider, make_user
+from tests.sessions import check_in_with_ride
 from tests.web.test_login import _sign_in, _token_from
 
 PATIENT_ACTIONS = {
@@ -39,8 +40,9 @@ def test_every_action_has_a_row_and_admins_reach_no_patient_record():
 
 
 @pytest.fixture
-def two_providers(app, clock):
-    """Provider A treats a patient with an urgent alert; provider B treats nobody yet."""
+def two_providers(app, clock, api_as):
+    """Provider A treats a patient, in the chair for the first dose, with an urgent alert; provider B treats
+    nobody yet."""
     clock.now = datetime(2027, 3, 8, 14, 5, tzinfo=UTC)
     with app.app_context():
         clinic = make_clinic()
@@ -49,7 +51,9 @@ def two_providers(app, clock):
         make_user("provider", email="a@example.com", provider_id=clinic["provider_id"])
         make_user("provider", email="b@example.com", provider_id=other.id)
         db.session.commit()
-        return {**clinic, "other_provider": other.id, "first_dose": series.appointments[0].id}
+        setup = {**clinic, "other_provider": other.id, "first_dose": series.appointments[0].id}
+    check_in_with_ride(api_as("frontdesk"), setup["first_dose"])
+    return setup
 
 
 def _alert_for_a(client, setup):

@@ -9,6 +9,7 @@ from clinic.extensions import db
 from clinic.models.audit import AuditEvent
 from clinic.services.reminders import plan_reminders
 from tests.factories import book_series, make_clinic, make_user
+from tests.sessions import bp, check_in_with_ride, record
 from tests.web.test_login import _sign_in
 
 DOSE_TIME = datetime(2027, 3, 8, 14, 5, tzinfo=UTC)
@@ -58,10 +59,8 @@ def test_each_api_read_of_patient_data_is_audited(app, clock, api_as, visit, rol
         role, email=email, **({"provider_id": visit["provider_id"]} if role == "provider" else {})
     )
     if role == "provider":
-        client.post(
-            f"/api/v1/appointments/{visit['dose']}/measurements",
-            json={"instrument": "bp", "timepoint": "pre", "systolic": 190, "diastolic": 95},
-        )
+        check_in_with_ride(api_as("frontdesk"), visit["dose"])
+        record(client, visit["dose"], bp("pre", 190, 95))
     before = len(_reads(app, visit["patient_id"]))
     response = client.get(path.format(**visit))
     assert response.status_code == 200, response.get_data(as_text=True)

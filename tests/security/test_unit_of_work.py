@@ -49,12 +49,14 @@ def _dosed(api, w):
 
 
 def _measured(api, w):
+    _checked_in(api, w)
     w["measurement"] = api.doctor.post(
         f"/api/v1/appointments/{w['dose']}/measurements", json={"instrument": "sedation", "moaas": 5}
     ).json["measurement"]["id"]
 
 
 def _alerted(api, w):
+    _checked_in(api, w)
     body = {"instrument": "bp", "timepoint": "pre", "systolic": 190, "diastolic": 95}
     w["alert"] = api.doctor.post(f"/api/v1/appointments/{w['dose']}/measurements", json=body).json["alerts"][
         0
@@ -210,6 +212,7 @@ CASES = {
         "POST",
         "/api/v1/appointments/{dose}/measurements",
         {"instrument": "phq9", "items": [1, 1, 1, 1, 1, 1, 1, 1, 1]},
+        prepare=_checked_in,
         at=DOSE_TIME,
     ),
     "measurement correct": Case(

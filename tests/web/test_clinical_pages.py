@@ -4,6 +4,7 @@ import pytest
 
 from clinic.extensions import db
 from tests.factories import book_series, make_clinic, make_user
+from tests.sessions import check_in_with_ride
 from tests.web.test_login import _sign_in, _token_from
 
 
@@ -18,8 +19,9 @@ def setup(app, clock):
         return {**clinic, "first_dose": series.appointments[0].id}
 
 
-def test_provider_records_measurements_and_sees_the_chart_and_alerts(app, client, clock, setup):
+def test_provider_records_measurements_and_sees_the_chart_and_alerts(app, client, clock, api_as, setup):
     clock.now = datetime(2027, 3, 8, 14, 5, tzinfo=UTC)
+    check_in_with_ride(api_as("frontdesk"), setup["first_dose"])
     _sign_in(client, email="doc@example.com")
     page = client.get(f"/appointments/{setup['first_dose']}")
     assert b'data-testid="phq9-form"' in page.data
