@@ -63,6 +63,7 @@ class MeasurementsResource(MethodView):
     @blp.arguments(measurement_load_schema)
     @blp.response(201, recorded_schema)
     @blp.problem(404, "Unknown appointment")
+    @blp.problem(409, "The visit has not started or was cancelled")
     def post(self, data, appointment_id):
         """Record a PHQ-9, GAD-7, blood pressure, sedation or dissociation measurement at a visit"""
         appointment = load_for(
