@@ -128,9 +128,15 @@ class AppointmentDumpSchema(ma.Schema):
     check_in_override_reason = ma.fields.String(allow_none=True)
     discharge_override_reason = ma.fields.String(allow_none=True)
     discharge_overrides = ma.fields.List(ma.fields.String(), allow_none=True)
-    checked_in_at = ma.fields.Function(lambda a: _local(a, a.checked_in_at), metadata={"type": "string"})
-    dose_given_at = ma.fields.Function(lambda a: _local(a, a.dose_given_at), metadata={"type": "string"})
-    completed_at = ma.fields.Function(lambda a: _local(a, a.completed_at), metadata={"type": "string"})
+    checked_in_at = ma.fields.Function(
+        lambda a: _local(a, a.checked_in_at), allow_none=True, metadata={"type": "string", "format": "date-time"}
+    )
+    dose_given_at = ma.fields.Function(
+        lambda a: _local(a, a.dose_given_at), allow_none=True, metadata={"type": "string", "format": "date-time"}
+    )
+    completed_at = ma.fields.Function(
+        lambda a: _local(a, a.completed_at), allow_none=True, metadata={"type": "string", "format": "date-time"}
+    )
     transport = ma.fields.Nested(TransportDumpSchema, allow_none=True)
     updated_at = ma.fields.AwareDateTime()
 
