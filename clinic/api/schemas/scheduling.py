@@ -129,13 +129,19 @@ class AppointmentDumpSchema(ma.Schema):
     discharge_override_reason = ma.fields.String(allow_none=True)
     discharge_overrides = ma.fields.List(ma.fields.String(), allow_none=True)
     checked_in_at = ma.fields.Function(
-        lambda a: _local(a, a.checked_in_at), metadata={"type": "string"}, allow_none=True
+        lambda a: _local(a, a.checked_in_at),
+        allow_none=True,
+        metadata={"type": "string", "format": "date-time"},
     )
     dose_given_at = ma.fields.Function(
-        lambda a: _local(a, a.dose_given_at), metadata={"type": "string"}, allow_none=True
+        lambda a: _local(a, a.dose_given_at),
+        allow_none=True,
+        metadata={"type": "string", "format": "date-time"},
     )
     completed_at = ma.fields.Function(
-        lambda a: _local(a, a.completed_at), metadata={"type": "string"}, allow_none=True
+        lambda a: _local(a, a.completed_at),
+        allow_none=True,
+        metadata={"type": "string", "format": "date-time"},
     )
     transport = ma.fields.Nested(TransportDumpSchema, allow_none=True)
     updated_at = ma.fields.AwareDateTime()
