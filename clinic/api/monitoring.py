@@ -8,6 +8,7 @@ from flask.views import MethodView
 from clinic.api.context import api_actor
 from clinic.api.schemas.monitoring import (
     ProviderScopeQuerySchema,
+    RemsFormQuerySchema,
     acknowledge_schema,
     alert_dump_schema,
     alerts_dump_schema,
@@ -19,10 +20,13 @@ from clinic.api.schemas.monitoring import (
     recorded_schema,
     rems_form_dump_schema,
     rems_form_load_schema,
+    rems_form_schema,
+    rems_forms_schema,
 )
 from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
 from clinic.domain.policy import Action
+from clinic.domain.rems_form import RemsFormStatus
 from clinic.models.alert import Alert
 from clinic.models.appointment import Appointment
 from clinic.models.measurement import Measurement
@@ -39,6 +43,7 @@ from clinic.services.monitoring import (
     record_measurement,
     submit_rems_form,
 )
+from clinic.services.rems_forms import rems_form, rems_queue
 
 blp = ApiBlueprint("monitoring", __name__, url_prefix="/api/v1", description="Monitoring plan and alerts")
 
@@ -150,11 +155,23 @@ class AcknowledgeResource(MethodView):
 
 @blp.route("/appointments/<int:appointment_id>/rems-form")
 class RemsFormResource(MethodView):
+    @blp.access(Action.MONITORING_READ)
+    @blp.response(200, rems_form_schema)
+    @blp.problem(404, "Unknown appointment, or not a Spravato session")
+    def get(self, appointment_id):
+        """The REMS patient monitoring form of a Spravato session, filled from the session"""
+        appointment = load_for(
+            api_actor(), Action.MONITORING_READ, Appointment, appointment_id, "appointment"
+        )
+        return rems_form(appointment, api_actor(), utcnow())
+
     @blp.access(Action.REMS_FORM_SUBMIT)
     @blp.arguments(rems_form_load_schema)
     @blp.response(201, rems_form_dump_schema)
     @blp.problem(404, "Unknown appointment")
-    @blp.problem(409, "Not a completed Spravato session, or already submitted")
+    @blp.problem(
+        409, "Not a completed Spravato session, already submitted, or rems_form_incomplete (with missing)"
+    )
     def post(self, data, appointment_id):
         """Mark the REMS patient monitoring form of a session as submitted"""
         appointment = load_for(
@@ -162,3 +179,14 @@ class RemsFormResource(MethodView):
         )
         form = submit_rems_form(appointment, data["confirmation"], api_actor(), utcnow())
         return form
+
+
+@blp.route("/rems-forms")
+class RemsFormsResource(MethodView):
+    @blp.access(Action.MONITORING_READ)
+    @blp.arguments(RemsFormQuerySchema, location="query")
+    @blp.response(200, rems_forms_schema)
+    def get(self, query):
+        """The REMS forms of the provider's patients' Spravato sessions, the oldest due date first"""
+        status = RemsFormStatus(query["status"]) if "status" in query else None
+        return rems_queue(api_actor(), status, utcnow())

@@ -26,6 +26,7 @@ from clinic.services.audit import record_event
 from clinic.services.errors import Conflict, Invalid, domain_refusals
 from clinic.services.followups import is_follow_up_booked
 from clinic.services.protocols import visit_protocol
+from clinic.services.rems_forms import fill_rems_form
 from clinic.services.session import check_in_opens_before
 
 ACTIVE_LOOKBACK = timedelta(days=200)
@@ -200,7 +201,8 @@ def open_alerts(provider_id: int) -> list[Alert]:
 
 
 def submit_rems_form(appointment: Appointment, confirmation: str, actor: Actor, now: datetime) -> RemsForm:
-    """Mark the REMS patient monitoring form of a Spravato session as submitted."""
+    """Mark the REMS patient monitoring form of a Spravato session as submitted: once discharged, and only
+    when every field of the form is filled (409 `rems_form_incomplete` lists the `missing` ones)."""
     authorize_record(actor, Action.REMS_FORM_SUBMIT, appointment, "appointment")
     spec = visit_protocol(appointment)
     if spec is None or not spec.rems_required:
@@ -209,6 +211,18 @@ def submit_rems_form(appointment: Appointment, confirmation: str, actor: Actor, 
         raise Conflict("The form is submitted after the session is completed")
     if db.session.scalar(select(RemsForm.id).where(RemsForm.appointment_id == appointment.id)):
         raise Conflict("The REMS form of this session was already submitted")
+    missing = fill_rems_form(appointment, now).missing
+    if missing:
+        raise Conflict(
+            "The REMS form is not complete: " + ", ".join(missing),
+            conflicts=[
+                {
+                    "code": "rems_form_incomplete",
+                    "message": "Record every field of the form before it is submitted",
+                    "missing": missing,
+                }
+            ],
+        )
     form = RemsForm(
         appointment=appointment, submitted_at=now, submitted_by_label=actor.name, confirmation=confirmation
     )

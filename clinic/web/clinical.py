@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from clinic.clock import utcnow
 from clinic.domain.policy import Action
+from clinic.domain.rems_form import RemsFormStatus
 from clinic.extensions import db
 from clinic.models.alert import Alert
 from clinic.models.appointment import Appointment
@@ -19,9 +20,10 @@ from clinic.services.monitoring import (
     patient_monitoring,
     provider_dashboard,
     record_measurement,
-    session_record,
     submit_rems_form,
 )
+from clinic.services.rems_forms import rems_form as filled_rems_form
+from clinic.services.rems_forms import rems_queue
 from clinic.web.access import permission_required, web_actor
 from clinic.web.charts import trend_svg
 from clinic.web.forms import (
@@ -37,17 +39,23 @@ from clinic.web.forms import (
 
 bp = Blueprint("web_clinical", __name__)
 FOLLOW_UP_DAYS = 14
+REMS_SOON_DAYS = 7
 
 
 @bp.route("/provider")
 @permission_required(Action.MONITORING_READ)
 def home():
-    dashboard = provider_dashboard(utcnow(), current_user.provider_id, FOLLOW_UP_DAYS)
+    now = utcnow()
+    dashboard = provider_dashboard(now, current_user.provider_id, FOLLOW_UP_DAYS)
     return render_template(
         "clinical/home.html",
         followups=dashboard.follow_ups,
         overdue=[pair for pair in dashboard.overdue if pair[1].code != "rems_monitoring_form"],
-        rems_due=[pair for pair in dashboard.overdue if pair[1].code == "rems_monitoring_form"],
+        rems_forms=[
+            entry
+            for entry in rems_queue(web_actor(), None, now)
+            if entry.form.status is not RemsFormStatus.SUBMITTED and entry.form.days_left <= REMS_SOON_DAYS
+        ],
         alerts=dashboard.alerts,
         action_form=ActionForm(),
         ack_form=AcknowledgeForm(),
@@ -164,12 +172,12 @@ def rems_form(appointment_id: int):
             db.session.rollback()
             flash(error.detail, "error")
         return redirect(url_for(".rems_form", appointment_id=appointment_id))
-    measurements, submitted = session_record(appointment, web_actor())
+    filled = filled_rems_form(appointment, web_actor(), utcnow())
     return render_template(
         "clinical/rems_form.html",
         a=appointment,
-        measurements=measurements,
-        submitted=submitted,
+        form=filled.form,
+        zone=appointment.location.zone,
         action_form=ActionForm(),
     )
 

@@ -1,10 +1,13 @@
 """Schemas of measurements, alerts and the monitoring plan."""
 
+from zoneinfo import ZoneInfo
+
 import marshmallow as ma
 from marshmallow import validate
 
 from clinic.api.schemas.fields import DatabaseId
 from clinic.domain.monitoring import BP_TIMEPOINTS, MEASUREMENT_INSTRUMENTS
+from clinic.domain.rems_form import RemsFormStatus
 
 
 class MeasurementLoadSchema(ma.Schema):
@@ -147,3 +150,92 @@ follow_ups_schema = FollowUpsSchema()
 acknowledge_schema = AcknowledgeSchema()
 rems_form_load_schema = RemsFormLoadSchema()
 rems_form_dump_schema = RemsFormDumpSchema()
+
+
+class RemsFormQuerySchema(ma.Schema):
+    status = ma.fields.String(
+        validate=validate.OneOf(tuple(RemsFormStatus)),
+        metadata={"description": "due, overdue or submitted (every form when left out)"},
+    )
+
+
+class _PersonSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+
+
+class _PatientSchema(_PersonSchema):
+    date_of_birth = ma.fields.Date()
+    rems_enrolled_on = ma.fields.Date(allow_none=True)
+
+
+class _SettingSchema(_PersonSchema):
+    address = ma.fields.String()
+
+
+class _BloodPressureSchema(ma.Schema):
+    timepoint = ma.fields.String()
+    systolic = ma.fields.Integer()
+    diastolic = ma.fields.Integer()
+    recorded_at = ma.fields.String(metadata={"description": "ISO 8601 instant, the setting's local offset"})
+
+
+class _ObservationSchema(ma.Schema):
+    assessed = ma.fields.Boolean()
+    observed = ma.fields.Boolean(allow_none=True)
+    resolved = ma.fields.Boolean(allow_none=True, metadata={"description": "null when nothing was observed"})
+
+
+_LOCAL_INSTANTS = ("checked_in_at", "monitoring_started_at", "discharged_at", "submitted_at")
+
+
+class RemsFormSchema(ma.Schema):
+    """The REMS patient monitoring form of a session, filled from what the session recorded."""
+
+    appointment_id = ma.fields.Integer()
+    status = ma.fields.String(metadata={"description": "due, overdue or submitted"})
+    session_date = ma.fields.Date(metadata={"description": "The local date of the dose"})
+    due_by = ma.fields.Date(metadata={"description": "The session date plus 7 days"})
+    days_left = ma.fields.Integer(metadata={"description": "Days until due_by (negative when overdue)"})
+    patient = ma.fields.Nested(_PatientSchema)
+    setting = ma.fields.Nested(_SettingSchema)
+    prescriber = ma.fields.Nested(_PersonSchema)
+    dose_mg = ma.fields.Decimal(as_string=True, allow_none=True)
+    devices = ma.fields.Integer(allow_none=True)
+    lot_number = ma.fields.String(allow_none=True)
+    checked_in_at = ma.fields.String(allow_none=True)
+    monitoring_started_at = ma.fields.String(allow_none=True, metadata={"description": "The dose"})
+    discharged_at = ma.fields.String(allow_none=True)
+    monitoring_minutes = ma.fields.Integer(allow_none=True)
+    blood_pressure = ma.fields.List(ma.fields.Nested(_BloodPressureSchema))
+    sedation = ma.fields.Nested(_ObservationSchema)
+    dissociation = ma.fields.Nested(_ObservationSchema)
+    serious_adverse_event = ma.fields.Boolean()
+    serious_adverse_event_description = ma.fields.String(allow_none=True)
+    discharge_overrides = ma.fields.List(
+        ma.fields.String(), metadata={"description": "Discharge rules a provider overrode"}
+    )
+    discharge_override_reason = ma.fields.String(allow_none=True)
+    missing = ma.fields.List(ma.fields.String(), metadata={"description": "Fields still empty"})
+    submitted_at = ma.fields.String(allow_none=True)
+    submitted_by = ma.fields.String(allow_none=True)
+    confirmation = ma.fields.String(allow_none=True)
+
+    @ma.pre_dump
+    def _local_times(self, entry, **kwargs):
+        """Instants in the setting's local time, like every instant of a visit."""
+        form = entry.form
+        zone = ZoneInfo(form.timezone)
+        values = {**vars(form), "appointment_id": entry.appointment_id}
+        for name in _LOCAL_INSTANTS:
+            if values[name] is not None:
+                values[name] = values[name].astimezone(zone).isoformat()
+        values["blood_pressure"] = [
+            {**vars(b), "recorded_at": b.recorded_at.astimezone(zone).isoformat()}
+            for b in form.blood_pressure
+        ]
+        return values
+
+
+rems_form_schema = RemsFormSchema()
+rems_forms_schema = RemsFormSchema(many=True)

@@ -1,0 +1,157 @@
+"""The REMS patient monitoring form of a Spravato session, filled from what the session recorded, and the
+provider's queue of forms to send (due, overdue, submitted)."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from clinic.domain.policy import Action
+from clinic.domain.rems_form import (
+    DEFAULT_BP_TIMEPOINTS,
+    FormFacts,
+    RemsFormData,
+    RemsFormStatus,
+    SessionReading,
+    build_rems_form,
+)
+from clinic.domain.visits import VisitStatus
+from clinic.extensions import db
+from clinic.models.appointment import Appointment
+from clinic.models.measurement import Measurement
+from clinic.models.rems_form import RemsForm
+from clinic.services.access import actor_provider_id, authorize, authorize_record, provider_scope, treated_by
+from clinic.services.actor import Actor
+from clinic.services.errors import NotFound
+from clinic.services.protocols import visit_protocol
+
+
+@dataclass(frozen=True)
+class SessionForm:
+    """The form of one session, with the visit it belongs to."""
+
+    appointment_id: int
+    form: RemsFormData
+
+
+def is_rems_session(appointment: Appointment) -> bool:
+    """Whether the visit is a dose of a protocol under the REMS (Spravato)."""
+    spec = visit_protocol(appointment)
+    return spec is not None and spec.rems_required
+
+
+def _readings(measurements: Iterable[Measurement]) -> tuple[SessionReading, ...]:
+    return tuple(
+        SessionReading(
+            m.instrument,
+            m.recorded_at,
+            timepoint=m.timepoint,
+            systolic=m.values.get("systolic"),
+            diastolic=m.values.get("diastolic"),
+            moaas=m.values.get("moaas"),
+            cadss_total=m.values.get("cadss_total"),
+        )
+        for m in measurements
+        if m.instrument in ("bp", "sedation", "dissociation")
+    )
+
+
+def _facts(appointment: Appointment, measurements: Iterable[Measurement], form: RemsForm | None) -> FormFacts:
+    spec = visit_protocol(appointment)
+    bp_timepoints = (
+        tuple(c.timepoint for c in spec.rules.checks if c.instrument == "bp" and c.timepoint)
+        if spec is not None
+        else DEFAULT_BP_TIMEPOINTS
+    )
+    dose = appointment.current_dose
+    patient, location, provider = appointment.patient, appointment.location, appointment.provider
+    return FormFacts(
+        timezone=location.timezone,
+        scheduled_start=appointment.start_at,
+        patient={
+            "id": patient.id,
+            "name": patient.full_name,
+            "date_of_birth": patient.date_of_birth,
+            "rems_enrolled_on": patient.rems_enrolled_on,
+        },
+        setting={"id": location.id, "name": location.name, "address": location.address},
+        prescriber={"id": provider.id, "name": provider.name},
+        checked_in_at=appointment.checked_in_at,
+        dose_mg=dose.dose_mg if dose else None,
+        devices=dose.devices if dose else None,
+        lot_number=dose.lot_number if dose else None,
+        dose_given_at=appointment.dose_given_at,
+        discharged_at=appointment.completed_at if appointment.status == VisitStatus.COMPLETED else None,
+        readings=_readings(measurements),
+        bp_timepoints=bp_timepoints,
+        counts_devices=spec is not None and spec.rules.mg_per_device is not None,
+        discharge_overrides=tuple(appointment.discharge_overrides or ()),
+        discharge_override_reason=appointment.discharge_override_reason,
+        submitted_at=form.submitted_at if form else None,
+        submitted_by=form.submitted_by_label if form else None,
+        confirmation=(form.confirmation or None) if form else None,
+    )
+
+
+def _current_measurements(appointment_ids: list[int]) -> dict[int, list[Measurement]]:
+    found: dict[int, list[Measurement]] = defaultdict(list)
+    if appointment_ids:
+        rows = db.session.scalars(
+            select(Measurement)
+            .where(Measurement.appointment_id.in_(appointment_ids), Measurement.superseded_at.is_(None))
+            .order_by(Measurement.recorded_at, Measurement.id)
+        )
+        for m in rows:
+            found[m.appointment_id].append(m)
+    return found
+
+
+def fill_rems_form(appointment: Appointment, now: datetime) -> RemsFormData:
+    """The session's form as it stands (no access check: callers authorize first)."""
+    if not is_rems_session(appointment):
+        raise NotFound(f"Appointment {appointment.id} is not a Spravato session: it has no REMS form")
+    measurements = _current_measurements([appointment.id])[appointment.id]
+    form = db.session.scalar(select(RemsForm).where(RemsForm.appointment_id == appointment.id))
+    return build_rems_form(_facts(appointment, measurements, form), now)
+
+
+def rems_form(appointment: Appointment, actor: Actor, now: datetime) -> SessionForm:
+    """The REMS monitoring form of a Spravato session, filled from the session, for one of its providers."""
+    authorize_record(actor, Action.MONITORING_READ, appointment, "appointment")
+    return SessionForm(appointment.id, fill_rems_form(appointment, now))
+
+
+def rems_queue(actor: Actor, status: RemsFormStatus | None, now: datetime) -> list[SessionForm]:
+    """The forms of the provider's patients' discharged Spravato sessions with this status (every status
+    when None), the oldest due date first."""
+    authorize(actor, Action.MONITORING_READ)
+    query = (
+        select(Appointment)
+        .options(
+            selectinload(Appointment.patient),
+            selectinload(Appointment.location),
+            selectinload(Appointment.provider),
+            selectinload(Appointment.series),
+            selectinload(Appointment.doses),
+        )
+        .where(Appointment.kind == "dose", Appointment.status == VisitStatus.COMPLETED)
+        .order_by(Appointment.start_at, Appointment.id)
+    )
+    if provider_scope(actor, Action.MONITORING_READ) is not None:
+        query = query.where(treated_by(actor_provider_id(actor), Appointment.patient_id))
+    sessions = [a for a in db.session.scalars(query) if is_rems_session(a)]
+    ids = [a.id for a in sessions]
+    measurements = _current_measurements(ids)
+    forms = {}
+    if ids:
+        submitted = db.session.scalars(select(RemsForm).where(RemsForm.appointment_id.in_(ids)))
+        forms = {f.appointment_id: f for f in submitted}
+    filled = [
+        SessionForm(a.id, build_rems_form(_facts(a, measurements[a.id], forms.get(a.id)), now))
+        for a in sessions
+    ]
+    chosen = [entry for entry in filled if status is None or entry.form.status is status]
+    return sorted(chosen, key=lambda entry: (entry.form.due_by, entry.appointment_id))
