@@ -2,7 +2,7 @@
 
 from flask.views import MethodView
 
-from clinic.api.context import api_actor
+from clinic.api.context import api_actor, appointment_for
 from clinic.api.schemas.scheduling import (
     AppointmentQuerySchema,
     appointment_create_schema,
@@ -16,8 +16,6 @@ from clinic.api.schemas.scheduling import (
 from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
 from clinic.domain.policy import Action
-from clinic.models.appointment import Appointment
-from clinic.services.access import load_for
 from clinic.services.appointments import (
     book_appointment,
     cancel_appointment,
@@ -30,9 +28,6 @@ from clinic.services.reminders import reminders_of
 
 blp = ApiBlueprint("appointments", __name__, url_prefix="/api/v1/appointments", description="Visits")
 
-
-def _appointment(appointment_id: int, action: Action = Action.VISIT_READ) -> Appointment:
-    return load_for(api_actor(), action, Appointment, appointment_id, "appointment")
 
 
 @blp.route("")
@@ -61,7 +56,7 @@ class AppointmentResource(MethodView):
     @blp.problem(404, "Unknown appointment")
     def get(self, appointment_id):
         """Show an appointment"""
-        return _appointment(appointment_id)
+        return appointment_for(appointment_id)
 
     @blp.access(Action.VISIT_CHANGE)
     @blp.arguments(reschedule_schema)
@@ -71,7 +66,7 @@ class AppointmentResource(MethodView):
     def patch(self, data, appointment_id):
         """Move a visit, or with scope "following" it and the later visits of its series"""
         moved = reschedule_appointment(
-            _appointment(appointment_id), data["start"], data["scope"], api_actor(), utcnow()
+            appointment_for(appointment_id), data["start"], data["scope"], api_actor(), utcnow()
         )
         return moved
 
@@ -84,7 +79,7 @@ class ReschedulePreviewResource(MethodView):
     @blp.problem(404, "Unknown appointment")
     def post(self, data, appointment_id):
         """Show where a move would put each visit and which rules it would break, without moving"""
-        return propose_reschedule(_appointment(appointment_id), data["start"], data["scope"], utcnow())
+        return propose_reschedule(appointment_for(appointment_id), data["start"], data["scope"], utcnow())
 
 
 @blp.route("/<int:appointment_id>/cancel")
@@ -97,7 +92,7 @@ class CancelResource(MethodView):
     def post(self, data, appointment_id):
         """Cancel a visit, or with scope "following" the rest of its series"""
         cancelled = cancel_appointment(
-            _appointment(appointment_id), data["reason"], data["scope"], api_actor(), utcnow()
+            appointment_for(appointment_id), data["reason"], data["scope"], api_actor(), utcnow()
         )
         return cancelled
 
@@ -110,7 +105,7 @@ class NoShowResource(MethodView):
     @blp.problem(409, "The visit has not started or is no longer open")
     def post(self, appointment_id):
         """Record that the patient did not come"""
-        appointment = mark_no_show(_appointment(appointment_id), api_actor(), utcnow())
+        appointment = mark_no_show(appointment_for(appointment_id), api_actor(), utcnow())
         return appointment
 
 
@@ -121,4 +116,4 @@ class RemindersResource(MethodView):
     @blp.problem(404, "Unknown appointment")
     def get(self, appointment_id):
         """The visit's reminders: due, sent, failed or cancelled, and why"""
-        return reminders_of(_appointment(appointment_id, Action.REMINDERS_READ))
+        return reminders_of(appointment_for(appointment_id, Action.REMINDERS_READ))

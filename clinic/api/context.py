@@ -3,6 +3,9 @@
 from flask import g, request
 
 from clinic.clock import utcnow
+from clinic.domain.policy import Action
+from clinic.models.appointment import Appointment
+from clinic.services.access import load_for
 from clinic.services.actor import Actor
 from clinic.services.auth import resolve_session
 
@@ -22,3 +25,8 @@ def load_bearer_user() -> None:
 
 def api_actor() -> Actor:
     return Actor(user=g.get("api_user"), remote_addr=remote_addr())
+
+
+def appointment_for(appointment_id: int, action: Action = Action.VISIT_READ) -> Appointment:
+    """The visit with this id if the caller may take the action on it; else the 404 of an unknown id."""
+    return load_for(api_actor(), action, Appointment, appointment_id, "appointment")

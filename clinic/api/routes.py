@@ -7,6 +7,7 @@ from clinic.api import (
     auth,
     chairs,
     feeds,
+    floor,
     locations,
     monitoring,
     patients,
@@ -35,6 +36,7 @@ BLUEPRINTS = (
     appointments.blp,
     transport.blp,
     session.blp,
+    floor.blp,
     feeds.blp,
     monitoring.blp,
 )

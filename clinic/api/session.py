@@ -2,7 +2,7 @@
 
 from flask.views import MethodView
 
-from clinic.api.context import api_actor
+from clinic.api.context import api_actor, appointment_for
 from clinic.api.schemas.scheduling import appointment_dump_schema
 from clinic.api.schemas.session import (
     check_in_schema,
@@ -14,8 +14,6 @@ from clinic.api.schemas.session import (
 from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
 from clinic.domain.policy import Action
-from clinic.models.appointment import Appointment
-from clinic.services.access import load_for
 from clinic.services.session import check_in, discharge, record_dose, undo_check_in
 
 blp = ApiBlueprint(
@@ -25,9 +23,6 @@ blp = ApiBlueprint(
     description="The dosing session: check-in, dose, discharge",
 )
 
-
-def _appointment(appointment_id: int) -> Appointment:
-    return load_for(api_actor(), Action.VISIT_READ, Appointment, appointment_id, "appointment")
 
 
 @blp.route("/<int:appointment_id>/check-in")
@@ -43,7 +38,7 @@ class CheckInResource(MethodView):
     )
     def post(self, command, appointment_id):
         """Check the patient in"""
-        return check_in(_appointment(appointment_id), command, api_actor(), utcnow())
+        return check_in(appointment_for(appointment_id), command, api_actor(), utcnow())
 
 
 @blp.route("/<int:appointment_id>/undo-check-in")
@@ -55,7 +50,7 @@ class UndoCheckInResource(MethodView):
     @blp.problem(409, "The visit is not checked in, or its dose is recorded")
     def post(self, command, appointment_id):
         """Undo a check-in made by mistake (audited with the reason)"""
-        return undo_check_in(_appointment(appointment_id), command, api_actor(), utcnow())
+        return undo_check_in(appointment_for(appointment_id), command, api_actor(), utcnow())
 
 
 @blp.route("/<int:appointment_id>/dose")
@@ -68,7 +63,7 @@ class DoseResource(MethodView):
     @blp.problem(422, "A dose the protocol does not allow, a given_at in the future or before check-in")
     def post(self, command, appointment_id):
         """Record the dose of a checked-in dosing visit; a second call corrects it (correction_reason)"""
-        return record_dose(_appointment(appointment_id), command, api_actor(), utcnow())
+        return record_dose(appointment_for(appointment_id), command, api_actor(), utcnow())
 
 
 @blp.route("/<int:appointment_id>/complete")
@@ -85,4 +80,4 @@ class CompleteResource(MethodView):
     )
     def post(self, command, appointment_id):
         """Discharge the patient at the end of the monitored recovery"""
-        return discharge(_appointment(appointment_id), command, api_actor(), utcnow())
+        return discharge(appointment_for(appointment_id), command, api_actor(), utcnow())

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from flask.views import MethodView
 
-from clinic.api.context import api_actor
+from clinic.api.context import api_actor, appointment_for
 from clinic.api.schemas.transport import (
     AtRiskQuerySchema,
     at_risk_dump_schema,
@@ -14,15 +14,10 @@ from clinic.api.schemas.transport import (
 from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
 from clinic.domain.policy import Action
-from clinic.models.appointment import Appointment
-from clinic.services.access import load_for
 from clinic.services.transport import rides_at_risk_for, update_transport
 
 blp = ApiBlueprint("transport", __name__, url_prefix="/api/v1", description="Rides home")
 
-
-def _appointment(appointment_id: int) -> Appointment:
-    return load_for(api_actor(), Action.VISIT_READ, Appointment, appointment_id, "appointment")
 
 
 @blp.route("/appointments/<int:appointment_id>/transport")
@@ -34,7 +29,7 @@ class TransportResource(MethodView):
     @blp.problem(409, "The visit needs no ride")
     def put(self, data, appointment_id):
         """Record the ride home of a dosing visit"""
-        transport = update_transport(_appointment(appointment_id), data, api_actor(), utcnow())
+        transport = update_transport(appointment_for(appointment_id), data, api_actor(), utcnow())
         return transport
 
 

@@ -42,6 +42,7 @@ class Action(StrEnum):
     SERIES_CHANGE = "series.change"  # cancel or re-plan the rest of a series
     VISIT_BOOK = "visit.book"
     VISIT_READ = "visit.read"
+    FLOOR_READ = "floor.read"  # the floor board: every chair of a location now (names of treated patients)
     VISIT_CHANGE = "visit.change"  # move, cancel, no-show
     VISIT_CHECK_IN = "visit.check_in"  # check-in and its undo
     VISIT_DISCHARGE = "visit.discharge"  # discharge once every rule holds (the escort rule overridable)
@@ -76,6 +77,7 @@ POLICY: dict[Action, dict[Role, Reach]] = {
     Action.SERIES_CHANGE: {_F: ANY},
     Action.VISIT_BOOK: {_F: ANY},
     Action.VISIT_READ: {_F: ANY, _P: TREATED},
+    Action.FLOOR_READ: {_F: ANY, _P: TREATED},
     Action.VISIT_CHANGE: {_F: ANY},
     Action.VISIT_CHECK_IN: {_F: ANY},
     Action.VISIT_DISCHARGE: {_F: ANY, _P: TREATED},
@@ -107,6 +109,8 @@ DESCRIPTIONS: dict[Action, str] = {
     Action.SERIES_CHANGE: "cancel or re-plan the rest of a series",
     Action.VISIT_BOOK: "book a single visit",
     Action.VISIT_READ: "see visits (Today, lists, a visit's page)",
+    Action.FLOOR_READ: "see the floor board: each chair's visit now, its phase and next check (providers: "
+    "every chair, patient names only of patients they treat)",
     Action.VISIT_CHANGE: "move or cancel a visit, record a no-show",
     Action.VISIT_CHECK_IN: "check a patient in, and undo a check-in made by mistake",
     Action.VISIT_DISCHARGE: "discharge a patient once every rule holds (staff may pass the escort rule)",
