@@ -25,7 +25,7 @@ from clinic.domain.floor import (
 from clinic.domain.localtime import utc_at
 from clinic.domain.policy import Action, Reach
 from clinic.domain.protocols import BUILTIN_PROTOCOLS, ProtocolSpec
-from clinic.domain.session import Reading, SessionFacts, discharge_broken, monitoring_until
+from clinic.domain.session import SessionFacts, discharge_broken, monitoring_until
 from clinic.domain.session import session_checks as protocol_checks
 from clinic.domain.transport import discharge_refusal
 from clinic.domain.visits import OPEN, VisitStatus, in_order
@@ -33,11 +33,11 @@ from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.chair import Chair
 from clinic.models.location import Location
-from clinic.models.measurement import Measurement
 from clinic.models.protocol import Protocol
 from clinic.models.series import Series
 from clinic.services.access import actor_provider_id, authorize
 from clinic.services.actor import Actor
+from clinic.services.session import readings_by_visit
 
 
 @dataclass(frozen=True)
@@ -118,27 +118,6 @@ def _candidates(location: Location, chair_ids: list[int], now: datetime) -> list
     return list(db.session.scalars(query).unique())
 
 
-def _readings(appointment_ids: list[int]) -> dict[int, list[Reading]]:
-    readings: dict[int, list[Reading]] = defaultdict(list)
-    rows = db.session.scalars(
-        select(Measurement)
-        .where(Measurement.appointment_id.in_(appointment_ids), Measurement.superseded_at.is_(None))
-        .order_by(Measurement.recorded_at, Measurement.id)
-    )
-    for m in rows:
-        readings[m.appointment_id or 0].append(
-            Reading(
-                m.instrument,
-                m.timepoint,
-                m.recorded_at,
-                systolic=m.values.get("systolic"),
-                diastolic=m.values.get("diastolic"),
-                moaas=m.values.get("moaas"),
-            )
-        )
-    return readings
-
-
 def _protocols(visits: list[Appointment]) -> dict[int, ProtocolSpec | None]:
     """The protocol governing each dosing visit (as clinic.services.protocols.visit_protocol decides), with
     the clinic's own protocols read in one query."""
@@ -190,7 +169,7 @@ def floor_board(location: Location, actor: Actor, now: datetime) -> FloorBoard:
     )
     visits = _candidates(location, [c.id for c in chairs], now)
     specs = _protocols(visits)
-    readings = _readings([a.id for a in visits])
+    readings = readings_by_visit([a.id for a in visits])
     named = None
     if reach is Reach.TREATED:
         named = _treated(actor_provider_id(actor), {a.patient_id for a in visits})

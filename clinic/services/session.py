@@ -5,6 +5,7 @@ asks the Appointment aggregate to make the move (the aggregate applies the rules
 clinic.domain.session with `now`) and audits what happened.
 """
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -114,24 +115,31 @@ def record_dose(appointment: Appointment, command: RecordDose, actor: Actor, now
     return dose
 
 
-def session_readings(appointment: Appointment) -> list[Reading]:
-    """The visit's current (not superseded) in-visit measurements, as the session rules read them."""
+def readings_by_visit(appointment_ids: list[int]) -> dict[int, list[Reading]]:
+    """The visits' current (not superseded) measurements, as the session rules read them, in one query."""
+    readings: dict[int, list[Reading]] = defaultdict(list)
     rows = db.session.scalars(
         select(Measurement)
-        .where(Measurement.appointment_id == appointment.id, Measurement.superseded_at.is_(None))
+        .where(Measurement.appointment_id.in_(appointment_ids), Measurement.superseded_at.is_(None))
         .order_by(Measurement.recorded_at, Measurement.id)
     )
-    return [
-        Reading(
-            m.instrument,
-            m.timepoint,
-            m.recorded_at,
-            systolic=m.values.get("systolic"),
-            diastolic=m.values.get("diastolic"),
-            moaas=m.values.get("moaas"),
+    for m in rows:
+        readings[m.appointment_id or 0].append(
+            Reading(
+                m.instrument,
+                m.timepoint,
+                m.recorded_at,
+                systolic=m.values.get("systolic"),
+                diastolic=m.values.get("diastolic"),
+                moaas=m.values.get("moaas"),
+            )
         )
-        for m in rows
-    ]
+    return readings
+
+
+def session_readings(appointment: Appointment) -> list[Reading]:
+    """One visit's current in-visit measurements (see `readings_by_visit`)."""
+    return readings_by_visit([appointment.id])[appointment.id]
 
 
 def session_facts(appointment: Appointment) -> SessionFacts:
