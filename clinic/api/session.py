@@ -59,7 +59,11 @@ class DoseResource(MethodView):
     @blp.arguments(dose_load_schema)
     @blp.response(201, dose_dump_schema)
     @blp.problem(404, "Unknown appointment")
-    @blp.problem(409, "not_checked_in: a dose is recorded for a checked-in dosing visit")
+    @blp.problem(
+        409,
+        "not_checked_in: a dose is recorded for a checked-in dosing visit; prescriber_confirmation_needed: "
+        "the blood pressure before the dose is above the protocol's limit and no prescriber confirmed",
+    )
     @blp.problem(422, "A dose the protocol does not allow, a given_at in the future or before check-in")
     def post(self, command, appointment_id):
         """Record the dose of a checked-in dosing visit; a second call corrects it (correction_reason)"""

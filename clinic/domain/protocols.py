@@ -148,6 +148,20 @@ class SessionCheck:
             raise ProtocolError("minutes_after_dose", "must not be negative")
 
 
+# The vital-sign numbers of the session rules, in the order their JSON lists them.
+VITAL_SIGN_LIMITS = (
+    "discharge_max_systolic",
+    "discharge_max_diastolic",
+    "discharge_min_moaas",
+    "recheck_minutes",
+    "confirm_dose_above_systolic",
+    "confirm_dose_above_diastolic",
+    "urgent_systolic",
+    "urgent_diastolic",
+    "alert_moaas_at_or_below",
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class SessionRules:
     """The rules of a dosing session: when check-in opens, which doses are allowed, which checks are needed
@@ -162,15 +176,37 @@ class SessionRules:
     # One device per this many mg (Spravato: a 28 mg nasal spray device); None: not counted.
     mg_per_device: int | None = None
     checks: tuple[SessionCheck, ...] = ()
-    # Discharge needs the last blood pressure at or under these and the last MOAA/S at or above the minimum.
+    # Discharge needs the last blood pressure at or under these and the last MOAA/S at or above the minimum;
+    # a blood pressure after the dose above them makes a re-check due every `recheck_minutes`.
     discharge_max_systolic: int = 160
     discharge_max_diastolic: int = 100
     discharge_min_moaas: int = 5
+    recheck_minutes: int = 15
+    # A blood pressure before the dose above these asks the prescriber to confirm before dosing.
+    confirm_dose_above_systolic: int = 140
+    confirm_dose_above_diastolic: int = 90
+    # A blood pressure at or above these raises an urgent alert to the prescriber, at any timepoint.
+    urgent_systolic: int = 180
+    urgent_diastolic: int = 110
+    # A MOAA/S at or below this raises an alert (and discharge waits for `discharge_min_moaas`).
+    alert_moaas_at_or_below: int = 3
 
     def __post_init__(self) -> None:
-        for name in ("check_in_opens_minutes", "discharge_max_systolic", "discharge_max_diastolic"):
+        for name in ("check_in_opens_minutes", *VITAL_SIGN_LIMITS):
             if getattr(self, name) < 0:
                 raise ProtocolError(name, "must not be negative")
+        if self.recheck_minutes < 5:
+            raise ProtocolError("recheck_minutes", "must be at least 5")
+        if self.urgent_systolic <= self.discharge_max_systolic:
+            raise ProtocolError("urgent_systolic", "must be above discharge_max_systolic")
+        if self.urgent_diastolic <= self.discharge_max_diastolic:
+            raise ProtocolError("urgent_diastolic", "must be above discharge_max_diastolic")
+        if self.confirm_dose_above_systolic >= self.urgent_systolic:
+            raise ProtocolError("confirm_dose_above_systolic", "must be below urgent_systolic")
+        if self.confirm_dose_above_diastolic >= self.urgent_diastolic:
+            raise ProtocolError("confirm_dose_above_diastolic", "must be below urgent_diastolic")
+        if not 0 <= self.alert_moaas_at_or_below < self.discharge_min_moaas:
+            raise ProtocolError("alert_moaas_at_or_below", "must be between 0 and discharge_min_moaas - 1")
         if not 1 <= self.dose_mg_min <= self.dose_mg_max:
             raise ProtocolError("dose_mg_min", "must be at least 1 and at most dose_mg_max")
         if any(not self.dose_mg_min <= mg <= self.dose_mg_max for mg in self.dose_mg_options):
@@ -479,9 +515,7 @@ def _session_to_dict(rules: SessionRules) -> dict[str, Any]:
             }
             for c in rules.checks
         ],
-        "discharge_max_systolic": rules.discharge_max_systolic,
-        "discharge_max_diastolic": rules.discharge_max_diastolic,
-        "discharge_min_moaas": rules.discharge_min_moaas,
+        **{name: getattr(rules, name) for name in VITAL_SIGN_LIMITS},
     }
 
 
@@ -508,9 +542,7 @@ _SESSION_FIELDS = (
     "dose_mg_max",
     "mg_per_device",
     "checks",
-    "discharge_max_systolic",
-    "discharge_max_diastolic",
-    "discharge_min_moaas",
+    *VITAL_SIGN_LIMITS,
 )
 
 
@@ -669,9 +701,7 @@ def _session_from_dict(data: Any, path: str) -> SessionRules:
         dose_mg_max=r.get("dose_mg_max", int, defaults.dose_mg_max),
         mg_per_device=r.get("mg_per_device", int, None),
         checks=tuple(checks),
-        discharge_max_systolic=r.get("discharge_max_systolic", int, defaults.discharge_max_systolic),
-        discharge_max_diastolic=r.get("discharge_max_diastolic", int, defaults.discharge_max_diastolic),
-        discharge_min_moaas=r.get("discharge_min_moaas", int, defaults.discharge_min_moaas),
+        **{name: r.get(name, int, getattr(defaults, name)) for name in VITAL_SIGN_LIMITS},
     )
 
 

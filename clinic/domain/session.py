@@ -6,9 +6,12 @@ checks (`SessionRules.checks`) fall due relative to the dose, and the patient ma
 - the protocol's minimum monitoring after the dose has passed (`monitoring_incomplete`),
 - every check is recorded (`checks_missing`),
 - the last blood pressure after the dose is at or under the discharge limit and the last MOAA/S after it is
-  at or above the minimum (`vitals_out_of_range`; a reading strictly above 160/100 blocks by default),
+  at or above the minimum (`vitals_out_of_range`; a reading strictly above 160/100 blocks by default and
+  makes a `bp_recheck` due every 15 minutes until one is back under),
 - the escort taking the patient home is verified at the desk (`escort_not_verified`).
 The escort rule is the front desk's; the others are clinical (only a provider may override them).
+Before the dose, a blood pressure above the protocol's confirmation limit (140/90) holds the dose until the
+prescriber confirms it (`prescriber_confirmation_needed`).
 
 A check counts when a current (not superseded) measurement of its instrument, and for blood pressure of its
 timepoint, is recorded for the visit; checks due after the dose count only when recorded after it.
@@ -42,6 +45,8 @@ class DoseInput:
     devices: int | None = None
     given_at: datetime | None = None
     correction_reason: str | None = None
+    # Who confirmed the dose when the blood pressure before it was above the confirmation limit.
+    prescriber_confirmation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,10 +174,22 @@ def check_due_at(
     return max(dose_at, dose_at + timedelta(minutes=monitoring_minutes) - DISCHARGE_CHECK_LEAD)
 
 
+# The check a blood pressure after the dose above the discharge limit makes due (see `session_checks`).
+BP_RECHECK = SessionCheck("bp_recheck", "bp", "discharge", CheckTime.AFTER_DOSE)
+
+
+def _above(reading: Reading, systolic: int, diastolic: int) -> bool:
+    return (reading.systolic or 0) > systolic or (reading.diastolic or 0) > diastolic
+
+
 def session_checks(
     spec: ProtocolSpec, checked_in_at: datetime | None, dose_at: datetime | None, readings: Iterable[Reading]
 ) -> list[CheckState]:
-    """Every check of the protocol with its due time and the first reading that satisfies it."""
+    """Every check of the protocol with its due time and the first reading that satisfies it.
+
+    While the last blood pressure after the dose is above the discharge limit, a `bp_recheck` is due the
+    protocol's `recheck_minutes` after it (every 15 minutes by default) until a reading is back under it.
+    """
     readings = sorted(readings, key=lambda r: r.recorded_at)
     states = []
     for check in spec.rules.checks:
@@ -180,7 +197,30 @@ def session_checks(
         states.append(
             CheckState(check, check_due_at(check, checked_in_at, dose_at, spec.monitoring_minutes), done)
         )
+    rules = spec.rules
+    last = _last(readings, "bp", dose_at) if dose_at is not None else None
+    if last is not None and _above(last, rules.discharge_max_systolic, rules.discharge_max_diastolic):
+        states.append(
+            CheckState(BP_RECHECK, last.recorded_at + timedelta(minutes=rules.recheck_minutes), None)
+        )
     return states
+
+
+def pre_dose_bp_refusal(rules: SessionRules, readings: Sequence[Reading]) -> Broken | None:
+    """Why the dose waits for the prescriber (None when it need not): the last blood pressure before the
+    dose is above the protocol's confirmation limit (140/90 by default)."""
+    before = [r for r in readings if r.instrument == "bp" and r.timepoint == "pre"]
+    if not before:
+        return None
+    last = max(before, key=lambda r: r.recorded_at)
+    if not _above(last, rules.confirm_dose_above_systolic, rules.confirm_dose_above_diastolic):
+        return None
+    return Broken(
+        "prescriber_confirmation_needed",
+        f"The blood pressure before the dose, {last.systolic}/{last.diastolic}, is above "
+        f"{rules.confirm_dose_above_systolic}/{rules.confirm_dose_above_diastolic}: the prescriber confirms "
+        "before the dose is given (say who confirmed in prescriber_confirmation)",
+    )
 
 
 def monitoring_until(spec: ProtocolSpec, dose_at: datetime | None) -> datetime | None:
@@ -208,13 +248,11 @@ def vitals_out_of_range(rules: SessionRules, readings: Sequence[Reading], dose_a
     """Why the vital signs after the dose keep the patient in the chair (empty when within the limits)."""
     problems = []
     bp = _last(readings, "bp", dose_at)
-    if bp is not None and (
-        (bp.systolic or 0) > rules.discharge_max_systolic
-        or (bp.diastolic or 0) > rules.discharge_max_diastolic
-    ):
+    if bp is not None and _above(bp, rules.discharge_max_systolic, rules.discharge_max_diastolic):
         problems.append(
             f"The last blood pressure {bp.systolic}/{bp.diastolic} is above the discharge limit "
-            f"{rules.discharge_max_systolic}/{rules.discharge_max_diastolic}: re-check it"
+            f"{rules.discharge_max_systolic}/{rules.discharge_max_diastolic}: re-check it every "
+            f"{rules.recheck_minutes} minutes"
         )
     sedation = _last(readings, "sedation", dose_at)
     if (
@@ -247,7 +285,7 @@ def discharge_broken(spec: ProtocolSpec, facts: SessionFacts, now: datetime) -> 
     missing = [
         s.name
         for s in session_checks(spec, facts.checked_in_at, facts.dose_at, facts.readings)
-        if not s.done_at
+        if not s.done_at and s.check is not BP_RECHECK  # a re-check is what vitals_out_of_range asks for
     ]
     if missing:
         broken.append(Broken("checks_missing", "Not recorded yet: " + ", ".join(missing)))

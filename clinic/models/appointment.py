@@ -177,9 +177,13 @@ class Appointment(Base):
         *,
         recorded_by_id: int | None,
         recorded_by_label: str,
+        confirmation_needed: Broken | None = None,
     ) -> "Dose":
         """Record the dose of a checked-in dosing visit, checked against the protocol's session rules; a
-        later call corrects it with a reason (the earlier record is kept, marked superseded)."""
+        later call corrects it with a reason (the earlier record is kept, marked superseded).
+
+        `confirmation_needed` (a high blood pressure before the dose) holds the first dose until the
+        command names the prescriber who confirmed it."""
         if self.kind != "dose" or self.status != VisitStatus.CHECKED_IN or self.checked_in_at is None:
             raise TransitionRefused(
                 "A dose is recorded for a checked-in dosing visit",
@@ -187,6 +191,9 @@ class Appointment(Base):
             )
         previous = self.current_dose
         reason = require_reason(dose.correction_reason, "correction_reason") if previous else None
+        confirmation = (dose.prescriber_confirmation or "").strip() or None
+        if previous is None and confirmation_needed is not None and confirmation is None:
+            raise TransitionRefused(confirmation_needed.message, (confirmation_needed,))
         entry = check_dose(
             rules, dose.dose_mg, dose.devices, dose.lot_number, dose.given_at, self.checked_in_at, now
         )
@@ -203,6 +210,7 @@ class Appointment(Base):
             recorded_by_label=recorded_by_label,
             amends=previous,
             correction_reason=reason,
+            prescriber_confirmation=confirmation,
         )
         self.doses.append(record)
         self.dose_given_at = entry.given_at
@@ -268,6 +276,7 @@ class Dose(Base):
     amends_id: Mapped[int | None] = mapped_column(ForeignKey("doses.id"))
     superseded_at: Mapped[datetime | None]
     correction_reason: Mapped[str | None] = mapped_column(String(500))
+    prescriber_confirmation: Mapped[str | None] = mapped_column(String(500))
 
     appointment: Mapped[Appointment] = relationship(back_populates="doses", foreign_keys=[appointment_id])
     amends: Mapped["Dose | None"] = relationship(remote_side=[id])

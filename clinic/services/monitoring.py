@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from clinic.domain import monitoring as rules
 from clinic.domain.policy import Action
+from clinic.domain.protocols import SessionRules
 from clinic.domain.session import measurement_refusal
 from clinic.domain.visits import SeriesStatus, TransitionRefused, VisitStatus
 from clinic.extensions import db
@@ -125,8 +126,10 @@ def record_measurement(
     )
     db.session.add(measurement)
     db.session.flush()
-    context = rules.AlertContext(
-        baseline_phq9_total=baseline if amends is None or baseline != amends.total else None
+    spec = visit_protocol(appointment)
+    context = rules.AlertContext.of(
+        spec.rules if spec is not None else SessionRules(),
+        baseline_phq9_total=baseline if amends is None or baseline != amends.total else None,
     )
     alerts = [
         Alert(

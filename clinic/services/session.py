@@ -12,7 +12,14 @@ from sqlalchemy import select
 
 from clinic.domain.policy import Action, may
 from clinic.domain.protocols import ProtocolSpec
-from clinic.domain.session import CLINICAL_RULES, ESCORT_RULE, Reading, SessionFacts, discharge_broken
+from clinic.domain.session import (
+    CLINICAL_RULES,
+    ESCORT_RULE,
+    Reading,
+    SessionFacts,
+    discharge_broken,
+    pre_dose_bp_refusal,
+)
 from clinic.domain.transport import check_in_refusal, discharge_refusal
 from clinic.domain.visits import DEFAULT_CHECK_IN_OPENS, Broken, require_reason
 from clinic.extensions import db
@@ -95,6 +102,7 @@ def record_dose(appointment: Appointment, command: RecordDose, actor: Actor, now
             now,
             recorded_by_id=actor.user.id if actor.user else None,
             recorded_by_label=actor.name,
+            confirmation_needed=pre_dose_bp_refusal(spec.rules, session_readings(appointment)),
         )
     db.session.flush()
     record_event(
@@ -110,6 +118,11 @@ def record_dose(appointment: Appointment, command: RecordDose, actor: Actor, now
             "lot_number": dose.lot_number,
             "given_at": dose.given_at.isoformat(),
             **({"amends": dose.amends_id, "reason": dose.correction_reason} if dose.amends_id else {}),
+            **(
+                {"prescriber_confirmation": dose.prescriber_confirmation}
+                if dose.prescriber_confirmation
+                else {}
+            ),
         },
     )
     return dose

@@ -225,3 +225,59 @@ def test_only_a_provider_overrides_the_clinical_rules_with_a_reason(app, clock, 
         "override_reason": reason["override_reason"],
         "overridden": ["monitoring_incomplete", "checks_missing"],
     }
+
+
+def test_a_high_blood_pressure_before_the_dose_holds_it_until_a_prescriber_confirms(app, clock, visit, staff):
+    clock.now = START
+    desk, doctor = staff()
+    check_in_with_ride(desk, visit["id"])
+    alerted = record(doctor, visit["id"], bp("pre", 152, 94))
+    assert [a["code"] for a in alerted["alerts"]] == ["bp_confirm_before_dose"]
+    held = dose(doctor, visit["id"])
+    assert _codes(held) == ["prescriber_confirmation_needed"]
+    assert "152/94" in held.json["conflicts"][0]["message"]
+    with app.app_context():
+        assert db.session.scalars(select(Dose)).all() == []
+    confirmed = dose(doctor, visit["id"], prescriber_confirmation="Dr. Osei, by phone at 09:05")
+    assert confirmed.status_code == 201, confirmed.json
+    assert confirmed.json["prescriber_confirmation"] == "Dr. Osei, by phone at 09:05"
+    [event] = _events(app, "dose.record")
+    assert event.details["prescriber_confirmation"] == "Dr. Osei, by phone at 09:05"
+
+
+def test_a_pre_dose_recheck_back_under_the_limit_releases_the_dose(app, clock, visit, staff):
+    clock.now = START
+    desk, doctor = staff()
+    check_in_with_ride(desk, visit["id"])
+    record(doctor, visit["id"], bp("pre", 146, 88))
+    clock.advance(minutes=10)
+    record(doctor, visit["id"], bp("pre", 136, 86))
+    assert dose(doctor, visit["id"]).status_code == 201
+
+
+def test_high_vitals_after_the_dose_alert_the_prescriber_and_put_a_recheck_on_the_floor(
+    app, clock, visit, staff
+):
+    clock.now = START
+    desk, doctor = staff()
+    check_in_with_ride(desk, visit["id"])
+    record(doctor, visit["id"], bp("pre"))
+    assert dose(doctor, visit["id"]).status_code == 201
+    clock.advance(minutes=40)
+    urgent = record(doctor, visit["id"], bp("post40", 184, 104))
+    assert [(a["code"], a["severity"]) for a in urgent["alerts"]] == [("bp_high_after_dose", "urgent")]
+    deep = record(doctor, visit["id"], {"instrument": "sedation", "moaas": 3})
+    assert [(a["code"], a["severity"]) for a in deep["alerts"]] == [("sedation_deep", "urgent")]
+    record(doctor, visit["id"], NO_DISSOCIATION)
+    board = doctor.get(f"/api/v1/floor?location_id={visit['location_id']}").json
+    [chair] = [c for c in board["chairs"] if c["visit"] and c["visit"]["appointment_id"] == visit["id"]]
+    recheck = [c for c in chair["visit"]["checks"] if c["name"] == "bp_recheck"]
+    assert recheck and recheck[0]["due_at"] == "2027-03-08T09:55:00-05:00"
+    clock.advance(minutes=16)
+    board = doctor.get(f"/api/v1/floor?location_id={visit['location_id']}").json
+    [chair] = [c for c in board["chairs"] if c["visit"] and c["visit"]["appointment_id"] == visit["id"]]
+    assert chair["visit"]["next_check"]["name"] == "bp_recheck" and chair["visit"]["next_check"]["overdue"]
+    record(doctor, visit["id"], bp("post40", 150, 92))
+    board = doctor.get(f"/api/v1/floor?location_id={visit['location_id']}").json
+    [chair] = [c for c in board["chairs"] if c["visit"] and c["visit"]["appointment_id"] == visit["id"]]
+    assert not [c for c in chair["visit"]["checks"] if c["name"] == "bp_recheck"]

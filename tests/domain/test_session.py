@@ -19,6 +19,7 @@ from clinic.domain.session import (
     discharge_broken,
     measurement_refusal,
     monitoring_until,
+    pre_dose_bp_refusal,
     session_checks,
 )
 from clinic.domain.visits import SessionInputError, VisitStatus
@@ -176,6 +177,57 @@ def test_a_pre_dose_reading_does_not_count_as_the_last_vitals():
     assert discharge_broken(SPRAVATO, facts(readings), minutes(121)) == []
 
 
+def test_a_blood_pressure_after_the_dose_above_the_limit_makes_a_recheck_due_every_15_minutes():
+    def rechecks(readings):
+        return [
+            (c.due_at, c.done_at)
+            for c in session_checks(SPRAVATO, CHECKED_IN, DOSE, readings)
+            if c.name == "bp_recheck"
+        ]
+
+    high = [bp("pre", CHECKED_IN), bp("post40", minutes(40), 172, 104)]
+    assert rechecks(high) == [(minutes(55), None)]
+    still_high = [*high, bp("post40", minutes(56), 164, 96)]
+    assert rechecks(still_high) == [(minutes(71), None)]
+    assert rechecks([*still_high, bp("discharge", minutes(72), 158, 96)]) == []  # back under 160/100
+    assert rechecks([bp("pre", CHECKED_IN, 190, 112)]) == []  # before the dose: the dose waits instead
+    # The discharge rules name the blood pressure once (vitals), not also as a missing check.
+    broken = discharge_broken(SPRAVATO, facts(every_check((172, 104))), minutes(121))
+    assert codes(broken) == ["vitals_out_of_range"] and "every 15 minutes" in broken[0].message
+
+
+@pytest.mark.parametrize(
+    ("pre", "held"),
+    [((140, 90), False), ((141, 80), True), ((130, 91), True), ((182, 112), True)],
+)
+def test_a_blood_pressure_before_the_dose_above_140_90_holds_the_dose_for_the_prescriber(pre, held):
+    readings = [bp("pre", CHECKED_IN + timedelta(minutes=5), *pre)]
+    refusal = pre_dose_bp_refusal(SPRAVATO.rules, readings)
+    assert (refusal is not None) is held
+    if held:
+        assert refusal.code == "prescriber_confirmation_needed"
+        assert f"{pre[0]}/{pre[1]}" in refusal.message and "140/90" in refusal.message
+    # The last pre-dose reading decides: a re-check back under releases the dose.
+    recheck = [*readings, bp("pre", CHECKED_IN + timedelta(minutes=12), 132, 84)]
+    assert pre_dose_bp_refusal(SPRAVATO.rules, recheck) is None
+    assert pre_dose_bp_refusal(SPRAVATO.rules, []) is None
+
+
+def test_vital_sign_rules_are_validated_against_each_other():
+    with pytest.raises(ProtocolError) as error:
+        SessionRules(urgent_systolic=150)
+    assert error.value.field == "urgent_systolic"
+    with pytest.raises(ProtocolError) as error:
+        SessionRules(confirm_dose_above_diastolic=120)
+    assert error.value.field == "confirm_dose_above_diastolic"
+    with pytest.raises(ProtocolError) as error:
+        SessionRules(alert_moaas_at_or_below=5)
+    assert error.value.field == "alert_moaas_at_or_below"
+    with pytest.raises(ProtocolError) as error:
+        SessionRules(recheck_minutes=0)
+    assert error.value.field == "recheck_minutes"
+
+
 def test_session_rules_are_protocol_data_that_round_trip_and_are_validated():
     data = protocol_to_dict(SPRAVATO)
     assert data["session"]["dose_mg_options"] == [28, 56, 84]
@@ -188,6 +240,9 @@ def test_session_rules_are_protocol_data_that_round_trip_and_are_validated():
     )
     assert (stricter.rules.discharge_max_systolic, stricter.rules.check_in_opens_minutes) == (150, 30)
     assert stricter.rules.checks == ()
+    assert stricter.rules.recheck_minutes == 15 and stricter.rules.urgent_systolic == 180  # defaults
+    custom = protocol_from_dict({**data, "session": {**data["session"], "recheck_minutes": 10}})
+    assert custom.rules.recheck_minutes == 10 and protocol_to_dict(custom)["session"]["recheck_minutes"] == 10
     with pytest.raises(ProtocolError) as error:
         protocol_from_dict({**data, "session": {"checks": [{"name": "x", "instrument": "phq9"}]}})
     assert error.value.field == "session.checks[0].instrument"

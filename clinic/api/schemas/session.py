@@ -76,10 +76,18 @@ class DoseLoadSchema(ma.Schema):
         validate=validate.Length(min=1, max=500),
         metadata={"description": "Needed when the dose corrects the one recorded before"},
     )
+    prescriber_confirmation = ma.fields.String(
+        validate=validate.Length(min=1, max=500),
+        metadata={
+            "description": "Who confirmed the dose when the blood pressure before it was above the "
+            "protocol's confirmation limit (140/90 by default); without it such a dose answers 409 "
+            "prescriber_confirmation_needed"
+        },
+    )
 
     @ma.pre_load
     def _strip(self, data, **kwargs):
-        return _stripped(data, ("lot_number", "correction_reason"))
+        return _stripped(data, ("lot_number", "correction_reason", "prescriber_confirmation"))
 
     @ma.post_load
     def _command(self, data, **kwargs) -> RecordDose:
@@ -97,6 +105,7 @@ class DoseDumpSchema(ma.Schema):
     recorded_by = ma.fields.String(attribute="recorded_by_label")
     amends_id = ma.fields.Integer(allow_none=True)
     correction_reason = ma.fields.String(allow_none=True)
+    prescriber_confirmation = ma.fields.String(allow_none=True)
 
 
 check_in_schema = CheckInSchema()

@@ -1,13 +1,16 @@
 """Alerts for dangerous measurement values, for the patient's provider.
 
-- A blood pressure AT the limit counts as high: with the default limit of 180/110, a systolic of 180 or more
-  OR a diastolic of 110 or more raises the alert. A reading of exactly 180/110 is not one a clinician would
-  dose on, so the limit is the first unsafe value, not the last safe one. At discharge, "recovered" means
-  strictly below both parts of the limit.
-- `urgent` needs action before the patient doses or leaves (PHQ-9 item 9 above 0, high blood pressure before
-  the dose or at discharge); `warning` needs a provider's review (high blood pressure 40 minutes after the
-  dose, PHQ-9 total 5 or more above the series baseline).
-- Messages give the value and the next step; they never name the patient or carry another patient's data.
+The numbers are the protocol's session rules (`SessionRules`, editable per clinic protocol), by default:
+- a blood pressure AT or above 180/110 (systolic OR diastolic) is `urgent` at every timepoint: before the
+  dose hold it, after the dose the prescriber assesses now, at discharge do not discharge. The limit is the
+  first unsafe value, not the last safe one;
+- before the dose, a reading above 140/90 asks the prescriber to confirm before dosing (`warning`; the dose
+  itself waits for that confirmation, see clinic.domain.session);
+- after the dose, a reading above the discharge limit 160/100 makes a re-check due every 15 minutes
+  (`warning`; discharge waits until it is back under);
+- a MOAA/S of 3 or less is `urgent` (discharge waits until it is 5 again);
+- PHQ-9 item 9 above 0 is `urgent`; a PHQ-9 total 5 or more above the series baseline a `warning`.
+Messages give the value and the next step; they never name the patient or carry another patient's data.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from clinic.domain.monitoring.measurements import (
     Sedation,
     _int_in,
 )
+from clinic.domain.protocols import SessionRules
 
 ALERT_SEVERITIES = ("urgent", "warning")
 
-DEFAULT_BP_LIMIT = (180, 110)
+_DEFAULTS = SessionRules()
+DEFAULT_BP_LIMIT = (_DEFAULTS.urgent_systolic, _DEFAULTS.urgent_diastolic)
 WORSENING_POINTS = 5
 
 
@@ -54,14 +59,40 @@ class BpLimit:
 
 @dataclass(frozen=True)
 class AlertContext:
-    """What an alert needs besides the measurement: the limit and the series' first PHQ-9 total."""
+    """What an alert needs besides the measurement: the session's vital-sign rules (the protocol's, see
+    `SessionRules`) and the series' first PHQ-9 total.
+
+    `bp_limit` is the urgent limit (at or above); `confirm_dose_above` and `recheck_above` are exceeded by a
+    reading strictly above either part.
+    """
 
     bp_limit: BpLimit = field(default_factory=BpLimit)
     baseline_phq9_total: int | None = None
+    confirm_dose_above: tuple[int, int] = (
+        _DEFAULTS.confirm_dose_above_systolic,
+        _DEFAULTS.confirm_dose_above_diastolic,
+    )
+    recheck_above: tuple[int, int] = (_DEFAULTS.discharge_max_systolic, _DEFAULTS.discharge_max_diastolic)
+    recheck_minutes: int = _DEFAULTS.recheck_minutes
+    alert_moaas_at_or_below: int = _DEFAULTS.alert_moaas_at_or_below
+    discharge_min_moaas: int = _DEFAULTS.discharge_min_moaas
 
     def __post_init__(self) -> None:
         if self.baseline_phq9_total is not None:
             _int_in(self.baseline_phq9_total, "baseline_phq9_total", 0, PHQ9_MAX)
+
+    @classmethod
+    def of(cls, rules: SessionRules, baseline_phq9_total: int | None = None) -> AlertContext:
+        """The alert context of a protocol's session rules."""
+        return cls(
+            bp_limit=BpLimit(rules.urgent_systolic, rules.urgent_diastolic),
+            baseline_phq9_total=baseline_phq9_total,
+            confirm_dose_above=(rules.confirm_dose_above_systolic, rules.confirm_dose_above_diastolic),
+            recheck_above=(rules.discharge_max_systolic, rules.discharge_max_diastolic),
+            recheck_minutes=rules.recheck_minutes,
+            alert_moaas_at_or_below=rules.alert_moaas_at_or_below,
+            discharge_min_moaas=rules.discharge_min_moaas,
+        )
 
 
 @dataclass(frozen=True)
@@ -79,8 +110,10 @@ def alerts_for(measurement: Measurement, context: AlertContext | None = None) ->
     if isinstance(measurement, Phq9Result):
         alerts = _phq9_alerts(measurement, context)
     elif isinstance(measurement, BloodPressure):
-        alerts = _bp_alerts(measurement, context.bp_limit)
-    elif isinstance(measurement, Gad7Result | Sedation | Dissociation):
+        alerts = _bp_alerts(measurement, context)
+    elif isinstance(measurement, Sedation):
+        alerts = _sedation_alerts(measurement, context)
+    elif isinstance(measurement, Gad7Result | Dissociation):
         alerts = []
     else:
         raise TypeError(f"not a measurement: {type(measurement).__name__}")
@@ -111,33 +144,67 @@ def _phq9_alerts(result: Phq9Result, context: AlertContext) -> list[Alert]:
     return alerts
 
 
-def _bp_alerts(reading: BloodPressure, limit: BpLimit) -> list[Alert]:
-    if not limit.reached_by(reading):
-        return []
+def _bp_alerts(reading: BloodPressure, context: AlertContext) -> list[Alert]:
+    limit = context.bp_limit
     value = f"Blood pressure {reading.systolic}/{reading.diastolic} mmHg"
+    if limit.reached_by(reading):
+        return [_urgent_bp(reading, value, limit, context.recheck_minutes)]
     if reading.timepoint == "pre":
+        systolic, diastolic = context.confirm_dose_above
+        if reading.systolic > systolic or reading.diastolic > diastolic:
+            return [
+                Alert(
+                    "bp_confirm_before_dose",
+                    "warning",
+                    f"{value} before the dose is above {systolic}/{diastolic}: "
+                    "the prescriber confirms before the dose is given.",
+                )
+            ]
+        return []
+    systolic, diastolic = context.recheck_above
+    if reading.systolic > systolic or reading.diastolic > diastolic:
         return [
             Alert(
-                "bp_high_before_dose",
-                "urgent",
-                f"{value} before the dose is at or above the limit of {limit}: "
-                "hold the dose and recheck; dose only with a prescriber's decision.",
-            )
-        ]
-    if reading.timepoint == "post40":
-        return [
-            Alert(
-                "bp_high_after_dose",
+                "bp_recheck",
                 "warning",
-                f"{value} 40 minutes after the dose is at or above the limit of {limit}: "
-                "recheck and extend monitoring.",
+                f"{value} after the dose is above {systolic}/{diastolic}: re-check every "
+                f"{context.recheck_minutes} minutes; discharge waits until it is back under the limit.",
             )
         ]
+    return []
+
+
+def _urgent_bp(reading: BloodPressure, value: str, limit: BpLimit, recheck_minutes: int) -> Alert:
+    if reading.timepoint == "pre":
+        return Alert(
+            "bp_high_before_dose",
+            "urgent",
+            f"{value} before the dose is at or above the limit of {limit}: "
+            "hold the dose and recheck; dose only with a prescriber's decision.",
+        )
+    if reading.timepoint == "post40":
+        return Alert(
+            "bp_high_after_dose",
+            "urgent",
+            f"{value} 40 minutes after the dose is at or above the limit of {limit}: "
+            f"the prescriber assesses now; re-check every {recheck_minutes} minutes.",
+        )
+    return Alert(
+        "bp_not_recovered",
+        "urgent",
+        f"{value} at discharge is not back under the limit of {limit}: "
+        "do not discharge; a prescriber must assess.",
+    )
+
+
+def _sedation_alerts(sedation: Sedation, context: AlertContext) -> list[Alert]:
+    if sedation.moaas > context.alert_moaas_at_or_below:
+        return []
     return [
         Alert(
-            "bp_not_recovered",
+            "sedation_deep",
             "urgent",
-            f"{value} at discharge is not back under the limit of {limit}: "
-            "do not discharge; a prescriber must assess.",
+            f"MOAA/S {sedation.moaas} of 5: stay with the patient and call the prescriber; discharge waits "
+            f"until it is {context.discharge_min_moaas} again.",
         )
     ]
