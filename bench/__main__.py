@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
 
-from bench import booking, dispatch, feeds, load, scale
+from bench import booking, dispatch, feeds, floor, load, scale
 from bench.common import Benchmark, BenchUnavailable, Row, format_table, progress
 
 BENCHMARKS: dict[str, Benchmark] = {
     "booking": booking.run,
     "dispatch": dispatch.run,
     "feeds": feeds.run,
+    "floor": floor.run,
     "load": load.run,
     "scale": scale.run,
 }

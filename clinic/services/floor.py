@@ -66,6 +66,12 @@ class FloorVisit:
     checks: list[FloorCheck]
     ride_status: str | None
     ride_pickup_at: datetime | None
+    # What the board's actions need: whether a dose is given here, the doses the protocol allows, the
+    # timepoint of the blood pressure due next, and the discharge rules still in the way.
+    is_dose: bool = False
+    dose_mg_options: tuple[int, ...] = ()
+    bp_timepoint: str = "pre"
+    rules_broken: tuple[str, ...] = ()
 
     @property
     def ride(self) -> dict | None:
@@ -158,6 +164,14 @@ def _treated(provider_id: int, patient_ids: set[int]) -> set[int]:
     return set(db.session.scalars(series.union(visits)))
 
 
+def _next_bp_timepoint(checks: list, dose_at: datetime | None) -> str:
+    """The timepoint the next blood pressure is recorded under: the first one not yet taken."""
+    for check in checks:
+        if check.check.instrument == "bp" and check.done_at is None and check.check.timepoint:
+            return check.check.timepoint
+    return "pre" if dose_at is None else "discharge"
+
+
 def floor_board(location: Location, actor: Actor, now: datetime) -> FloorBoard:
     """Every active chair of the location with the visit in it at `now` (None: free)."""
     reach = authorize(actor, Action.FLOOR_READ)
@@ -217,6 +231,10 @@ def floor_board(location: Location, actor: Actor, now: datetime) -> FloorBoard:
             checks=[FloorCheck(c.name, local(c.due_at), local(c.done_at), c.overdue(now)) for c in checks],
             ride_status=ride_status,
             ride_pickup_at=local(ride.pickup_at) if ride is not None else None,
+            is_dose=is_dose,
+            dose_mg_options=spec.rules.dose_mg_options if spec else (),
+            bp_timepoint=_next_bp_timepoint(checks, a.dose_given_at),
+            rules_broken=tuple(broken),
         )
         per_chair[a.chair_id].append((phase, a.start_at, a.id))
     board = []

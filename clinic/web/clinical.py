@@ -116,47 +116,59 @@ def timeline(patient_id: int):
     )
 
 
-def _record(appointment: Appointment, data: dict) -> None:
+def record_from_form(appointment: Appointment, instrument: str) -> None:
+    """Record what a measurement form posted for the visit (a questionnaire, a blood pressure, or sedation
+    with dissociation) and flash the outcome with any alert raised; nothing is recorded when a value is
+    missing or out of range."""
+    readings, problem = _posted_measurements(instrument)
+    if problem:
+        flash(problem, "error")
+        return
     try:
-        _, alerts = record_measurement(appointment, data, web_actor(), utcnow())
-        flash("Recorded." + "".join(f" Alert: {a.message}" for a in alerts), "error" if alerts else "success")
+        alerts = []
+        for data in readings:
+            alerts += record_measurement(appointment, data, web_actor(), utcnow())[1]
     except ServiceError as error:
         db.session.rollback()
         flash(f"Not recorded: {error.detail}", "error")
+        return
+    flash("Recorded." + "".join(f" Alert: {a.message}" for a in alerts), "error" if alerts else "success")
+
+
+def _posted_measurements(instrument: str) -> tuple[list[dict], str | None]:
+    if instrument in ("phq9", "gad7"):
+        answers = QuestionnaireForm().answers(9 if instrument == "phq9" else 7)
+        if answers is None or not QuestionnaireForm().validate():
+            return [], "Answer every question."
+        return [{"instrument": instrument, "items": answers}], None
+    if instrument == "bp":
+        form = BloodPressureForm()
+        if not form.validate():
+            return [], "Give both blood pressure values within range."
+        return [
+            {
+                "instrument": "bp",
+                "timepoint": form.timepoint.data,
+                "systolic": form.systolic.data,
+                "diastolic": form.diastolic.data,
+            }
+        ], None
+    if instrument == "sedation":
+        sedation = SedationForm()
+        if not sedation.validate():
+            return [], "Give the MOAA/S score (0-5) and the CADSS total (0-92)."
+        return [
+            {"instrument": "sedation", "moaas": sedation.moaas.data},
+            {"instrument": "dissociation", "cadss_total": sedation.cadss_total.data},
+        ], None
+    return [], "Unknown measurement."
 
 
 @bp.route("/appointments/<int:appointment_id>/measurements/<instrument>", methods=["POST"])
 @permission_required(Action.MEASUREMENT_RECORD)
 def record(appointment_id: int, instrument: str):
     appointment = load_for(web_actor(), Action.MEASUREMENT_RECORD, Appointment, appointment_id, "appointment")
-    if instrument in ("phq9", "gad7"):
-        form = QuestionnaireForm()
-        answers = form.answers(9 if instrument == "phq9" else 7) if form.validate() else None
-        if answers is None:
-            flash("Answer every question.", "error")
-        else:
-            _record(appointment, {"instrument": instrument, "items": answers})
-    elif instrument == "bp":
-        form = BloodPressureForm()
-        if form.validate():
-            _record(
-                appointment,
-                {
-                    "instrument": "bp",
-                    "timepoint": form.timepoint.data,
-                    "systolic": form.systolic.data,
-                    "diastolic": form.diastolic.data,
-                },
-            )
-        else:
-            flash("Give both blood pressure values within range.", "error")
-    elif instrument == "sedation":
-        form = SedationForm()
-        if form.validate():
-            _record(appointment, {"instrument": "sedation", "moaas": form.moaas.data})
-            _record(appointment, {"instrument": "dissociation", "cadss_total": form.cadss_total.data})
-        else:
-            flash("Give the MOAA/S score (0-5) and the CADSS total (0-92).", "error")
+    record_from_form(appointment, instrument)
     return redirect(url_for("web_appointments.show", appointment_id=appointment_id) + "#measurements")
 
 

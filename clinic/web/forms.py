@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
+    DecimalField,
     EmailField,
     IntegerField,
     PasswordField,
@@ -30,7 +31,7 @@ from wtforms.validators import (
 from clinic.clock import utcnow
 from clinic.domain.plausible import Span, visit_days
 from clinic.domain.transport import TransportStatus
-from clinic.services.commands import CheckIn, Discharge
+from clinic.services.commands import CheckIn, Discharge, RecordDose, UndoCheckIn
 
 SCOPE_CHOICES = [
     SelectChoice("this", "Only this visit"),
@@ -190,6 +191,38 @@ class OverrideForm(FlaskForm):
     def discharge_command(self) -> Discharge:
         """The discharge use case's command (an override reason when one is given)."""
         return Discharge(override_reason=self._reason())
+
+
+class UndoCheckInForm(FlaskForm):
+    reason = StringField("Why undo the check-in", validators=[InputRequired(), Length(max=500)])
+
+    def command(self) -> UndoCheckIn:
+        return UndoCheckIn(reason=self.reason.data or "")
+
+
+class DoseForm(FlaskForm):
+    """The dose of a session; the protocol's rules (allowed mg, devices, lot) are checked by the use case."""
+
+    dose_mg = DecimalField("Dose (mg)", places=1, validators=[InputRequired(), NumberRange(0.1, 10_000)])
+    lot_number = StringField("Lot number", validators=[InputRequired(), Length(max=64)])
+    devices = IntegerField("Devices", validators=[Optional(), NumberRange(1, 100)])
+    prescriber_confirmation = StringField(
+        "Prescriber who confirmed (when the blood pressure before the dose was high)",
+        validators=[Optional(), Length(max=500)],
+    )
+    correction_reason = StringField("Why correct the recorded dose", validators=[Optional(), Length(max=500)])
+
+    def command(self) -> RecordDose:
+        def text(value: str | None) -> str | None:
+            return (value or "").strip() or None
+
+        return RecordDose(
+            dose_mg=self.dose_mg.data,
+            lot_number=(self.lot_number.data or "").strip(),
+            devices=self.devices.data,
+            prescriber_confirmation=text(self.prescriber_confirmation.data),
+            correction_reason=text(self.correction_reason.data),
+        )
 
 
 class PatientRideForm(FlaskForm):

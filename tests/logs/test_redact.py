@@ -17,7 +17,11 @@ SPELLINGS = [
     for name, path in spellings(prefix, token, suffix).items()
 ]
 # Routes whose text arguments are not secrets. Any other route with one must start with a secret prefix.
-NOT_SECRET_RULES = {"/static/<path:filename>", "/appointments/<int:appointment_id>/measurements/<instrument>"}
+NOT_SECRET_RULES = {
+    "/static/<path:filename>",
+    "/appointments/<int:appointment_id>/measurements/<instrument>",
+    "/floor/visits/<int:appointment_id>/measurements/<any(bp, sedation):instrument>",
+}
 
 
 @pytest.mark.parametrize(("prefix", "token", "path"), SPELLINGS)

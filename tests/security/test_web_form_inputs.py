@@ -42,6 +42,12 @@ FIELDS = [
     "date",
     "email",
     "password",
+    "dose_mg",
+    "lot_number",
+    "devices",
+    "prescriber_confirmation",
+    "correction_reason",
+    "reason",
 ]
 FIELDS += [f"item{n}" for n in range(1, 10)] + [f"gad{n}" for n in range(1, 8)]
 
@@ -76,7 +82,11 @@ def _paths(app, visit) -> list[tuple[str, str]]:
             continue
         path = re.sub(r"<int:[a-z_]+>", str(visit["id"]), rule.rule)
         path = re.sub(
-            r"<(?:string:)?[a-z_]+>", lambda m: "phq9" if "instrument" in m.group(0) else "tok", path
+            r"<(?:any\(([a-z_, ]+)\):|string:)?[a-z_]+>",
+            lambda m: (m.group(1) or "phq9").split(",")[-1].strip()
+            if "instrument" in m.group(0)
+            else "tok",
+            path,
         )
         for method in sorted(rule.methods & {"GET", "POST"}):
             paths.append((method, path))

@@ -65,3 +65,70 @@ def test_an_admin_has_no_floor_board(app, clock, clinic):
     browser = app.test_client()
     _sign_in(browser, email="admin@example.com")
     assert browser.get("/floor/").status_code == 403
+
+
+def _doctor(app, clinic):
+    with app.app_context():
+        make_user("provider", email="doc@example.com", provider_id=clinic["provider_id"])
+        db.session.commit()
+    browser = app.test_client()
+    assert _sign_in(browser, email="doc@example.com").status_code == 302
+    return browser
+
+
+def test_the_board_offers_each_role_only_the_actions_it_may_take(app, clock, clinic, api_as):
+    clock.now = START - timedelta(minutes=10)
+    desk = api_as("frontdesk")
+    check_in_with_ride(desk, clinic["id"])
+    nurse = _nurse(app)
+    nurse_html = nurse.get("/floor/").get_data(as_text=True)
+    assert "Record BP" not in nurse_html and "Record dose" not in nurse_html  # the provider's
+    doctor_html = _doctor(app, clinic).get("/floor/").get_data(as_text=True)
+    assert "Record BP" in doctor_html and "Record dose" in doctor_html
+    assert "Check in" not in doctor_html  # the front desk's
+    with app.app_context():
+        make_user("provider", email="other@example.com")  # treats nobody here
+        db.session.commit()
+    other = app.test_client()
+    _sign_in(other, email="other@example.com")
+    other_html = other.get("/floor/").get_data(as_text=True)
+    assert clinic["patient_name"] not in other_html and "Record BP" not in other_html
+    app.config["WTF_CSRF_ENABLED"] = False  # reach the access checks behind the CSRF check
+    assert other.post(f"/floor/visits/{clinic['id']}/dose", data={"dose_mg": "56"}).status_code == 404
+    assert nurse.post(f"/floor/visits/{clinic['id']}/dose", data={"dose_mg": "56"}).status_code == 403
+
+
+def test_a_refused_action_returns_to_the_board_naming_every_rule_and_writes_nothing(
+    app, clock, clinic, api_as
+):
+    clock.now = START - timedelta(minutes=10)
+    check_in_with_ride(api_as("frontdesk"), clinic["id"])
+    doctor = _doctor(app, clinic)
+    app.config["WTF_CSRF_ENABLED"] = False
+    refused = doctor.post(f"/floor/visits/{clinic['id']}/discharge", follow_redirects=True)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "Not discharged" in html
+    assert "The dose of this visit is not recorded" in html and "Not recorded yet: bp_pre" in html
+    assert ">checked in</span>" in html
+    bad = doctor.post(f"/floor/visits/{clinic['id']}/dose", data={"dose_mg": "50", "lot_number": "L1"})
+    assert bad.status_code == 302
+    html = doctor.get("/floor/").get_data(as_text=True)
+    assert "Dose not recorded" in html and "This protocol allows 28, 56, 84 mg" in html
+    doctor.post(
+        f"/floor/visits/{clinic['id']}/measurements/bp",
+        data={"timepoint": "pre", "systolic": "150", "diastolic": "92"},
+    )
+    held = doctor.post(
+        f"/floor/visits/{clinic['id']}/dose",
+        data={"dose_mg": "56", "lot_number": "L1"},
+        follow_redirects=True,
+    )
+    assert "the prescriber confirms before the dose is given" in held.get_data(as_text=True)
+    given = doctor.post(
+        f"/floor/visits/{clinic['id']}/dose",
+        data={"dose_mg": "56", "lot_number": "L1", "prescriber_confirmation": "Dr. Osei"},
+        follow_redirects=True,
+    )
+    assert "Dose recorded" in given.get_data(as_text=True) and ">monitoring</span>" in given.get_data(
+        as_text=True
+    )
