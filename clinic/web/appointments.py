@@ -18,12 +18,21 @@ from clinic.services.appointments import (
 )
 from clinic.services.errors import ServiceError
 from clinic.services.monitoring import session_record
+from clinic.services.protocols import visit_protocol
 from clinic.services.reminders import reminders_of
-from clinic.services.session import check_in, discharge
+from clinic.services.session import check_in, discharge, record_dose, undo_check_in
 from clinic.services.transport import update_transport
 from clinic.web.access import permission_required, web_actor
 from clinic.web.clinical import measurement_context
-from clinic.web.forms import ActionForm, CancelForm, OverrideForm, RescheduleForm, TransportForm
+from clinic.web.forms import (
+    ActionForm,
+    CancelForm,
+    DoseForm,
+    OverrideForm,
+    RescheduleForm,
+    TransportForm,
+    UndoCheckInForm,
+)
 from clinic.web.phone import to_e164
 
 bp = Blueprint("web_appointments", __name__, url_prefix="/appointments")
@@ -62,15 +71,29 @@ def _page(appointment: Appointment, status: int = 200, **forms):
         ),
     )
     forms.setdefault("override_form", OverrideForm())
+    forms.setdefault("undo_form", UndoCheckInForm())
+    forms.setdefault("dose_form", DoseForm())
+    role = current_user.role
     return render_template(
         "appointments/show.html",
         appointment=appointment,
         action_form=ActionForm(),
-        can_change=may(current_user.role, Action.VISIT_CHANGE),
+        can_change=may(role, Action.VISIT_CHANGE),
+        can={
+            "check_in": may(role, Action.VISIT_CHECK_IN),
+            "discharge": may(role, Action.VISIT_DISCHARGE),
+            "dose": may(role, Action.DOSE_RECORD),
+        },
+        dose_options=_dose_options(appointment),
         reminders=reminders_of(appointment),
         clinical=_clinical(appointment),
         **forms,
     ), status
+
+
+def _dose_options(appointment: Appointment) -> tuple[int, ...]:
+    spec = visit_protocol(appointment) if appointment.kind == "dose" else None
+    return spec.rules.dose_mg_options if spec is not None else ()
 
 
 @bp.route("/<int:appointment_id>")
@@ -208,7 +231,44 @@ def check_in_visit(appointment_id: int):
 
 
 @bp.route("/<int:appointment_id>/complete", methods=["POST"])
-@permission_required(Action.VISIT_CHECK_IN)
+@permission_required(Action.VISIT_DISCHARGE)
 def complete_visit(appointment_id: int):
     command = OverrideForm().discharge_command()
     return _gate(appointment_id, discharge, command, "Discharged.", "Not discharged")
+
+
+@bp.route("/<int:appointment_id>/undo-check-in", methods=["POST"])
+@permission_required(Action.VISIT_CHECK_IN)
+def undo_check_in_visit(appointment_id: int):
+    appointment = _load(appointment_id)
+    form = UndoCheckInForm()
+    if not form.validate():
+        return _page(appointment, 422, undo_form=form)
+    try:
+        undo_check_in(appointment, form.command(), web_actor(), utcnow())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(f"Check-in not undone: {error.detail}. " + _rule_summary(error), "error")
+        return _page(_load(appointment_id), error.status, undo_form=form)
+    flash("Check-in undone: the visit is scheduled again.", "success")
+    return redirect(url_for(".show", appointment_id=appointment_id))
+
+
+@bp.route("/<int:appointment_id>/dose", methods=["POST"])
+@permission_required(Action.DOSE_RECORD)
+def dose(appointment_id: int):
+    appointment = load_for(web_actor(), Action.DOSE_RECORD, Appointment, appointment_id, "appointment")
+    form = DoseForm()
+    if not form.validate():
+        return _page(appointment, 422, dose_form=form)
+    try:
+        record_dose(appointment, form.command(), web_actor(), utcnow())
+    except ServiceError as error:
+        db.session.rollback()
+        for name, messages in (error.errors or {}).items():
+            if name in form:
+                form[name].errors = list(messages)
+        flash(f"Dose not recorded: {error.detail}. " + _rule_summary(error), "error")
+        return _page(_load(appointment_id), error.status, dose_form=form)
+    flash("Dose recorded.", "success")
+    return redirect(url_for(".show", appointment_id=appointment_id))
