@@ -4,14 +4,18 @@ A protocol is a template; `build_protocol` applies a clinic's parameters to a bu
 `protocol_from_dict` / `protocol_to_dict` store a clinic's own protocols as JSON. Every ProtocolSpec is
 validated on construction, so a spec that exists is internally consistent: its default dose pattern keeps
 the minimum gaps, the per-week counts, the no-consecutive-days rule and the maximum span.
+`stored_protocol` / `protocol_from_json` read a stored protocol through a cache keyed by its content: every
+series keeps its own snapshot, but most snapshots are equal, and a ProtocolSpec is immutable.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -671,6 +675,28 @@ def protocol_from_dict(data: Mapping[str, Any]) -> ProtocolSpec:
         parameters=tuple(parameters),
         session=session,
     )
+
+
+# Distinct stored protocols kept parsed: each clinic protocol and each set of a series' parameters is one.
+PARSED_PROTOCOLS_KEPT = 512
+
+
+@lru_cache(maxsize=PARSED_PROTOCOLS_KEPT)
+def protocol_from_json(text: str) -> ProtocolSpec:
+    """`protocol_from_dict` of a protocol's JSON text, parsed once per distinct text (a bad one raises each
+    time: only results are cached). The spec is shared between callers, which is safe: it is frozen."""
+    return protocol_from_dict(json.loads(text))
+
+
+def stored_protocol(data: Mapping[str, Any]) -> ProtocolSpec:
+    """`protocol_from_dict` of a stored protocol (a series' snapshot, a clinic's definition), parsed once per
+    distinct content: the cache key is its canonical JSON, which costs a fraction of a parse."""
+    try:
+        key = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        # Not plain JSON (never so when read from the database): parse it, uncached.
+        return protocol_from_dict(data)
+    return protocol_from_json(key)
 
 
 def _session_from_dict(data: Any, path: str) -> SessionRules:

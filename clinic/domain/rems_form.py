@@ -139,6 +139,11 @@ def _observation(readings: list[SessionReading], value, present) -> Observation:
     return Observation(True, observed, (not present(values[-1])) if observed else None)
 
 
+def rems_form_due_by(session_date: date) -> date:
+    """The last local day the REMS monitoring form of a session held on `session_date` is on time."""
+    return session_date + timedelta(days=DUE_DAYS)
+
+
 def form_status(due_by: date, submitted_at: datetime | None, today: date) -> RemsFormStatus:
     """Submitted once sent; else due up to and including `due_by` (a local date), overdue after it."""
     if submitted_at is not None:
@@ -153,7 +158,7 @@ def build_rems_form(facts: FormFacts, now: datetime) -> RemsFormData:
     dose_at = facts.dose_given_at
     day_of = dose_at or require_aware(facts.scheduled_start, "scheduled_start")
     session_date = day_of.astimezone(zone).date()
-    due_by = session_date + timedelta(days=DUE_DAYS)
+    due_by = rems_form_due_by(session_date)
     readings = list(facts.readings)
 
     blood_pressure = [

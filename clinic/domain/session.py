@@ -265,8 +265,14 @@ def vitals_out_of_range(rules: SessionRules, readings: Sequence[Reading], dose_a
     return problems
 
 
-def discharge_broken(spec: ProtocolSpec, facts: SessionFacts, now: datetime) -> list[Broken]:
-    """Every rule a discharge of a dosing visit at `now` breaks, in a stable order (empty: may go home)."""
+def discharge_broken(
+    spec: ProtocolSpec, facts: SessionFacts, now: datetime, checks: Sequence[CheckState] | None = None
+) -> list[Broken]:
+    """Every rule a discharge of a dosing visit at `now` breaks, in a stable order (empty: may go home).
+
+    `checks` are the session's checks when the caller has them already (`session_checks` of the same spec
+    and facts), so a board showing them does not work them out twice.
+    """
     now = require_aware(now, "now")
     broken: list[Broken] = []
     if facts.dose_at is None:
@@ -282,9 +288,11 @@ def discharge_broken(spec: ProtocolSpec, facts: SessionFacts, now: datetime) -> 
                     f"({minutes} more)",
                 )
             )
+    if checks is None:
+        checks = session_checks(spec, facts.checked_in_at, facts.dose_at, facts.readings)
     missing = [
         s.name
-        for s in session_checks(spec, facts.checked_in_at, facts.dose_at, facts.readings)
+        for s in checks
         if not s.done_at and s.check is not BP_RECHECK  # a re-check is what vitals_out_of_range asks for
     ]
     if missing:

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clinic.domain.protocols import ProtocolSpec, protocol_from_dict
+from clinic.domain.protocols import ProtocolSpec, stored_protocol
 from clinic.models.base import Base, JSONType
 
 
@@ -22,4 +22,5 @@ class Protocol(Base):
     created_at: Mapped[datetime]
 
     def spec(self) -> ProtocolSpec:
-        return protocol_from_dict(self.definition)
+        """The protocol this template's definition stores (parsed once per distinct content)."""
+        return stored_protocol(self.definition)

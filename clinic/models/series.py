@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Date, ForeignKey, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clinic.domain.protocols import ProtocolSpec, protocol_from_dict
+from clinic.domain.protocols import ProtocolSpec, stored_protocol
 from clinic.domain.visits import SeriesStatus
 from clinic.models.base import Base, JSONType, VocabularyType, vocabulary_check
 from clinic.models.location import Location
@@ -49,4 +49,5 @@ class Series(Base):
     )
 
     def spec(self) -> ProtocolSpec:
-        return protocol_from_dict(self.protocol_snapshot)
+        """The protocol the series' snapshot stores (parsed once per distinct content)."""
+        return stored_protocol(self.protocol_snapshot)

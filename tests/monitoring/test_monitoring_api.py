@@ -93,8 +93,13 @@ def test_rems_form_is_due_within_seven_days_of_the_session(app, clock, doctor, i
     client = doctor()
     [form] = _items(client, induction["patient_id"], "rems_monitoring_form", first)
     assert form["status"] == "due"
-    assert form["deadline"] == "2027-03-15T15:30:00+00:00"  # 11:30 EDT a week later
-    clock.now = datetime(2027, 3, 15, 16, 0, tzinfo=UTC)
+    assert form["deadline"] == "2027-03-16T04:00:00+00:00"  # through 15 March, as the REMS form says
+    clock.now = datetime(2027, 3, 16, 3, 59, tzinfo=UTC)  # 23:59 EDT on the 7th day: still on time
+    client = doctor()
+    assert _items(client, induction["patient_id"], "rems_monitoring_form", first)[0]["status"] == "due"
+    form = client.get(f"/api/v1/appointments/{first}/rems-form").json
+    assert (form["due_by"], form["status"]) == ("2027-03-15", "due")
+    clock.now = datetime(2027, 3, 16, 4, 1, tzinfo=UTC)
     client = doctor()
     assert _items(client, induction["patient_id"], "rems_monitoring_form", first)[0]["status"] == "overdue"
     not_completed = client.post(f"/api/v1/appointments/{first}/rems-form", json={})

@@ -12,8 +12,9 @@ Plan timing (a dosing visit starts at check-in and holds the chair for the proto
   15 minutes before the visit ends, deadline the visit end. IV ketamine has `pre` and `discharge` only.
 - Sedation and dissociation (esketamine only): due at the dose, deadline the visit end.
 - In-visit measurements (blood pressure, sedation, dissociation) count only when recorded for that visit.
-- REMS patient monitoring form (protocols with `rems_required`): due at the visit end, deadline 7 days
-  later on the location's clocks (an 11:30 visit end is due by 11:30 a week later, across a DST change too).
+- REMS patient monitoring form (protocols with `rems_required`): due at the visit end, deadline the end of
+  the 7th local day after the session's date (`clinic.domain.rems_form.rems_form_due_by`, the form's own
+  rule), on the location's clocks across a DST change too.
 - REMS enrolment: deadline the start of the first dose; in time when enrolled on or before that local date
   (`clinic.domain.rems`), done but late when enrolled after it. It is due from 14 days before, so there is
   time to enrol.
@@ -41,7 +42,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from clinic.domain.followups import follow_up_matches, follow_up_window
-from clinic.domain.localtime import format_local, local_date_of, shift_wall, utc_at, zone
+from clinic.domain.localtime import format_local, local_date_of, utc_at, zone
 from clinic.domain.monitoring.measurements import (
     BP_TIMEPOINTS,
     MEASUREMENT_INSTRUMENTS,
@@ -50,6 +51,7 @@ from clinic.domain.monitoring.measurements import (
 )
 from clinic.domain.protocols import ProtocolSpec
 from clinic.domain.rems import is_rems_enrolled_for
+from clinic.domain.rems_form import rems_form_due_by
 
 PLAN_STATUSES = ("upcoming", "due", "overdue", "done")
 APPOINTMENT_STATUSES = ("scheduled", "confirmed", "checked_in", "completed", "cancelled", "no_show")
@@ -59,7 +61,6 @@ _PHQ9_WINDOW = timedelta(hours=24)
 _POST40_AFTER_DOSE = timedelta(minutes=40)
 _POST40_GRACE = timedelta(minutes=20)
 _DISCHARGE_LEAD = timedelta(minutes=15)
-_REMS_FORM_DAYS = timedelta(days=7)
 _ENROLMENT_LEAD = timedelta(days=14)
 _BASELINE_LOOKBACK = timedelta(days=30)
 _FOLLOW_UP_GRACE_DAYS = 3
@@ -373,7 +374,9 @@ class _PlanBuilder:
 
         if self.spec.rems_required:
             done = min((f.submitted_at for f in self.forms if f.appointment_id == aid), default=None)
-            deadline = shift_wall(end, _REMS_FORM_DAYS, self.tz)
+            # The form's own rule: on time through the 7th local day after the session's date.
+            due_by = rems_form_due_by(local_date_of(start, self.tz))
+            deadline = utc_at(due_by + timedelta(days=1), time(0), self.tz)
             label = f"REMS patient monitoring form for dose {n}"
             self._add("rems_monitoring_form", f"rems_monitoring_form@{n}", label, end, deadline, aid, done)
 

@@ -20,6 +20,7 @@ from clinic.domain.monitoring import (
 )
 from clinic.domain.protocols import BUILTIN_PROTOCOLS
 from clinic.domain.rems import is_rems_enrolled_for
+from clinic.domain.rems_form import rems_form_due_by
 
 NY = "America/New_York"
 SPRAVATO = BUILTIN_PROTOCOLS["spravato-induction"]
@@ -242,17 +243,23 @@ def test_visit_end_from_the_facts_wins_over_the_protocol_length():
     assert item(items, "rems_monitoring_form@1").due_at == at(FIRST_DAY, 12)
 
 
+def rems_deadline(session_date: date) -> datetime:
+    """Where the REMS form itself (clinic.domain.rems_form) says it stops being on time."""
+    return at(rems_form_due_by(session_date) + timedelta(days=1), 0)
+
+
 def test_rems_monitoring_form_within_seven_days():
     key = "rems_monitoring_form@1"
     form = item(plan_items(series(), [], [], at(FIRST_DAY, 9)), key)
     assert form.due_at == at(FIRST_DAY, 11, 30)
-    # seven days on the local clocks, across the spring-forward change of 14 March
-    assert form.deadline == at(date(2027, 3, 15), 11, 30)
-    assert form.deadline - form.due_at == timedelta(days=7, hours=-1)
+    # The REMS form's own rule: on time through the 7th local day after the session's date (15 March),
+    # on the local clocks across the spring-forward change of 14 March.
+    assert form.deadline == at(date(2027, 3, 16), 0)
+    assert form.deadline == rems_deadline(FIRST_DAY)
     assert status_at(key, at(FIRST_DAY, 11, 29)) == "upcoming"
     assert status_at(key, at(FIRST_DAY, 11, 30)) == "due"
-    assert status_at(key, at(date(2027, 3, 15), 11, 30)) == "due"
-    assert status_at(key, at(date(2027, 3, 15), 11, 31)) == "overdue"
+    assert status_at(key, at(date(2027, 3, 15), 23, 59)) == "due"
+    assert status_at(key, at(date(2027, 3, 16), 0, 1)) == "overdue"
     assert status_at(key, at(date(2027, 3, 16), 9)) == "overdue"  # day 8
     submitted = FormSubmission(DOSE1, at(date(2027, 3, 10), 14))
     assert status_at(key, at(date(2027, 3, 16), 9), forms=[submitted]) == "done"
