@@ -20,6 +20,10 @@ class Location(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(500), default="")
     phone: Mapped[str | None] = mapped_column(String(20))
+    # The name patients see in messages and feeds: neutral, never the treatment ("" falls back to `name`).
+    public_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # How times, dates and phone numbers are shown for the location (a CLDR locale such as en_US).
+    locale: Mapped[str] = mapped_column(String(16), default="en_US", server_default="en_US")
     # {"mon": [["08:00", "18:00"]], ...}: local wall-clock ranges, a missing or empty day is closed.
     opening_hours: Mapped[dict] = mapped_column(JSONType, default=dict)
     allowed_transport_modes: Mapped[list] = mapped_column(JSONType, default=lambda: list(TRANSPORT_MODES))

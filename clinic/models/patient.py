@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, String, false
+from sqlalchemy import Date, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.models.base import Base, JSONType
@@ -24,6 +24,12 @@ class Patient(Base):
     rems_enrolled_on: Mapped[date | None] = mapped_column(Date)
     # Alarms (VALARM) in the calendar feed only when the patient asks for them.
     calendar_alarms: Mapped[bool] = mapped_column(default=False, server_default=false())
+    emergency_contact_name: Mapped[str | None] = mapped_column(String(200))
+    emergency_contact_phone: Mapped[str | None] = mapped_column(String(20))  # E.164
+    # The ride a new dosing visit gets when neither it nor its series has one: {mode, contact_name,
+    # contact_phone}.
+    default_ride: Mapped[dict | None] = mapped_column(JSONType)
+    notes: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
