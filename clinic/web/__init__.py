@@ -10,6 +10,7 @@ from clinic.extensions import login_manager
 from clinic.models.user import User
 from clinic.services.auth import resolve_session
 from clinic.web import (
+    admin,
     appointments,
     auth,
     booking,
@@ -36,6 +37,7 @@ def register_web(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
     for blueprint in (
+        admin.bp,
         auth.bp,
         health.bp,
         home.bp,

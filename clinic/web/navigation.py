@@ -22,6 +22,7 @@ NAV_ENTRIES = (
     NavEntry("web_rides.at_risk", "At-risk rides", ("frontdesk",)),
     NavEntry("web_outbox.index", "Outbox", ("frontdesk",)),
     NavEntry("web_feeds.my_feed", "My calendar", ("provider",)),
+    NavEntry("web_admin.index", "Clinic setup", ("admin",)),
     NavEntry("api-docs.openapi_swagger_ui", "API", ("admin",)),
 )
 
