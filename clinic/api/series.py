@@ -11,6 +11,7 @@ from clinic.api.schemas.scheduling import (
     series_preview_schema,
     series_request_schema,
 )
+from clinic.api.schemas.transport import RideSchema
 from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
 from clinic.domain.policy import Action
@@ -24,6 +25,7 @@ from clinic.services.series import (
     replan_series,
     series_with_visits,
 )
+from clinic.services.transport import set_series_ride
 
 blp = ApiBlueprint("series", __name__, url_prefix="/api/v1/series", description="Dosing series")
 
@@ -85,3 +87,26 @@ class SeriesReplanResource(MethodView):
         """Re-plan the doses not yet given, e.g. after a missed dose"""
         created = replan_series(get_or_404(Series, series_id, "series"), data, api_actor(), utcnow())
         return created
+
+
+@blp.route("/<int:series_id>/ride")
+class SeriesRideResource(MethodView):
+    @blp.access(Action.RIDE_MANAGE)
+    @blp.arguments(RideSchema)
+    @blp.response(200, series_dump_schema)
+    @blp.problem(404, "Unknown series")
+    @blp.problem(422, "An incomplete ride, or a mode the location does not accept")
+    def put(self, ride, series_id):
+        """Give the series its default ride: every future dose without a ride of its own gets it (arranged)"""
+        series = load_for(api_actor(), Action.RIDE_MANAGE, Series, series_id, "series")
+        set_series_ride(series, ride, api_actor(), utcnow())
+        return series_with_visits(series)
+
+    @blp.access(Action.RIDE_MANAGE)
+    @blp.response(200, series_dump_schema)
+    @blp.problem(404, "Unknown series")
+    def delete(self, series_id):
+        """Remove the series' default ride (rides already given to its visits stay)"""
+        series = load_for(api_actor(), Action.RIDE_MANAGE, Series, series_id, "series")
+        set_series_ride(series, None, api_actor(), utcnow())
+        return series_with_visits(series)

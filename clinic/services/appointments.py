@@ -60,7 +60,8 @@ def _dose_spec(data: dict[str, Any], chair: Chair | None) -> ProtocolSpec:
         raise Invalid.field("protocol", "A dose needs its protocol (or a chair to infer it from)")
     _, spec = resolve_protocol(code, data.get("parameters"))
     if chair is not None and chair.kind != spec.chair_kind:
-        raise Invalid.field("chair_id", f"{spec.name} needs a {spec.chair_kind.replace('_', ' ')}")
+        kind = spec.chair_kind.replace("_", " ")
+        raise Invalid.field("chair_id", f"{spec.name} needs {'an' if kind[0] in 'aeiou' else 'a'} {kind}")
     return spec
 
 
@@ -125,7 +126,7 @@ def place_visit(data: dict[str, Any], actor: Actor, now: datetime) -> Appointmen
     )
     db.session.add(appointment)
     flush_bookings()
-    ensure_transports([appointment], None, now)
+    ensure_transports([appointment], patient.default_ride, now)
     plan_reminders([appointment], now)
     record_event(
         actor,

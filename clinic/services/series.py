@@ -164,7 +164,7 @@ def create_series(data: dict[str, Any], actor: Actor, now: datetime) -> Series:
     appointments = [_appointment_for(series, visit, preview.spec, now) for visit in preview.visits]
     db.session.add_all(appointments)
     flush_bookings()
-    ensure_transports(appointments, series.default_ride, now)
+    ensure_transports(appointments, series.default_ride or series.patient.default_ride, now)
     plan_reminders(appointments, now)
     record_event(
         actor,
@@ -304,7 +304,7 @@ def replan_series(series: Series, changes: dict[str, Any], actor: Actor, now: da
     db.session.add_all(created)
     flush_bookings()
     withdraw_reminders(dropped, "series re-planned", now)
-    ensure_transports(created, series.default_ride, now)
+    ensure_transports(created, series.default_ride or series.patient.default_ride, now)
     plan_reminders(created, now)
     record_event(
         actor,

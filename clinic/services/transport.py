@@ -21,9 +21,10 @@ from clinic.domain.transport import (
     ride_errors,
     ride_link_spent,
 )
-from clinic.domain.visits import in_order
+from clinic.domain.visits import OPEN, VisitStatus, in_order
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
+from clinic.models.series import Series
 from clinic.models.transport import Transport
 from clinic.services.access import authorize_record, provider_scope
 from clinic.services.actor import Actor
@@ -44,8 +45,9 @@ def needs_ride(appointment: Appointment) -> bool:
 def ensure_transports(
     appointments: Iterable[Appointment], default_ride: dict[str, Any] | None, now: datetime
 ) -> list[Transport]:
-    """Give every new dosing visit that needs a ride its transport record: the series' default ride if
-    there is one (arranged), else missing. The pickup defaults to the expected discharge time.
+    """Give every new dosing visit that needs a ride its transport record: the default ride if there is one
+    (arranged; the caller passes the series' default ride, else the patient's), else missing. The pickup
+    defaults to the expected discharge time.
 
     One query finds the visits that already have a ride and one insert writes the new ones.
     """
@@ -71,7 +73,7 @@ def ensure_transports(
                 contact_name=ride.get("contact_name"),
                 contact_phone=ride.get("contact_phone"),
                 pickup_at=appointment.end_at,
-                updated_by_label="series default" if ride else "",
+                updated_by_label="default ride" if ride else "",
                 created_at=now,
                 updated_at=now,
             )
@@ -92,6 +94,46 @@ def check_default_ride(ride: dict[str, Any] | None, allowed_modes: list[str]) ->
         raise Invalid(
             "The default ride is incomplete", errors={f"default_ride.{k}": v for k, v in errors.items()}
         )
+
+
+def set_series_ride(
+    series: Series, ride: dict[str, Any] | None, actor: Actor, now: datetime
+) -> list[Transport]:
+    """Give a series its default ride (None clears it) and apply it to every future dose of the series whose
+    ride is still missing; a dose with a ride of its own keeps it. Returns the rides it filled in."""
+    authorize_record(actor, Action.RIDE_MANAGE, series, "series")
+    check_default_ride(ride, series.location.allowed_transport_modes)
+    series.default_ride = dict(ride) if ride else None
+    filled: list[Transport] = []
+    if ride:
+        missing = db.session.scalars(
+            select(Transport)
+            .join(Transport.appointment)
+            .where(
+                Appointment.series_id == series.id,
+                Appointment.start_at > now,
+                Appointment.status.in_(in_order(OPEN, VisitStatus)),
+                Transport.status == TransportStatus.MISSING,
+            )
+            .order_by(Appointment.start_at)
+        )
+        for transport in missing:
+            transport.mode = ride["mode"]
+            transport.contact_name = ride.get("contact_name")
+            transport.contact_phone = ride.get("contact_phone")
+            transport.status = TransportStatus.ARRANGED
+            transport.updated_by_label = "series default"
+            transport.updated_at = now
+            filled.append(transport)
+    record_event(
+        actor,
+        "series.ride",
+        now,
+        object_type="series",
+        object_id=series.id,
+        details={"cleared": not ride, "visits": [t.appointment_id for t in filled]},
+    )
+    return filled
 
 
 def follow_moved_visits(moved: dict[Appointment, datetime]) -> None:

@@ -5,7 +5,7 @@ from flask import Flask
 from clinic.clock import utcnow
 from clinic.domain.reminders import ReminderStatus
 from clinic.domain.transport import CallOutcome, TransportStatus
-from clinic.domain.visits import VisitStatus
+from clinic.domain.visits import SeriesStatus, VisitStatus
 from clinic.extensions import login_manager
 from clinic.models.user import User
 from clinic.services.auth import resolve_session
@@ -23,6 +23,7 @@ from clinic.web import (
     outbox,
     patients,
     rides,
+    series,
     today,
 )
 
@@ -48,6 +49,7 @@ def register_web(app: Flask) -> None:
         appointments.bp,
         outbox.bp,
         rides.bp,
+        series.bp,
         feeds.bp,
         clinical.bp,
     ):
@@ -56,6 +58,7 @@ def register_web(app: Flask) -> None:
     # Templates compare statuses with the domain's vocabularies, never with loose words.
     app.jinja_env.globals.update(
         VisitStatus=VisitStatus,
+        SeriesStatus=SeriesStatus,
         TransportStatus=TransportStatus,
         ReminderStatus=ReminderStatus,
         CallOutcome=CallOutcome,

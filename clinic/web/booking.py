@@ -1,14 +1,19 @@
-"""Book a series: choose patient, protocol, place and time; preview every visit; confirm."""
+"""Booking: a whole series (choose patient, protocol, place and time; preview every visit; confirm) and a
+single visit of any kind (a consultation, a follow-up, an integration session or a booster dose)."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
 from clinic.clock import utcnow
+from clinic.domain.localtime import utc_at
 from clinic.domain.policy import Action
 from clinic.extensions import db
+from clinic.models.location import Location
 from clinic.models.patient import Patient
 from clinic.routing import MAX_ID
 from clinic.services.access import load_for
+from clinic.services.appointments import book_appointment
+from clinic.services.chairs import list_chairs
 from clinic.services.errors import NotFound, ServiceError
 from clinic.services.locations import list_locations
 from clinic.services.patients import search_patients
@@ -17,6 +22,7 @@ from clinic.services.providers import list_providers
 from clinic.services.series import create_series, preview_series
 from clinic.web.access import permission_required, web_actor
 from clinic.web.forms import SeriesForm
+from clinic.web.visit_forms import VisitForm
 
 bp = Blueprint("web_booking", __name__, url_prefix="/book")
 
@@ -31,7 +37,7 @@ def _series_form() -> SeriesForm:
     return form
 
 
-def _chosen_patient(form: SeriesForm) -> Patient | None:
+def _chosen_patient(form: SeriesForm | VisitForm) -> Patient | None:
     """The patient the form is for, if the user may book for them (a provider: only patients they treat)."""
     patient_id = form.patient_id.data or request.args.get("patient_id", type=int)
     if not patient_id or not 1 <= patient_id <= MAX_ID:
@@ -90,3 +96,72 @@ def patient_choices():
     query = request.args.get("patient_query", "").strip()
     patients = search_patients(query, web_actor(), utcnow(), limit=10) if len(query) >= 2 else []
     return render_template("booking/_patients.html", patients=patients, query=query)
+
+
+def _visit_form() -> VisitForm:
+    if request.method == "GET":
+        form = VisitForm(formdata=None, kind=request.args.get("kind", "consult"))
+    else:
+        form = VisitForm()
+    locations = list_locations()
+    form.location_id.choices = [SelectChoice(loc.id, loc.name) for loc in locations]
+    form.provider_id.choices = [
+        SelectChoice(p.id, f"{p.name} ({p.role})") for p in list_providers() if p.active
+    ]
+    form.protocol.choices = [SelectChoice("", "From the chair's kind")] + [
+        SelectChoice(p.code, p.name) for p in list_protocols()
+    ]
+    names = {loc.id: loc.name for loc in locations}
+    form.chair_id.choices = [SelectChoice("", "Any free one")] + [
+        SelectChoice(str(c.id), f"{c.name} · {names.get(c.location_id, '')}")
+        for c in list_chairs()
+        if c.active
+    ]
+    return form
+
+
+def _visit_data(form: VisitForm) -> dict:
+    location = db.session.get(Location, form.location_id.data)
+    data = {
+        "patient_id": form.patient_id.data,
+        "kind": form.kind.data,
+        "location_id": form.location_id.data,
+        "provider_id": form.provider_id.data,
+        "start": utc_at(form.start_date.data, form.start_time.data, location.zone),  # type: ignore[union-attr]
+        "rems_override_reason": form.rems_override_reason.data or None,
+    }
+    if form.kind.data == "dose":
+        data["protocol"] = form.protocol.data or None
+        data["chair_id"] = int(form.chair_id.data) if form.chair_id.data else None
+    elif form.duration_minutes.data:
+        data["duration_minutes"] = form.duration_minutes.data
+    return data
+
+
+@bp.route("/visit", methods=["GET", "POST"])
+@permission_required(Action.VISIT_BOOK)
+def visit():
+    form = _visit_form()
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate():
+            try:
+                booked = book_appointment(_visit_data(form), web_actor(), utcnow())
+            except ServiceError as error:
+                db.session.rollback()
+                for name, messages in (error.errors or {}).items():
+                    if name in form:
+                        form[name].errors = list(messages)
+                conflict, status = error, error.status
+            else:
+                flash(
+                    f"Booked: {form.kind.data.replace('_', ' ')} for {booked.patient.full_name} on "
+                    f"{booked.local_start:%a %d %b %H:%M}.",
+                    "success",
+                )
+                return redirect(url_for("web_appointments.show", appointment_id=booked.id))
+    return render_template(
+        "booking/visit.html", form=form, conflict=conflict, patient=_chosen_patient(form)
+    ), status

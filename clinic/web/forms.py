@@ -32,6 +32,7 @@ from clinic.clock import utcnow
 from clinic.domain.plausible import Span, visit_days
 from clinic.domain.transport import TransportStatus
 from clinic.services.commands import CheckIn, Discharge, RecordDose, UndoCheckIn
+from clinic.web.phone import to_e164
 
 SCOPE_CHOICES = [
     SelectChoice("this", "Only this visit"),
@@ -78,6 +79,13 @@ class PatientSearchForm(FlaskForm):
     q = SearchField("Name, e-mail or phone", validators=[Length(max=100)])
 
 
+TRANSPORT_MODE_CHOICES = [
+    SelectChoice("driver", "Driver (friend or family)"),
+    SelectChoice("taxi", "Taxi"),
+    SelectChoice("medical_transport", "Medical transport"),
+]
+
+
 class SeriesForm(FlaskForm):
     patient_id = IntegerField("Patient", validators=[InputRequired(message="Choose a patient")])
     protocol = SelectField("Protocol", validators=[InputRequired()])
@@ -92,6 +100,27 @@ class SeriesForm(FlaskForm):
     )
     doses = IntegerField("Number of doses (maintenance)", validators=[Optional(), NumberRange(1, 52)])
     rems_override_reason = StringField("REMS override reason", validators=[Optional(), Length(max=500)])
+    ride_mode = SelectField(
+        "Default ride home",
+        choices=[SelectChoice("", "None yet (chase each ride)"), *TRANSPORT_MODE_CHOICES],
+        validate_choice=False,  # left out means none; a mode the location refuses is the use case's 422
+    )
+    ride_contact_name = StringField("Driver or company", validators=[Optional(), Length(max=200)])
+    ride_contact_phone = StringField("Their phone", validators=[Optional(), Length(max=30)])
+
+    def validate_ride_contact_phone(self, field) -> None:
+        if field.data and to_e164(field.data) is None:
+            raise ValidationError("Not a valid phone number, e.g. (617) 555-0100 or +16175550100")
+
+    def default_ride(self) -> dict | None:
+        """The ride every dose of the series gets (arranged), or None to chase each ride."""
+        if not self.ride_mode.data:
+            return None
+        return {
+            "mode": self.ride_mode.data,
+            "contact_name": self.ride_contact_name.data or None,
+            "contact_phone": to_e164(self.ride_contact_phone.data),
+        }
 
     def series_data(self) -> dict:
         parameters = {
@@ -108,6 +137,7 @@ class SeriesForm(FlaskForm):
             "start_time": self.start_time.data,
             "parameters": parameters,
             "rems_override_reason": self.rems_override_reason.data or None,
+            "default_ride": self.default_ride(),
         }
 
 
@@ -154,13 +184,6 @@ class FollowUpBookingForm(FlaskForm):
     """One click on the provider home: book the follow-up due at `due`."""
 
     due = AwareInstantField("Due", validators=[DataRequired()])
-
-
-TRANSPORT_MODE_CHOICES = [
-    SelectChoice("driver", "Driver (friend or family)"),
-    SelectChoice("taxi", "Taxi"),
-    SelectChoice("medical_transport", "Medical transport"),
-]
 
 
 class TransportForm(FlaskForm):

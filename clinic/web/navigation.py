@@ -18,6 +18,7 @@ NAV_ENTRIES = (
     NavEntry("web_today.index", "Today", ("frontdesk", "provider")),
     NavEntry("web_floor.index", "Floor", ("frontdesk", "provider")),
     NavEntry("web_booking.index", "Book a series", ("frontdesk", "provider")),
+    NavEntry("web_booking.visit", "Book a visit", ("frontdesk",)),
     NavEntry("web_patients.index", "Patients", ("frontdesk", "provider")),
     NavEntry("web_rides.at_risk", "At-risk rides", ("frontdesk",)),
     NavEntry("web_outbox.index", "Outbox", ("frontdesk",)),

@@ -8,7 +8,7 @@ from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.audit import AuditEvent
 from clinic.models.series import Series
-from tests.factories import make_clinic, make_patient, make_provider
+from tests.factories import book_series, make_clinic, make_patient, make_provider
 
 
 @pytest.fixture
@@ -260,3 +260,40 @@ def test_rems_enrolment_on_the_day_of_the_first_dose_is_in_time_for_a_series_and
     assert single.status_code == (201 if booked else 409), single.json
     if not booked:
         assert [c["code"] for c in single.json["conflicts"]] == ["rems_not_enrolled"]
+
+
+def test_a_series_default_ride_fills_every_future_dose_still_without_one(app, clock, api_as):
+    with app.app_context():
+        clinic = make_clinic()
+        series = book_series(clinic, clock.now)
+        series_id, visit_count = series.id, len(series.appointments)
+        doses = [a.id for a in series.appointments if a.kind == "dose"]
+    desk = api_as("frontdesk")
+    own = {
+        "mode": "taxi",
+        "contact_name": "Metro Cabs",
+        "contact_phone": "+16175550100",
+        "status": "confirmed",
+    }
+    assert desk.put(f"/api/v1/appointments/{doses[1]}/transport", json=own).status_code == 200
+
+    bad = desk.put(f"/api/v1/series/{series_id}/ride", json={"mode": "driver", "contact_phone": "nope"})
+    assert bad.status_code == 422 and "contact_phone" in bad.json["errors"]
+    ride = {"mode": "driver", "contact_name": "Sam Lindqvist", "contact_phone": "+16175550177"}
+    answered = desk.put(f"/api/v1/series/{series_id}/ride", json=ride)
+    assert answered.status_code == 200, answered.json
+    assert answered.json["default_ride"] == ride
+    rides = {a["id"]: a for a in answered.json["appointments"]}
+    first = desk.get(f"/api/v1/appointments/{doses[0]}").json
+    assert (
+        first["transport"]["status"] == "arranged" and first["transport"]["contact_name"] == "Sam Lindqvist"
+    )
+    kept = desk.get(f"/api/v1/appointments/{doses[1]}").json
+    assert kept["transport"]["status"] == "confirmed" and kept["transport"]["contact_name"] == "Metro Cabs"
+    assert len(rides) == visit_count
+
+    cleared = desk.delete(f"/api/v1/series/{series_id}/ride")
+    assert cleared.status_code == 200 and cleared.json["default_ride"] is None
+    assert desk.get(f"/api/v1/appointments/{doses[0]}").json["transport"]["status"] == "arranged"  # kept
+    doctor = api_as("provider")
+    assert doctor.put(f"/api/v1/series/{series_id}/ride", json=ride).status_code == 403

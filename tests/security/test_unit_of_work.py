@@ -142,6 +142,13 @@ CASES = {
     "series replan": Case(
         "frontdesk", "POST", "/api/v1/series/{series}/replan", {"start_date": "2027-03-22"}
     ),
+    "series ride set": Case(
+        "frontdesk",
+        "PUT",
+        "/api/v1/series/{series}/ride",
+        {"mode": "driver", "contact_name": "Sam Lindqvist", "contact_phone": "+16175550177"},
+    ),
+    "series ride clear": Case("frontdesk", "DELETE", "/api/v1/series/{series}/ride"),
     "visit book": Case(
         "frontdesk",
         "POST",

@@ -158,6 +158,10 @@ class SeriesDumpSchema(ma.Schema):
     start_time = ClockTime(metadata={"type": "string"})
     status = ma.fields.String()
     rems_override_reason = ma.fields.String(allow_none=True)
+    default_ride = ma.fields.Dict(
+        allow_none=True,
+        metadata={"description": "The ride every new dose gets: {mode, contact_name, contact_phone}"},
+    )
     appointments = ma.fields.List(ma.fields.Nested(AppointmentDumpSchema))
 
 
