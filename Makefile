@@ -14,10 +14,13 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # Upgrade the database, seed the demo clinic (once), then run the scheduler beside the web app.
+# Links in pages, feeds and messages use CLINIC_BASE_URL: by default the address served here (a server
+# listening on every interface is opened at 127.0.0.1); set CLINIC_BASE_URL to override it.
+run: export CLINIC_BASE_URL ?= http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 run: $(STAMP)
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi demo seed
-	@echo "Web app: http://$(HOST):$(PORT)   (Ctrl-C stops the web app and the scheduler)"
+	@echo "Web app: $(CLINIC_BASE_URL)   (Ctrl-C stops the web app and the scheduler)"
 	@$(BIN)/flask --app wsgi scheduler run & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)

@@ -13,7 +13,7 @@ from clinic.dbroles import RoleError, grant_app_privileges
 from clinic.extensions import db
 from clinic.models.user import ROLES, User
 from clinic.services.actor import Actor
-from clinic.services.demo import DEMO_LOGINS, seed_demo
+from clinic.services.demo import DEMO_LOGINS, demo_location, seed_demo
 from clinic.services.errors import ServiceError
 from clinic.services.users import create_user, update_user
 
@@ -65,15 +65,27 @@ def disable_user_command(email: str) -> None:
 
 @demo_cli.command("seed")
 def seed_command() -> None:
-    """Create the demo clinic (once) and print its logins."""
+    """Create the demo clinic (once), busy at this moment, and print its logins."""
     if current_app.config["ENV_NAME"] == "production":
         # Its logins are printed here and in the README: anyone could sign in as its admin.
         raise click.ClickException(
             "The demo clinic is not for production (CLINIC_ENV=production): nothing was created."
         )
-    created = seed_demo(CLI_ACTOR, utcnow())
+    now = utcnow()
+    try:
+        created = seed_demo(CLI_ACTOR, now)
+    except ServiceError as error:
+        _fail(error)
     db.session.commit()
-    click.echo("Demo clinic created." if created else "Demo clinic already present.")
+    if created:
+        location = demo_location()
+        local = now.astimezone(location.zone)
+        click.echo(
+            f"Demo clinic created: {location.name}, in {location.timezone} (it is {local:%A %H:%M} there), "
+            "with today's visits on the floor."
+        )
+    else:
+        click.echo("Demo clinic already present: nothing was changed.")
     click.echo(f"Open {current_app.config['CLINIC_BASE_URL']} and sign in with:")
     for login in DEMO_LOGINS:
         click.echo(f"  {login.role:<10} {login.email:<24} {login.password}")

@@ -3,6 +3,7 @@ from sqlalchemy import func, select
 import config
 from clinic import create_app
 from clinic.extensions import db
+from clinic.models.appointment import Appointment
 from clinic.models.chair import Chair
 from clinic.models.location import Location
 from clinic.models.patient import Patient
@@ -81,15 +82,24 @@ def test_users_disable_ends_sessions(app, clock):
         assert token.revoked_at is not None
 
 
-def test_demo_seed_is_idempotent_and_prints_logins(app):
+def test_demo_seed_is_idempotent_and_prints_logins(app, clock):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo", "seed"])
     assert first.exit_code == 0, first.output
     assert "admin@demo.clinic" in first.output and "frontdesk@demo.clinic" in first.output
+    # The frozen clock's Monday 15:00 UTC is 10:00 in New York, clinic hours there.
+    assert "in America/New_York (it is Monday 10:00 there)" in first.output
+    assert f"Open {app.config['CLINIC_BASE_URL']} and sign in with:" in first.output
+    with app.app_context():
+        visits = db.session.scalar(select(func.count()).select_from(Appointment))
+        assert visits > 50
+    clock.advance(days=1)
     second = runner.invoke(args=["demo", "seed"])
-    assert "already present" in second.output
+    assert second.exit_code == 0, second.output
+    assert "already present: nothing was changed" in second.output
     with app.app_context():
         count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
+        assert count(Appointment) == visits
         assert count(Patient) == 20
         assert count(Provider) == 4
         assert count(User) == 3

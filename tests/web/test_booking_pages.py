@@ -44,7 +44,7 @@ def _visit(clinic, **fields):
 def test_the_front_desk_books_a_consult_at_local_time(app, clock, clinic):
     desk = _desk(app)
     page = desk.get(f"/book/visit?patient_id={clinic['patient_id']}").get_data(as_text=True)
-    assert "Book a visit" in page and 'value="%d" checked' % clinic["patient_id"] in page
+    assert "Book a visit" in page and f'value="{clinic["patient_id"]}" checked' in page
     booked = desk.post("/book/visit", data=_visit(clinic, duration_minutes="45"))
     assert booked.status_code == 302 and "/appointments/" in booked.location
     with app.app_context():
