@@ -51,8 +51,9 @@ class ChairResource(MethodView):
     @blp.arguments(chair_update_schema)
     @blp.response(200, chair_dump_schema)
     @blp.problem(404, "Unknown chair")
+    @blp.problem(409, "Visits still hold the chair: it cannot be deactivated or moved")
     def patch(self, changes, chair_id):
-        """Rename, re-kind or retire a chair"""
+        """Rename, re-kind, move or retire a chair"""
         chair = get_or_404(Chair, chair_id, "chair")
         update_chair(chair, changes, api_actor(), utcnow())
         return chair

@@ -7,6 +7,7 @@ from clinic.api.schemas.locations import (
     closure_dump_schema,
     closure_load_schema,
     closures_dump_schema,
+    holidays_load_schema,
     location_dump_schema,
     location_load_schema,
     location_update_schema,
@@ -19,6 +20,7 @@ from clinic.models.location import Location
 from clinic.services.locations import (
     add_closure,
     create_location,
+    import_public_holidays,
     list_locations,
     remove_closure,
     update_location,
@@ -83,6 +85,24 @@ class ClosuresResource(MethodView):
         location = get_or_404(Location, location_id, "location")
         closure = add_closure(location, data["date"], data["reason"], api_actor(), utcnow())
         return closure
+
+
+@blp.route("/<int:location_id>/holidays")
+class HolidaysResource(MethodView):
+    @blp.access(Action.CLINIC_CONFIGURE)
+    @blp.arguments(holidays_load_schema)
+    @blp.response(201, closures_dump_schema)
+    @blp.problem(404, "Unknown location")
+    def post(self, data, location_id):
+        """Close a location on a country's public holidays
+
+        Each holiday of the years that is not a closure day yet becomes one, with the holiday's name as its
+        reason; the answer lists the closures created (none when every holiday was already closed).
+        """
+        location = get_or_404(Location, location_id, "location")
+        return import_public_holidays(
+            location, data["country"], data.get("subdivision"), data["years"], api_actor(), utcnow()
+        )
 
 
 @blp.route("/<int:location_id>/closures/<int:closure_id>")

@@ -21,6 +21,7 @@ Every step is a use case called at the instant it happened (see clinic.services.
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from clinic.domain.transport import TransportStatus
 from clinic.models.appointment import Appointment
 from clinic.models.chair import Chair
 from clinic.models.patient import Patient
@@ -100,7 +101,7 @@ def _mid_induction(demo: Demo, cast: Cast, t: datetime) -> None:
     demo.measure(today, dissociation(6), given + minutes(30))
     demo.measure(today, bp("post40", 134, 84), given + minutes(41))
     demo.measure(today, bp("discharge", 124, 78), given + minutes(105))
-    demo.ride(today, "verified", t - minutes(3))
+    demo.ride(today, TransportStatus.VERIFIED, t - minutes(3))
 
 
 def _maintenance(demo: Demo, cast: Cast, t: datetime) -> None:
@@ -250,7 +251,7 @@ def _coming_up(demo: Demo, cast: Cast, now: datetime) -> None:
         demo.at(1, time(9)),
         now - timedelta(hours=2),
     )
-    demo.ride(starting[0], "confirmed", now - minutes(30))
+    demo.ride(starting[0], TransportStatus.CONFIRMED, now - minutes(30))
     demo.book_series(
         patients["Finley"],
         cast.prescriber,

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from clinic.domain.localtime import utc_at
+from clinic.domain.transport import TransportStatus
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.location import Location
@@ -129,14 +130,15 @@ class Demo:
 
     # --- the session, step by step -----------------------------------------------------------------
 
-    def ride(self, visit: Appointment, status: str, at: datetime) -> None:
+    def ride(self, visit: Appointment, status: TransportStatus, at: datetime) -> None:
         """The ride home as the desk records it: the escort's details with this status."""
         update_transport(visit, {**escort(visit.patient), "status": status}, self.actor, at)
 
     def confirm_ride(self, visit: Appointment) -> None:
         """The desk's call the afternoon before the visit: the ride home is confirmed."""
-        if visit.transport is not None and visit.transport.status in ("missing", "arranged"):
-            self.ride(visit, "confirmed", self.at(self.day_of(visit.start_at) - 1, time(16)))
+        unconfirmed = (TransportStatus.MISSING, TransportStatus.ARRANGED)
+        if visit.transport is not None and visit.transport.status in unconfirmed:
+            self.ride(visit, TransportStatus.CONFIRMED, self.at(self.day_of(visit.start_at) - 1, time(16)))
 
     def check_in(self, visit: Appointment, at: datetime) -> None:
         check_in(visit, CheckIn(), self.actor, at)
@@ -151,7 +153,7 @@ class Demo:
 
     def discharge(self, visit: Appointment, at: datetime) -> None:
         """The escort is at the desk, then the patient goes home."""
-        self.ride(visit, "verified", at - timedelta(minutes=2))
+        self.ride(visit, TransportStatus.VERIFIED, at - timedelta(minutes=2))
         discharge(visit, Discharge(), self.actor, at)
 
     def no_show(self, visit: Appointment, at: datetime) -> None:

@@ -1,23 +1,55 @@
 """Managing providers, their weekly availability and time off."""
 
 import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
+from clinic.domain.localtime import format_clock, format_local
 from clinic.domain.policy import Action
+from clinic.domain.weekdays import WEEKDAY_KEYS
 from clinic.extensions import db
+from clinic.models.appointment import Appointment
 from clinic.models.location import Location
 from clinic.models.provider import Provider, ProviderAvailability, ProviderTimeOff
 from clinic.services.access import authorize
 from clinic.services.actor import Actor
 from clinic.services.audit import changed_fields, record_event
-from clinic.services.errors import Invalid
+from clinic.services.errors import Invalid, NotFound
 from clinic.services.lookup import get_referenced
 
 PROVIDER_FIELDS = ("name", "role", "email", "max_concurrent", "active")
+
+
+@dataclass(frozen=True)
+class BookedVisit:
+    """A visit still booked with a provider, without its patient: admins see no patient records."""
+
+    start: datetime
+    end: datetime
+    kind: str
+    location_name: str
+    timezone: str
+
+    def describe(self) -> str:
+        """'Mon 2027-03-08 09:00-11:00 dose at Riverside', in the location's local time."""
+        return (
+            f"{format_local(self.start, self.timezone)}-{format_clock(self.end, self.timezone)} "
+            f"{self.kind.replace('_', ' ')} at {self.location_name}"
+        )
+
+
+@dataclass(frozen=True)
+class TimeOffAdded:
+    """New time off and the visits already booked inside it, which stay booked."""
+
+    entry: ProviderTimeOff
+    booked: list[BookedVisit]
 
 
 def _check_email_free(email: str, provider_id: int | None = None) -> None:
@@ -38,15 +70,27 @@ def _availability_rows(windows: list[dict[str, Any]]) -> list[ProviderAvailabili
                 location_id=window["location_id"],
             )
         )
-    _check_no_overlap(rows)
+    if _first_overlap(rows) is not None:
+        raise Invalid.field(
+            "availability", "Availability windows on the same weekday at the same location overlap"
+        )
     return rows
 
 
-def _check_no_overlap(rows: list[ProviderAvailability]) -> None:
-    by_day = sorted(rows, key=lambda r: (r.weekday, r.start))
-    for earlier, later in itertools.pairwise(by_day):
-        if earlier.weekday == later.weekday and later.start < earlier.end:
-            raise Invalid.field("availability", "Availability windows on the same weekday overlap")
+def _first_overlap(
+    rows: Iterable[ProviderAvailability],
+) -> tuple[ProviderAvailability, ProviderAvailability] | None:
+    """Two windows of one weekday at one location that overlap, if any.
+
+    Windows at different locations are compared only with their own location's: each is local wall-clock
+    time of its location, and locations may be in different timezones.
+    """
+    ordered = sorted(rows, key=lambda r: (r.location_id, r.weekday, r.start))
+    for earlier, later in itertools.pairwise(ordered):
+        same_day = (earlier.location_id, earlier.weekday) == (later.location_id, later.weekday)
+        if same_day and later.start < earlier.end:
+            return earlier, later
+    return None
 
 
 def create_provider(data: dict[str, Any], actor: Actor, now: datetime) -> Provider:
@@ -94,20 +138,155 @@ def update_provider(provider: Provider, changes: dict[str, Any], actor: Actor, n
     return provider
 
 
+def add_availability(
+    provider: Provider, window: dict[str, Any], actor: Actor, now: datetime
+) -> ProviderAvailability:
+    """Add one weekly window (`weekday` 0-6, local `start` and `end`, `location_id`) to the provider's week.
+
+    Refused when it ends before it starts or overlaps another window of the same weekday at that location.
+    """
+    authorize(actor, Action.CLINIC_CONFIGURE)
+    location = get_referenced(Location, window["location_id"], "location_id")
+    if window["start"] >= window["end"]:
+        raise Invalid.field("end", "Must be later than the start")
+    row = ProviderAvailability(
+        weekday=window["weekday"], start=window["start"], end=window["end"], location_id=location.id
+    )
+    clash = _first_overlap([*provider.availability, row])
+    if clash is not None:
+        other = clash[0] if clash[1] is row else clash[1]
+        raise Invalid.field(
+            "start",
+            f"Overlaps {WEEKDAY_KEYS[other.weekday].capitalize()} {other.start:%H:%M}-{other.end:%H:%M} "
+            f"at {location.name}",
+        )
+    provider.availability.append(row)
+    db.session.flush()
+    record_event(
+        actor,
+        "provider.availability.add",
+        now,
+        object_type="provider",
+        object_id=provider.id,
+        details={"availability_id": row.id},
+    )
+    return row
+
+
+def remove_availability(provider: Provider, availability_id: int, actor: Actor, now: datetime) -> None:
+    """Take one weekly window out of the provider's week (visits already booked in it stay)."""
+    authorize(actor, Action.CLINIC_CONFIGURE)
+    row = next((r for r in provider.availability if r.id == availability_id), None)
+    if row is None:
+        raise NotFound(f"No availability with id {availability_id}")
+    provider.availability.remove(row)
+    db.session.flush()
+    record_event(
+        actor,
+        "provider.availability.remove",
+        now,
+        object_type="provider",
+        object_id=provider.id,
+        details={"availability_id": availability_id},
+    )
+
+
 def add_time_off(
     provider: Provider, start: datetime, end: datetime, reason: str, actor: Actor, now: datetime
-) -> ProviderTimeOff:
-    """Block a provider's time (leave, training)."""
+) -> TimeOffAdded:
+    """Block a provider's time (leave, training) from `start` to `end` (aware instants).
+
+    Nothing can be booked with the provider inside it from now on; visits already booked there stay, and are
+    returned so the caller can say how many need moving.
+    """
     authorize(actor, Action.CLINIC_CONFIGURE)
     if end <= start:
-        raise Invalid.field("end", "End must be after start")
-    entry = ProviderTimeOff(provider=provider, start=start, end=end, reason=reason)
+        raise Invalid.field("end", "Must be later than the start")
+    entry = ProviderTimeOff(provider=provider, start=start, end=end, reason=reason.strip())
     db.session.add(entry)
     db.session.flush()
-    record_event(actor, "provider.time_off.add", now, object_type="provider", object_id=provider.id)
-    return entry
+    booked = booked_visits(provider.id, start, end)
+    record_event(
+        actor,
+        "provider.time_off.add",
+        now,
+        object_type="provider",
+        object_id=provider.id,
+        details={"time_off_id": entry.id, "booked_visits": len(booked)},
+    )
+    return TimeOffAdded(entry, booked)
+
+
+def remove_time_off(provider: Provider, time_off_id: int, actor: Actor, now: datetime) -> None:
+    """Delete one stretch of the provider's time off; the time becomes bookable again."""
+    authorize(actor, Action.CLINIC_CONFIGURE)
+    entry = next((t for t in provider.time_off if t.id == time_off_id), None)
+    if entry is None:
+        raise NotFound(f"No time off with id {time_off_id}")
+    provider.time_off.remove(entry)
+    db.session.flush()
+    record_event(
+        actor,
+        "provider.time_off.remove",
+        now,
+        object_type="provider",
+        object_id=provider.id,
+        details={"time_off_id": time_off_id},
+    )
+
+
+def booked_visits(provider_id: int, start: datetime, end: datetime) -> list[BookedVisit]:
+    """The visits that still hold the provider's time between `start` and `end`, earliest first.
+
+    Reads columns only, never a visit row, so no patient record is loaded (and none is shown to an admin).
+    """
+    rows = db.session.execute(
+        select(Appointment.start_at, Appointment.end_at, Appointment.kind, Location.name, Location.timezone)
+        .join(Location, Location.id == Appointment.location_id)
+        .where(
+            Appointment.provider_id == provider_id,
+            Appointment.holds_slot,
+            Appointment.start_at < end,
+            Appointment.end_at > start,
+        )
+        .order_by(Appointment.start_at)
+    )
+    return [BookedVisit(*row) for row in rows]
+
+
+def booked_counts(provider: Provider) -> dict[int, int]:
+    """For each of the provider's time off entries, how many visits are still booked inside it."""
+    rows = db.session.execute(
+        select(ProviderTimeOff.id, func.count(Appointment.id))
+        .join(
+            Appointment,
+            and_(
+                Appointment.provider_id == ProviderTimeOff.provider_id,
+                Appointment.holds_slot,
+                Appointment.start_at < ProviderTimeOff.end,
+                Appointment.end_at > ProviderTimeOff.start,
+            ),
+        )
+        .where(ProviderTimeOff.provider_id == provider.id)
+        .group_by(ProviderTimeOff.id)
+    )
+    return {time_off_id: count for time_off_id, count in rows}
+
+
+def provider_zone(provider: Provider | None) -> ZoneInfo:
+    """The timezone a provider's time off is entered and shown in: that of the location of their first
+    weekly window, else the clinic's first location's (UTC only while the clinic has no location)."""
+    if provider is not None and provider.availability:
+        return provider.availability[0].location.zone
+    timezone = db.session.scalar(select(Location.timezone).order_by(Location.id).limit(1))
+    return ZoneInfo(timezone) if timezone else ZoneInfo("UTC")
 
 
 def list_providers() -> list[Provider]:
-    query = select(Provider).options(selectinload(Provider.availability)).order_by(Provider.name)
+    """Every provider, by name, with their weekly availability loaded."""
+    query = (
+        select(Provider)
+        .options(selectinload(Provider.availability).selectinload(ProviderAvailability.location))
+        .order_by(Provider.name)
+    )
     return list(db.session.scalars(query))

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from zxcvbn import zxcvbn
 
 from clinic.domain.policy import Action
@@ -76,9 +77,22 @@ def create_user(
     return user
 
 
+def _check_not_locking_self_out(user: User, changes: dict[str, Any], actor: Actor) -> None:
+    """An admin cannot disable their own account or give up their own admin role: the clinic would be left
+    without anyone to undo it."""
+    if actor.user is None or actor.user.id != user.id:
+        return
+    if changes.get("active") is False:
+        raise Invalid.field("active", "You cannot disable your own account")
+    if changes.get("role", user.role) != user.role:
+        raise Invalid.field("role", "You cannot change your own role")
+
+
 def update_user(user: User, changes: dict[str, Any], actor: Actor, now: datetime) -> User:
-    """Change role, provider link, password or active flag; disabling ends every session and token."""
+    """Change role, provider link, password or active flag; disabling ends every session and token, and so
+    does a new password. An admin cannot disable their own account or change their own role."""
     authorize(actor, Action.USERS_MANAGE)
+    _check_not_locking_self_out(user, changes, actor)
     before = {"role": user.role, "provider_id": user.provider_id, "active": user.active}
     role = changes.get("role", user.role)
     provider_id = changes.get("provider_id", user.provider_id)
@@ -99,4 +113,5 @@ def update_user(user: User, changes: dict[str, Any], actor: Actor, now: datetime
 
 
 def list_users() -> list[User]:
-    return list(db.session.scalars(select(User).order_by(User.email)))
+    """Every staff account, by e-mail."""
+    return list(db.session.scalars(select(User).options(selectinload(User.provider)).order_by(User.email)))

@@ -26,6 +26,11 @@ from clinic.web import (
     series,
     today,
 )
+from clinic.web.admin import chairs as admin_chairs
+from clinic.web.admin import locations as admin_locations
+from clinic.web.admin import protocols as admin_protocols
+from clinic.web.admin import providers as admin_providers
+from clinic.web.admin import users as admin_users
 
 
 @login_manager.user_loader
@@ -39,6 +44,11 @@ def register_web(app: Flask) -> None:
     login_manager.login_message_category = "info"
     for blueprint in (
         admin.bp,
+        admin_locations.bp,
+        admin_chairs.bp,
+        admin_providers.bp,
+        admin_protocols.bp,
+        admin_users.bp,
         auth.bp,
         health.bp,
         home.bp,

@@ -1,3 +1,4 @@
+import pytest
 from sqlalchemy import func, select
 
 from clinic.extensions import db
@@ -134,3 +135,83 @@ def test_patch_changes_only_given_fields(app, api_as):
     assert response.json["timezone"] == "America/New_York"
     empty = admin.patch(f"/api/v1/locations/{location_id}", json={"allowed_transport_modes": []})
     assert empty.status_code == 422
+
+
+def test_public_name_and_locale_are_optional_on_create_and_changed_by_patch(app, api_as):
+    admin = api_as("admin")
+    created = admin.post("/api/v1/locations", json=VALID_LOCATION)
+    assert (created.json["public_name"], created.json["locale"]) == ("", "en_US")
+    location_id = created.json["id"]
+    changed = admin.patch(
+        f"/api/v1/locations/{location_id}", json={"public_name": "Harbor Health", "locale": "de_DE"}
+    )
+    assert changed.status_code == 200
+    assert (changed.json["public_name"], changed.json["locale"]) == ("Harbor Health", "de_DE")
+    assert changed.json["name"] == "Harbor Clinic"
+
+
+@pytest.mark.parametrize("locale", ["xx_XX", "en_ZZ", "en-US", "english", "../etc"])
+def test_an_unknown_locale_is_422_naming_it_and_writes_nothing(app, api_as, locale):
+    response = api_as("admin").post("/api/v1/locations", json={**VALID_LOCATION, "locale": locale})
+    assert response.status_code == 422
+    assert "locale" in response.json["errors"]
+    assert _location_count(app) == 0
+
+
+def test_us_holidays_become_closures_and_a_second_import_adds_none(app, api_as):
+    admin = api_as("admin")
+    location_id = admin.post("/api/v1/locations", json=VALID_LOCATION).json["id"]
+    admin.post(f"/api/v1/locations/{location_id}/closures", json={"date": "2027-12-24", "reason": "Party"})
+    response = admin.post(
+        f"/api/v1/locations/{location_id}/holidays", json={"country": "US", "years": [2027]}
+    )
+    assert response.status_code == 201, response.json
+    created = {closure["date"]: closure["reason"] for closure in response.json}
+    assert created["2027-07-04"] == "Independence Day"
+    assert created["2027-07-05"] == "Independence Day (observed)"
+    assert created["2027-11-25"] == "Thanksgiving Day"
+    assert "2027-12-24" not in created  # already closed, kept with its own reason
+    assert all(closure["location_id"] == location_id for closure in response.json)
+
+    again = admin.post(f"/api/v1/locations/{location_id}/holidays", json={"country": "US", "years": [2027]})
+    assert again.status_code == 201
+    assert again.json == []
+    listed = admin.get(f"/api/v1/locations/{location_id}/closures").json
+    assert {"date": "2027-12-24", "reason": "Party"}.items() <= next(
+        c for c in listed if c["date"] == "2027-12-24"
+    ).items()
+    assert len(listed) == len(created) + 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"country": "ZZ", "years": [2027]}, "country"),
+        ({"country": "", "years": [2027]}, "country"),
+        ({"country": "US", "subdivision": "XX", "years": [2027]}, "subdivision"),
+        ({"country": "US", "years": [1999]}, "years"),
+        ({"country": "US", "years": [2027, 2099]}, "years"),
+        ({"country": "US", "years": []}, "years"),
+        ({"country": "US", "years": ["2027"]}, "years"),
+        ({"country": "US"}, "years"),
+    ],
+)
+def test_a_bad_holiday_import_is_422_naming_the_field_and_writes_nothing(app, api_as, body, field):
+    admin = api_as("admin")
+    location_id = admin.post("/api/v1/locations", json=VALID_LOCATION).json["id"]
+    response = admin.post(f"/api/v1/locations/{location_id}/holidays", json=body)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert field in response.json["errors"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(LocationClosure.id))) == 0
+
+
+def test_holidays_need_an_admin_and_a_known_location(app, api_as):
+    admin = api_as("admin")
+    location_id = admin.post("/api/v1/locations", json=VALID_LOCATION).json["id"]
+    body = {"country": "US", "years": [2027]}
+    assert api_as("frontdesk").post(f"/api/v1/locations/{location_id}/holidays", json=body).status_code == 403
+    unknown = admin.post("/api/v1/locations/999/holidays", json=body)
+    assert unknown.status_code == 404
+    assert unknown.mimetype == "application/problem+json"

@@ -46,3 +46,38 @@ def test_front_desk_books_a_series_and_finds_it_on_today(app, page):
     page.get_by_role("link", name="Next day →").click()
     page.wait_for_url("**date=2027-03-10**")
     assert "Riley Castellanos" in page.get_by_test_id("visit").first.inner_text()
+
+
+def test_front_desk_books_a_consult_and_a_refused_time_says_why(app, page):
+    with app.app_context():
+        clinic = make_clinic()
+        make_patient(first_name="Dana", last_name="Okonkwo")
+        make_user("frontdesk", email="desk@example.com")
+        db.session.commit()
+
+    page.goto("/login")
+    page.get_by_label("E-mail").fill("desk@example.com")
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("navigation").get_by_role("link", name="Book a visit").click()
+    page.wait_for_url("**/book/visit")
+
+    page.get_by_label("Find patient").fill("Okon")
+    page.get_by_label("Okonkwo, Dana", exact=False).check()
+    page.locator("select[name=kind]").select_option("consult")
+    page.locator("select[name=location_id]").select_option(str(clinic["location_id"]))
+    page.locator("select[name=provider_id]").select_option(str(clinic["provider_id"]))
+    page.get_by_label("On", exact=True).fill("2027-03-06")  # a Saturday: the clinic is closed
+    page.get_by_label("At (local time)").fill("10:00")
+    page.get_by_role("button", name="Book the visit").click()
+    refusal = page.get_by_test_id("visit-conflict")
+    assert "Nothing was booked" in refusal.inner_text()
+
+    page.get_by_label("Okonkwo, Dana", exact=False).check()
+    page.get_by_label("On", exact=True).fill("2027-03-03")
+    page.get_by_label("At (local time)").fill("10:00")
+    page.get_by_label("Length in minutes (not for doses)").fill("45")
+    page.get_by_role("button", name="Book the visit").click()
+    page.wait_for_url("**/appointments/**")
+    assert page.get_by_text("Booked: consult for Dana Okonkwo on Wed 03 Mar 10:00.").is_visible()
+    assert "10:00–10:45" in page.get_by_test_id("visit-time").inner_text()

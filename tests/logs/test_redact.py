@@ -21,6 +21,8 @@ NOT_SECRET_RULES = {
     "/static/<path:filename>",
     "/appointments/<int:appointment_id>/measurements/<instrument>",
     "/floor/visits/<int:appointment_id>/measurements/<any(bp, sedation):instrument>",
+    "/api/v1/protocols/<string:code>",
+    "/admin/protocols/<string:code>",
 }
 
 

@@ -69,6 +69,18 @@ def _closure(api, w):
     ).json["id"]
 
 
+TIME_OFF = {"start": "2027-03-15T08:00:00-04:00", "end": "2027-03-15T18:00:00-04:00", "reason": "Training"}
+
+
+def _protocol(api, w):
+    body = {"code": "iv-ketamine-ours", "name": "IV ketamine, ours", "based_on": "iv-ketamine-induction"}
+    w["clinic_protocol"] = api.admin.post("/api/v1/protocols", json=body).json["code"]
+
+
+def _time_off(api, w):
+    w["time_off"] = api.admin.post(f"/api/v1/providers/{w['provider_id']}/time-off", json=TIME_OFF).json["id"]
+
+
 def _feed(kind):
     def issue(api, w):
         client = api.admin if kind in ("provider", "location") else api
@@ -95,6 +107,9 @@ CASES = {
     "closure remove": Case(
         "admin", "DELETE", "/api/v1/locations/{location_id}/closures/{closure}", prepare=_closure
     ),
+    "holidays import": Case(
+        "admin", "POST", "/api/v1/locations/{location_id}/holidays", {"country": "US", "years": [2027]}
+    ),
     "chair create": Case(
         "admin", "POST", "/api/v1/chairs", {"location_id": "{location_id}", "name": "Chair 9"}
     ),
@@ -103,6 +118,10 @@ CASES = {
         "admin", "POST", "/api/v1/providers", {"name": "Ana Ruiz, RN", "role": "nurse", "email": "ana@x.org"}
     ),
     "provider change": Case("admin", "PATCH", "/api/v1/providers/{provider_id}", {"max_concurrent": 3}),
+    "provider time off add": Case("admin", "POST", "/api/v1/providers/{provider_id}/time-off", TIME_OFF),
+    "provider time off remove": Case(
+        "admin", "DELETE", "/api/v1/providers/{provider_id}/time-off/{time_off}", prepare=_time_off
+    ),
     "user create": Case(
         "admin",
         "POST",
@@ -149,6 +168,15 @@ CASES = {
         {"mode": "driver", "contact_name": "Sam Lindqvist", "contact_phone": "+16175550177"},
     ),
     "series ride clear": Case("frontdesk", "DELETE", "/api/v1/series/{series}/ride"),
+    "protocol create": Case(
+        "admin",
+        "POST",
+        "/api/v1/protocols",
+        {"code": "iv-ketamine-eight", "name": "IV ketamine x8", "based_on": "iv-ketamine-induction"},
+    ),
+    "protocol change": Case(
+        "admin", "PATCH", "/api/v1/protocols/{clinic_protocol}", {"name": "Ours"}, prepare=_protocol
+    ),
     "visit book": Case(
         "frontdesk",
         "POST",

@@ -49,7 +49,25 @@ FIELDS = [
     "correction_reason",
     "reason",
 ]
+# The admin's location and chair forms.
+FIELDS += ["name", "public_name", "address", "phone", "timezone", "locale", "allowed_transport_modes"]
+FIELDS += [f"hours_{day}" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
+FIELDS += ["country", "subdivision", "years", "kind", "active"]
+# The admin's provider (details, weekly availability, time off) and staff account forms.
+FIELDS += ["role", "max_concurrent", "weekday", "end_time", "time_off_start", "time_off_end"]
+FIELDS += ["time_off_location_id", "new_password", "confirm_password"]
+# The patient's registration and edit forms, and sending the ride link from the patient's page.
+FIELDS += ["first_name", "last_name", "date_of_birth", "email_reminders", "sms_reminders", "reminder_consent"]
+FIELDS += ["rems_enrolled_on", "emergency_contact_name", "emergency_contact_phone", "ride_mode"]
+FIELDS += ["ride_contact_name", "ride_contact_phone", "notes", "different_person", "channel"]
 FIELDS += [f"item{n}" for n in range(1, 10)] + [f"gad{n}" for n in range(1, 8)]
+
+# The admin's protocol form.
+FIELDS += ["code", "based_on", "check_in_minutes", "dosing_minutes", "monitoring_minutes", "max_span_days"]
+FIELDS += ["fasting_food_minutes", "fasting_liquid_minutes", "needs_ride", "rems_required", "follow_ups"]
+FIELDS += ["no_consecutive_days", "check_in_opens_minutes", "dose_mg_options", "dose_mg_min", "dose_mg_max"]
+FIELDS += ["mg_per_device", "checks", "discharge_max_systolic", "recheck_minutes", "urgent_systolic"]
+FIELDS += [f"phase{row}_{part}" for row in range(3) for part in ("doses", "days", "gap", "every")]
 
 GARBAGE = (
     "",

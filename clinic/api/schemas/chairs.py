@@ -12,6 +12,7 @@ class ChairLoadSchema(ma.Schema):
 
 
 class ChairUpdateSchema(ma.Schema):
+    location_id = DatabaseId(strict=True)
     name = ma.fields.String(validate=validate.Length(min=1, max=100))
     kind = ma.fields.String(validate=validate.OneOf(CHAIR_KINDS))
     active = ma.fields.Boolean()

@@ -1,6 +1,5 @@
 """Field types shared by the API schemas."""
 
-import itertools
 from datetime import date, datetime, time
 from typing import Any
 
@@ -9,6 +8,7 @@ import phonenumbers
 from marshmallow import validate
 
 from clinic.clock import utcnow
+from clinic.domain.opening_hours import OpeningHoursError, opening_hours
 from clinic.domain.plausible import (
     CALENDAR_DATES,
     CALENDAR_INSTANTS,
@@ -160,53 +160,19 @@ def parse_clock(value: Any, field: ma.fields.Field) -> time:
 
 
 class OpeningHours(ma.fields.Field):
-    """``{"mon": [["08:00", "18:00"]], ...}``: non-overlapping local ranges per weekday.
+    """``{"mon": [["08:00", "18:00"]], ...}``: non-overlapping local ranges per weekday, checked by the
+    domain's rule (clinic.domain.opening_hours) that the pages use too.
 
     A weekday that is missing or has no ranges is closed.
     """
-
-    default_error_messages = {
-        # marshmallow formats messages with str.format: literal braces are doubled.
-        "invalid": "Give an object of weekday (mon..sun) -> list of [start, end] times, e.g. "
-        '{{"mon": [["08:00", "18:00"]]}}',
-        "invalid_time": "Use a 24-hour time written HH:MM, e.g. 09:30",
-    }
 
     def _serialize(self, value: dict | None, attr: Any, obj: Any, **kwargs: Any) -> dict:
         return {key: value.get(key, []) for key in WEEKDAY_KEYS} if value else {k: [] for k in WEEKDAY_KEYS}
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict[str, list[list[str]]]:
-        if not isinstance(value, dict):
-            raise self.make_error("invalid")
-        errors: dict[str, list[str]] = {}
-        result: dict[str, list[list[str]]] = {}
-        for day, ranges in value.items():
-            if day not in WEEKDAY_KEYS:
-                errors[day] = ["Unknown weekday; use mon, tue, wed, thu, fri, sat or sun"]
-                continue
-            try:
-                result[day] = self._day(ranges)
-            except ma.ValidationError as error:
-                errors[day] = error.messages if isinstance(error.messages, list) else [str(error.messages)]
-        if errors:
-            raise ma.ValidationError(errors)
-        return result
-
-    def _day(self, ranges: Any) -> list[list[str]]:
-        if not isinstance(ranges, list):
-            raise self.make_error("invalid")
-        parsed = []
-        for pair in ranges:
-            if not isinstance(pair, list | tuple) or len(pair) != 2:
-                raise self.make_error("invalid")
-            start, end = parse_clock(pair[0], self), parse_clock(pair[1], self)
-            if start >= end:
-                raise ma.ValidationError(
-                    f"{pair[0]}-{pair[1]}: the opening time must be before the closing time"
-                )
-            parsed.append((start, end))
-        parsed.sort()
-        for (_, end), (start, _) in itertools.pairwise(parsed):
-            if start < end:
-                raise ma.ValidationError("Opening ranges on the same day overlap")
-        return [[s.strftime("%H:%M"), e.strftime("%H:%M")] for s, e in parsed]
+        try:
+            return opening_hours(value)
+        except OpeningHoursError as error:
+            if "_schema" in error.errors:
+                raise ma.ValidationError(error.errors["_schema"]) from None
+            raise ma.ValidationError(error.errors) from None

@@ -3,7 +3,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from clinic.api.schemas.fields import ClockTime, DatabaseId
+from clinic.api.schemas.fields import ClockTime, DatabaseId, VisitInstant
 from clinic.domain.weekdays import WEEKDAY_KEYS
 from clinic.models.provider import PROVIDER_ROLES
 
@@ -70,7 +70,40 @@ class ProviderDumpSchema(ma.Schema):
     availability = ma.fields.List(ma.fields.Nested(AvailabilityDumpSchema))
 
 
+class TimeOffInstant(VisitInstant):
+    """A time off's start or end: within the years visits are booked in (time off matters only there)."""
+
+    default_error_messages = {"out_of_range": "Time off is planned between {earliest} and {latest}"}
+
+
+class TimeOffLoadSchema(ma.Schema):
+    start = TimeOffInstant(required=True, metadata={"example": "2027-03-15T08:00:00-04:00"})
+    end = TimeOffInstant(required=True, metadata={"example": "2027-03-19T18:00:00-04:00"})
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+    @ma.validates_schema
+    def _start_before_end(self, data: dict, **kwargs: Any) -> None:
+        if "start" in data and "end" in data and data["end"] <= data["start"]:
+            raise ma.ValidationError("Must be later than the start", "end")
+
+
+class TimeOffDumpSchema(ma.Schema):
+    """Time off with its instants at the offset of the provider's own timezone (see `provider_zone`)."""
+
+    id = ma.fields.Integer()
+    provider_id = ma.fields.Integer()
+    start = ma.fields.AwareDateTime()
+    end = ma.fields.AwareDateTime()
+    reason = ma.fields.String()
+    booked_visits = ma.fields.Integer(
+        metadata={"description": "Visits still booked inside the time off; they stay booked"}
+    )
+
+
 provider_load_schema = ProviderLoadSchema()
 provider_update_schema = ProviderUpdateSchema()
 provider_dump_schema = ProviderDumpSchema()
 providers_dump_schema = ProviderDumpSchema(many=True)
+time_off_load_schema = TimeOffLoadSchema()
+time_off_dump_schema = TimeOffDumpSchema()
+time_offs_dump_schema = TimeOffDumpSchema(many=True)
