@@ -101,3 +101,70 @@ def test_patient_reads_and_changes_are_audited_without_values(app, api_as):
         assert events[1].remote_addr == "10.1.2.3"
         assert events[2].details == {"fields": ["phone"]}
         assert "+16175550199" not in str([e.details for e in events])
+
+
+CONTACTS = {
+    "emergency_contact_name": "Sam Lindqvist",
+    "emergency_contact_phone": "+1 617 555 0177",
+    "default_ride": {"mode": "taxi", "contact_name": "Harbor Cabs", "contact_phone": "+16175550190"},
+    "notes": "Prefers the window chair.",
+}
+
+
+def test_emergency_contact_usual_ride_and_notes_are_kept_and_shown(app, api_as):
+    frontdesk = api_as("frontdesk")
+    created = frontdesk.post("/api/v1/patients", json={**VALID_PATIENT, **CONTACTS})
+    assert created.status_code == 201, created.json
+    body = frontdesk.get(f"/api/v1/patients/{created.json['id']}").json
+    assert body["emergency_contact_name"] == "Sam Lindqvist"
+    assert body["emergency_contact_phone"] == "+16175550177"
+    assert body["default_ride"] == CONTACTS["default_ride"]
+    assert body["notes"] == "Prefers the window chair."
+
+    cleared = frontdesk.patch(f"/api/v1/patients/{body['id']}", json={"default_ride": None, "notes": None})
+    assert cleared.status_code == 200, cleared.json
+    assert (cleared.json["default_ride"], cleared.json["notes"]) == (None, "")
+    assert cleared.json["emergency_contact_name"] == "Sam Lindqvist"
+
+    # a patient registered without them has none
+    bare = frontdesk.post("/api/v1/patients", json={**VALID_PATIENT, "first_name": "Jordan"}).json
+    assert (bare["emergency_contact_name"], bare["default_ride"], bare["notes"]) == (None, None, "")
+
+
+def test_contacts_and_ride_that_cannot_be_used_are_refused_by_field(app, api_as):
+    frontdesk = api_as("frontdesk")
+    driver = {"mode": "driver", "contact_phone": "+16175550177"}
+    cases = [
+        ({"emergency_contact_name": "Sam"}, "emergency_contact_phone"),
+        ({"emergency_contact_phone": "+16175550177"}, "emergency_contact_name"),
+        ({"emergency_contact_phone": "617 555"}, "emergency_contact_phone"),
+        (
+            {"emergency_contact_name": "x" * 201, "emergency_contact_phone": "+16175550177"},
+            "emergency_contact_name",
+        ),
+        ({"default_ride": {**driver, "mode": "balloon"}}, "default_ride"),
+        ({"default_ride": {"mode": "taxi"}}, "default_ride"),
+        ({"default_ride": driver}, "default_ride.contact_name"),
+        ({"notes": "x" * 2001}, "notes"),
+    ]
+    for changes, field in cases:
+        response = frontdesk.post("/api/v1/patients", json={**VALID_PATIENT, **changes})
+        assert response.status_code == 422, (changes, response.json)
+        assert field in response.json["errors"], (field, response.json)
+    assert _patients(app) == 0
+
+    patient_id = frontdesk.post("/api/v1/patients", json=VALID_PATIENT).json["id"]
+    refused = frontdesk.patch(
+        f"/api/v1/patients/{patient_id}", json={"default_ride": {"contact_name": "Sam"}}
+    )
+    assert refused.status_code == 422
+    # a partial change replaces the whole ride, so the rules name what the new ride lacks
+    assert set(refused.json["errors"]) == {"default_ride.mode", "default_ride.contact_phone"}
+
+
+def test_the_api_registers_a_namesake_while_the_pages_ask_first(app, api_as):
+    # Integrations import known patients; the desk's form is where a likely duplicate is caught.
+    frontdesk = api_as("frontdesk")
+    assert frontdesk.post("/api/v1/patients", json=VALID_PATIENT).status_code == 201
+    assert frontdesk.post("/api/v1/patients", json=VALID_PATIENT).status_code == 201
+    assert _patients(app) == 2
