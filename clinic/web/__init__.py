@@ -25,6 +25,7 @@ from clinic.web import (
     rides,
     series,
     today,
+    week,
 )
 from clinic.web.admin import chairs as admin_chairs
 from clinic.web.admin import locations as admin_locations
@@ -55,6 +56,7 @@ def register_web(app: Flask) -> None:
         patients.bp,
         booking.bp,
         today.bp,
+        week.bp,
         floor.bp,
         appointments.bp,
         outbox.bp,

@@ -16,6 +16,7 @@ NAV_ENTRIES = (
     NavEntry("web_home.index", "Home", ("admin", "frontdesk")),
     NavEntry("web_clinical.home", "Home", ("provider",)),
     NavEntry("web_today.index", "Today", ("frontdesk", "provider")),
+    NavEntry("web_week.index", "Week", ("frontdesk", "provider")),
     NavEntry("web_floor.index", "Floor", ("frontdesk", "provider")),
     NavEntry("web_booking.index", "Book a series", ("frontdesk", "provider")),
     NavEntry("web_booking.visit", "Book a visit", ("frontdesk",)),

@@ -68,6 +68,8 @@ FIELDS += ["fasting_food_minutes", "fasting_liquid_minutes", "needs_ride", "rems
 FIELDS += ["no_consecutive_days", "check_in_opens_minutes", "dose_mg_options", "dose_mg_min", "dose_mg_max"]
 FIELDS += ["mg_per_device", "checks", "discharge_max_systolic", "recheck_minutes", "urgent_systolic"]
 FIELDS += [f"phase{row}_{part}" for row in range(3) for part in ("doses", "days", "gap", "every")]
+# Today and Week: "only my visits" and the week's rows (by chair or by provider).
+FIELDS += ["mine", "by"]
 
 GARBAGE = (
     "",
