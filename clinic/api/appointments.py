@@ -1,8 +1,10 @@
 """Appointments: single visits, listing, moving, cancelling and no-shows."""
 
+from flask import Response, current_app
 from flask.views import MethodView
 
 from clinic.api.context import api_actor, appointment_for
+from clinic.api.problems import problem_response
 from clinic.api.schemas.scheduling import (
     AppointmentQuerySchema,
     appointment_create_schema,
@@ -16,7 +18,9 @@ from clinic.api.schemas.scheduling import (
 from clinic.api.smorest import ApiBlueprint
 from clinic.clock import utcnow
 from clinic.domain.policy import Action
+from clinic.extensions import db
 from clinic.services.appointments import (
+    MoveConflict,
     book_appointment,
     cancel_appointment,
     list_appointments,
@@ -28,6 +32,19 @@ from clinic.services.reminders import reminders_of
 
 blp = ApiBlueprint("appointments", __name__, url_prefix="/api/v1/appointments", description="Visits")
 
+MOVE_REFUSED = (
+    "The move breaks scheduling rules: `conflicts` lists each visit that would break one, with its rules; "
+    "`suggestions` holds up to three starts (the location's offset) nearest to the asked one where the move "
+    "passes every rule, from the same search as GET /api/v1/slots (empty when none is near)"
+)
+
+
+def _refused_move(refused: MoveConflict) -> Response:
+    """The 409 of a refused move, with the suggested starts next to the broken rules."""
+    response = problem_response(409, refused.detail, title=refused.title, conflicts=refused.conflicts)
+    body = {**response.get_json(), "suggestions": [start.isoformat() for start in refused.suggestions]}
+    response.set_data(current_app.json.dumps(body))
+    return response
 
 
 @blp.route("")
@@ -62,12 +79,16 @@ class AppointmentResource(MethodView):
     @blp.arguments(reschedule_schema)
     @blp.response(200, appointments_dump_schema)
     @blp.problem(404, "Unknown appointment")
-    @blp.problem(409, "The move breaks scheduling rules")
+    @blp.problem(409, MOVE_REFUSED)
     def patch(self, data, appointment_id):
         """Move a visit, or with scope "following" it and the later visits of its series"""
-        moved = reschedule_appointment(
-            appointment_for(appointment_id), data["start"], data["scope"], api_actor(), utcnow()
-        )
+        try:
+            moved = reschedule_appointment(
+                appointment_for(appointment_id), data["start"], data["scope"], api_actor(), utcnow()
+            )
+        except MoveConflict as refused:
+            db.session.rollback()
+            return _refused_move(refused)
         return moved
 
 

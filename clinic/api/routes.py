@@ -15,6 +15,7 @@ from clinic.api import (
     providers,
     series,
     session,
+    slots,
     transport,
     users,
 )
@@ -34,6 +35,7 @@ BLUEPRINTS = (
     protocols.blp,
     series.blp,
     appointments.blp,
+    slots.blp,
     transport.blp,
     session.blp,
     floor.blp,

@@ -12,6 +12,9 @@ consecutive days, maximum span) against the doses already placed; it also keeps 
 doses' preferred days unless no slot at all allows that, in which case the later doses move in turn.
 A visit whose preferred start is before `now` is a conflict and is never moved.
 
+A patient gets at most one dose per local day (the location's zone): a dose on a day the patient already has
+another dose breaks `dose_same_day`, and the planner moves a series dose off such a day like any other rule.
+
 Provider capacity counts the provider's dosing visits running at the same moment (the peak overlap inside
 the visit), so back-to-back visits that each touch the new one only at different times count once.
 """
@@ -57,6 +60,7 @@ PROVIDER_TIME_OFF = "provider_time_off"
 PROVIDER_CAPACITY = "provider_capacity"
 NO_CHAIR = "no_chair"
 PATIENT_OVERLAP = "patient_overlap"
+DOSE_SAME_DAY = "dose_same_day"
 MIN_GAP = "min_gap"
 PER_WEEK = "per_week"
 CONSECUTIVE_DAYS = "consecutive_days"
@@ -114,9 +118,10 @@ class Resources:
 
 @dataclass(frozen=True)
 class PatientRules:
-    """The patient's own active appointments."""
+    """The patient's own active appointments, and the starts of their active dosing visits among them."""
 
     busy: Sequence[Interval] = ()
+    doses: Sequence[datetime] = ()
 
 
 @dataclass(frozen=True)
@@ -294,6 +299,7 @@ class _Context:
         self.time_off = _Timeline(provider.time_off)
         self.provider_busy = _Timeline(provider.busy)
         self.patient = _Timeline(patient.busy)
+        self.dose_days = {local_date_of(require_aware(d, "dose"), self.tz) for d in patient.doses}
         self.chairs = {cid: _Timeline(bookings) for cid, bookings in sorted(resources.chairs.items())}
 
     def free_chair(self, start: datetime, end: datetime, wanted: int | None = None) -> int | None:
@@ -333,6 +339,8 @@ class _Context:
             return failed, None
         if series is not None and not series.ok(day) and hit(_SERIES):
             return failed, None
+        if kind == DOSE and day in self.dose_days and hit(DOSE_SAME_DAY):
+            return failed, None
         if not self.opening.covers(start, end) and hit(OUTSIDE_OPENING_HOURS):
             return failed, None
         if not self.availability.covers(start, end) and hit(PROVIDER_UNAVAILABLE):
@@ -361,13 +369,15 @@ class _Context:
         """Spell out failed rule codes as Rules with messages in local time."""
         when = format_local(start, self.tz)
         span = f"{when}-{format_clock(end, self.tz)}"
+        day = format_date(local_date_of(start, self.tz))
         text = {
             IN_PAST: f"In the past: {when} has already passed",
-            CLOSED: f"Closed: the location is closed on {format_date(local_date_of(start, self.tz))}",
+            CLOSED: f"Closed: the location is closed on {day}",
             OUTSIDE_OPENING_HOURS: f"Outside opening hours: {span} is outside the location's opening hours",
             PROVIDER_UNAVAILABLE: f"Provider unavailable: the provider is not working {span}",
             PROVIDER_TIME_OFF: f"Provider time off: the provider is off during {span}",
             PATIENT_OVERLAP: f"Patient overlap: the patient already has a visit during {span}",
+            DOSE_SAME_DAY: f"One dose a day: the patient already has a dose on {day}",
             PROVIDER_CAPACITY: (
                 f"Provider capacity: the provider already supervises {self.max_concurrent} dosing "
                 f"visit(s) during {span}"
@@ -390,6 +400,8 @@ class _Context:
     def book(self, occurrence: Occurrence) -> None:
         """Count a planned visit against the patient, and a placed dose against its chair and provider."""
         self.patient.add(occurrence.start, occurrence.end)
+        if occurrence.kind == DOSE and occurrence.status != CONFLICT:
+            self.dose_days.add(local_date_of(occurrence.start, self.tz))
         if occurrence.kind == DOSE and occurrence.chair_id is not None:
             self.chairs[occurrence.chair_id].add(occurrence.start, occurrence.end)
             self.provider_busy.add(occurrence.start, occurrence.end)
@@ -420,8 +432,10 @@ def _candidates(preferred: datetime, tz: TzLike, day_ok: Callable[[date], bool])
                     yield start
 
 
-def _day_filter(ctx: _Context, series: _SeriesCheck | None) -> Callable[[date], bool]:
+def _day_filter(ctx: _Context, kind: str, series: _SeriesCheck | None) -> Callable[[date], bool]:
     def day_ok(day: date) -> bool:
+        if kind == DOSE and day in ctx.dose_days:
+            return False
         return day not in ctx.closures and (series is None or series.ok(day))
 
     return day_ok
@@ -444,7 +458,7 @@ def _place(
     broken = ctx.rules(codes, preferred, preferred + length, checks[0])
     if IN_PAST not in codes:
         for series in checks:
-            day_ok = _day_filter(ctx, series)
+            day_ok = _day_filter(ctx, kind, series)
             for start in _candidates(preferred, ctx.tz, day_ok):
                 if start < ctx.now:
                     continue
@@ -518,6 +532,85 @@ def _phase_at(protocol: ProtocolSpec, position: int) -> int:
     return len(protocol.phases) - 1
 
 
+class VisitCheck:
+    """Every rule of one proposed visit, built once and asked about many starts (the slot finder).
+
+    `rules(start)` is the answer of check_appointment; `fit(start)` stops at the first broken rule and says
+    which chair the visit would get. The arguments are those of check_appointment.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        location: LocationRules,
+        provider: ProviderRules,
+        resources: Resources | None,
+        patient: PatientRules,
+        now: datetime,
+        *,
+        protocol: ProtocolSpec | None = None,
+        other_doses: Sequence[datetime | PlannedDose] = (),
+        series_start_date: date | None = None,
+        phase_index: int | None = None,
+        duration_minutes: int | None = None,
+        chair_id: int | None = None,
+    ) -> None:
+        self.kind = kind
+        self._ctx = _Context(location, provider, resources or Resources(), patient, now)
+        if duration_minutes is None:
+            if kind == DOSE and protocol is None:
+                raise ValueError("a dose without a protocol needs duration_minutes")
+            duration_minutes = protocol.chair_minutes if kind == DOSE and protocol else DEFAULT_VISIT_MINUTES
+        self.length = timedelta(minutes=duration_minutes)
+        self._protocol = protocol if kind == DOSE else None
+        self._others = [(require_aware(d.start), d.phase_index) for d in map(_as_planned, other_doses)]
+        self._series_start = series_start_date
+        self._phase = phase_index
+        self._chair = chair_id
+
+    @property
+    def tz(self) -> TzLike:
+        """The location's zone."""
+        return self._ctx.tz
+
+    def _series(self, start: datetime) -> _SeriesCheck | None:
+        protocol = self._protocol
+        if protocol is None:
+            return None
+        entries = [(at, phase, False) for at, phase in self._others]
+        entries.append((start, self._phase, True))
+        entries.sort(key=lambda e: (e[0], e[2]))
+        dated = []
+        for position, (at, phase, mine) in enumerate(entries):
+            phase = _phase_at(protocol, position) if phase is None else phase
+            if not 0 <= phase < len(protocol.phases):
+                raise ValueError(f"phase index {phase} out of range for {protocol.code}")
+            dated.append((local_date_of(at, self._ctx.tz), phase, mine))
+        own_phase = next(p for _, p, mine in dated if mine)
+        first_day = self._series_start or min(d for d, _, _ in dated)
+        others = [(d, p) for d, p, mine in dated if not mine]
+        return _SeriesCheck(protocol, first_day, own_phase, others)
+
+    def rules(self, start: datetime) -> list[Rule]:
+        """The rules the visit breaks when it starts at `start` (empty when it may be booked)."""
+        start = require_aware(start, "start")
+        end = start + self.length
+        series = self._series(start)
+        codes, _ = self._ctx.failures(
+            start, end, self.kind, series, first_only=False, wanted_chair=self._chair
+        )
+        return self._ctx.rules(codes, start, end, series, self._chair)
+
+    def fit(self, start: datetime) -> tuple[bool, int | None]:
+        """Whether the visit may start at `start`, and the chair a dose would get there."""
+        start = require_aware(start, "start")
+        series = self._series(start)
+        codes, chair = self._ctx.failures(
+            start, start + self.length, self.kind, series, first_only=True, wanted_chair=self._chair
+        )
+        return not codes, chair
+
+
 def check_appointment(
     start: datetime,
     kind: str,
@@ -537,36 +630,28 @@ def check_appointment(
     """Return the rules a proposed visit breaks (empty when it may be booked).
 
     For a move, the busy lists and chair bookings must not contain the visit being moved. A dose needs a
-    chair (`chair_id` if given, else any chair in `resources`) and provider capacity; with a `protocol` it
-    is also checked against `other_doses` of its series (min gap, per week, consecutive days, span). Doses
-    given as bare datetimes get their phase from their position in time order; weeks are counted from
-    `series_start_date` (default: the earliest dose's local date). The visit lasts `duration_minutes`,
-    by default the protocol's chair hold for a dose and 30 minutes otherwise.
+    chair (`chair_id` if given, else any chair in `resources`) and provider capacity, and no other dose of
+    the patient on its local day; with a `protocol` it is also checked against `other_doses` of its series
+    (min gap, per week, consecutive days, span). Doses given as bare datetimes get their phase from their
+    position in time order; weeks are counted from `series_start_date` (default: the earliest dose's local
+    date). The visit lasts `duration_minutes`, by default the protocol's chair hold for a dose and 30
+    minutes otherwise.
     """
-    start = require_aware(start, "start")
-    ctx = _Context(location, provider, resources or Resources(), patient, now)
-    if duration_minutes is None:
-        if kind == DOSE and protocol is None:
-            raise ValueError("a dose without a protocol needs duration_minutes")
-        duration_minutes = protocol.chair_minutes if kind == DOSE and protocol else DEFAULT_VISIT_MINUTES
-    end = start + timedelta(minutes=duration_minutes)
-    series = None
-    if kind == DOSE and protocol is not None:
-        entries = [(require_aware(d.start), d.phase_index, False) for d in map(_as_planned, other_doses)]
-        entries.append((start, phase_index, True))
-        entries.sort(key=lambda e: (e[0], e[2]))
-        dated = []
-        for position, (at, phase, mine) in enumerate(entries):
-            phase = _phase_at(protocol, position) if phase is None else phase
-            if not 0 <= phase < len(protocol.phases):
-                raise ValueError(f"phase index {phase} out of range for {protocol.code}")
-            dated.append((local_date_of(at, ctx.tz), phase, mine))
-        own_phase = next(p for _, p, mine in dated if mine)
-        first_day = series_start_date or min(d for d, _, _ in dated)
-        others = [(d, p) for d, p, mine in dated if not mine]
-        series = _SeriesCheck(protocol, first_day, own_phase, others)
-    codes, _ = ctx.failures(start, end, kind, series, first_only=False, wanted_chair=chair_id)
-    return ctx.rules(codes, start, end, series, chair_id)
+    check = VisitCheck(
+        kind,
+        location,
+        provider,
+        resources,
+        patient,
+        now,
+        protocol=protocol,
+        other_doses=other_doses,
+        series_start_date=series_start_date,
+        phase_index=phase_index,
+        duration_minutes=duration_minutes,
+        chair_id=chair_id,
+    )
+    return check.rules(start)
 
 
 def _as_planned(dose: datetime | PlannedDose) -> PlannedDose:

@@ -9,10 +9,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from clinic.domain.localtime import local_date_of, shift_wall, wall_delta
-from clinic.domain.planning import PlannedDose, Resources, Rule, check_appointment, choose_chair
+from clinic.domain.planning import (
+    PlannedDose,
+    Resources,
+    Rule,
+    VisitCheck,
+    check_appointment,
+    choose_chair,
+)
 from clinic.domain.policy import Action
 from clinic.domain.protocols import ProtocolSpec
 from clinic.domain.rems import is_rems_enrolled_for
+from clinic.domain.slots import SUGGESTION_DAYS, nearest_starts
 from clinic.domain.visits import OPEN, VisitStatus, require_status
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
@@ -41,6 +49,28 @@ DEFAULT_MINUTES = {"follow_up": 30, "consult": 30, "integration": 60}
 # A single dose without a named protocol takes the usual single-dose protocol of its chair's kind.
 SINGLE_DOSE_PROTOCOL = {"infusion_chair": "iv-ketamine-booster", "spravato_room": "spravato-maintenance"}
 MAX_LISTED = 1000
+# Starts tried for a move of the rest of a series before giving up on suggestions.
+MAX_FOLLOWING_TRIES = 20
+
+
+class MoveConflict(Conflict):
+    """A move that breaks rules, with the nearest starts where it would pass (local times)."""
+
+    def __init__(self, detail: str, *, conflicts: list[dict[str, Any]], suggestions: list[datetime]) -> None:
+        super().__init__(detail, conflicts=conflicts)
+        self.suggestions = suggestions
+
+
+@dataclass(frozen=True)
+class MovePreview:
+    """A proposed move, visit by visit, and when it is not allowed the nearest starts that are."""
+
+    moves: list["ProposedMove"]
+    suggestions: list[datetime]
+
+    @property
+    def ok(self) -> bool:
+        return not any(move.rules for move in self.moves)
 
 
 @dataclass(frozen=True)
@@ -54,7 +84,8 @@ class ProposedMove:
     rules: list[Rule]
 
 
-def _dose_spec(data: dict[str, Any], chair: Chair | None) -> ProtocolSpec:
+def dose_spec_of(data: dict[str, Any], chair: Chair | None) -> ProtocolSpec:
+    """The protocol of a single dose: the one named in `data`, else the usual one of the chair's kind."""
     code = data.get("protocol") or (SINGLE_DOSE_PROTOCOL[chair.kind] if chair else None)
     if code is None:
         raise Invalid.field("protocol", "A dose needs its protocol (or a chair to infer it from)")
@@ -86,7 +117,7 @@ def place_visit(data: dict[str, Any], actor: Actor, now: datetime) -> Appointmen
     kind = data["kind"]
     if kind != "dose" and chair is not None:
         raise Invalid.field("chair_id", "Only dosing visits hold a chair")
-    spec = _dose_spec(data, chair) if kind == "dose" else None
+    spec = dose_spec_of(data, chair) if kind == "dose" else None
     minutes = spec.chair_minutes if spec else data.get("duration_minutes") or DEFAULT_MINUTES[kind]
     start = data["start"]
     end = start + timedelta(minutes=minutes)
@@ -227,27 +258,79 @@ def _propose_one(
     start = new_starts[mover.id]
     duration = mover.end_at - mover.start_at
     end = start + duration
-    spec = visit_protocol(mover)
     others = fixed_doses + [
         PlannedDose(new_starts[d.id], d.phase_index) for d in moved_doses if d.id != mover.id
     ]
+    rules = _move_check(mover, others, inputs, now).rules(start)
+    chair_id = _chair_for(inputs.resources, mover.chair_id, start, end) if mover.kind == "dose" else None
+    return ProposedMove(mover, start, end, chair_id, rules)
+
+
+def _move_check(
+    mover: Appointment, other_doses: list[PlannedDose], inputs: PlanningInputs, now: datetime
+) -> VisitCheck:
+    """The rules of `mover` at any new start, with the other doses of its series at `other_doses`."""
     series = mover.series
-    rules = check_appointment(
-        start,
+    return VisitCheck(
         mover.kind,
         inputs.location,
         inputs.provider,
         inputs.resources,
         inputs.patient,
         now,
-        protocol=spec if series is not None else None,
-        other_doses=others if series is not None else (),
+        protocol=visit_protocol(mover) if series is not None else None,
+        other_doses=other_doses if series is not None else (),
         series_start_date=series.start_date if series is not None else None,
         phase_index=mover.phase_index,
-        duration_minutes=int(duration.total_seconds() // 60),
+        duration_minutes=int((mover.end_at - mover.start_at).total_seconds() // 60),
     )
-    chair_id = _chair_for(inputs.resources, mover.chair_id, start, end) if mover.kind == "dose" else None
-    return ProposedMove(mover, start, end, chair_id, rules)
+
+
+def suggest_move_starts(
+    appointment: Appointment, asked: datetime, scope: str, now: datetime
+) -> list[datetime]:
+    """Up to three starts nearest to `asked` where the move passes every rule, in local time.
+
+    Each start is one the slot finder lists for the visit (its series' other doses where they are); with
+    scope "following" a start is only suggested once the whole shifted rest of the series passes too.
+    """
+    tz = appointment.location.zone
+    movers = _movers(appointment, scope)
+    moved_ids = {m.id for m in movers}
+    spec = visit_protocol(appointment)
+    reach = timedelta(days=SUGGESTION_DAYS + 1)
+    inputs = load_planning_inputs(
+        appointment.location,
+        appointment.provider,
+        appointment.patient,
+        spec.chair_kind if spec else None,
+        asked - reach,
+        asked + reach,
+        exclude=moved_ids,
+    )
+    fixed = [PlannedDose(d.start_at, d.phase_index) for d in _series_doses(appointment, moved_ids)]
+    check = _move_check(appointment, fixed, inputs, now)
+
+    tries = [MAX_FOLLOWING_TRIES]
+
+    def whole_move_passes(start: datetime) -> bool:
+        if len(movers) == 1:
+            return True
+        # each try loads the rules data again; a series that fits nowhere near gets no suggestions
+        tries[0] -= 1
+        return tries[0] >= 0 and not any(p.rules for p in propose_reschedule(appointment, start, scope, now))
+
+    starts = nearest_starts(
+        check, inputs.location.opening_hours, appointment.location.timezone, asked, accept=whole_move_passes
+    )
+    return [start.astimezone(tz) for start in starts]
+
+
+def preview_move(appointment: Appointment, new_start: datetime, scope: str, now: datetime) -> MovePreview:
+    """Where a move would put each visit; when any rule is broken, the nearest starts that pass."""
+    moves = propose_reschedule(appointment, new_start, scope, now)
+    broken = any(move.rules for move in moves)
+    return MovePreview(moves, suggest_move_starts(appointment, new_start, scope, now) if broken else [])
 
 
 def _chair_for(resources: Resources, current: int | None, start: datetime, end: datetime) -> int | None:
@@ -268,8 +351,9 @@ def reschedule_appointment(
     proposals = propose_reschedule(appointment, new_start, scope, now)
     broken = [p for p in proposals if p.rules]
     if broken:
-        raise Conflict(
+        raise MoveConflict(
             "The move breaks scheduling rules",
+            suggestions=suggest_move_starts(appointment, new_start, scope, now),
             conflicts=[
                 {
                     "appointment_id": p.appointment.id,

@@ -32,7 +32,9 @@ class PlanningInputs:
 
 
 def _overlapping(window_start: datetime, window_end: datetime, exclude: Collection[int]):
-    query = select(Appointment.id, Appointment.chair_id, Appointment.start_at, Appointment.end_at).where(
+    query = select(
+        Appointment.id, Appointment.kind, Appointment.chair_id, Appointment.start_at, Appointment.end_at
+    ).where(
         Appointment.holds_slot,
         Appointment.start_at < window_end,
         Appointment.start_at > window_start - LONGEST_VISIT,
@@ -98,13 +100,16 @@ def _provider_rules(
 def load_planning_inputs(
     location: Location,
     provider: Provider,
-    patient: Patient,
+    patient: Patient | None,
     chair_kind: str | None,
     window_start: datetime,
     window_end: datetime,
     exclude: Collection[int] = (),
 ) -> PlanningInputs:
-    """Rules and bookings around [window_start, window_end); `exclude` leaves out visits being moved."""
+    """Rules and bookings around [window_start, window_end); `exclude` leaves out visits being moved.
+
+    Without a patient (free times for anyone) the patient's own visits are left out of the rules.
+    """
     chairs: dict[int, Chair] = {}
     bookings: dict[int, list[Interval]] = {}
     if chair_kind is not None:
@@ -122,17 +127,21 @@ def load_planning_inputs(
                 _overlapping(window_start, window_end, exclude).where(Appointment.chair_id.in_(list(chairs)))
             ):
                 bookings[row.chair_id].append(Interval(row.start_at, row.end_at))
-    patient_busy = [
-        Interval(row.start_at, row.end_at)
-        for row in db.session.execute(
-            _overlapping(window_start, window_end, exclude).where(Appointment.patient_id == patient.id)
+    patient_rows = []
+    if patient is not None:
+        patient_rows = list(
+            db.session.execute(
+                _overlapping(window_start, window_end, exclude).where(Appointment.patient_id == patient.id)
+            )
         )
-    ]
+    patient_busy = [Interval(row.start_at, row.end_at) for row in patient_rows]
+    # a patient's other doses, for the one-dose-a-day rule (the window reaches a day beyond each end)
+    patient_doses = [row.start_at for row in patient_rows if row.kind == "dose"]
     return PlanningInputs(
         location=_location_rules(location, window_start, window_end),
         provider=_provider_rules(provider, location, window_start, window_end, exclude),
         resources=Resources(bookings),
-        patient=PatientRules(patient_busy),
+        patient=PatientRules(patient_busy, patient_doses),
         chairs=chairs,
     )
 

@@ -13,7 +13,7 @@ from clinic.services.access import load_for
 from clinic.services.appointments import (
     cancel_appointment,
     mark_no_show,
-    propose_reschedule,
+    preview_move,
     reschedule_appointment,
 )
 from clinic.services.errors import ServiceError
@@ -111,12 +111,15 @@ def reschedule_preview(appointment_id: int):
         # A date and time that parsed but was refused is out of the booking window: say which days are open.
         refused = form.new_start.errors if form.new_start.data is not None else []
         error = refused[0] if refused else "Give the new date and time."
-        return render_template("appointments/_moves.html", moves=None, error=error)
+        return render_template("appointments/_moves.html", preview=None, error=error)
     try:
-        moves = propose_reschedule(appointment, _new_start(appointment, form), form.scope.data, utcnow())
+        preview = preview_move(appointment, _new_start(appointment, form), form.scope.data, utcnow())
     except ServiceError as error:
-        return render_template("appointments/_moves.html", moves=None, error=error.detail)
-    return render_template("appointments/_moves.html", moves=moves, error=None, tz=appointment.location.zone)
+        db.session.rollback()
+        return render_template("appointments/_moves.html", preview=None, error=error.detail)
+    return render_template(
+        "appointments/_moves.html", preview=preview, error=None, tz=appointment.location.zone
+    )
 
 
 @bp.route("/<int:appointment_id>/reschedule", methods=["POST"])

@@ -200,3 +200,104 @@ def test_listing_filters(app, desk, clinic, api_as):
     assert bad.status_code == 422
     assert api_as("provider").get("/api/v1/appointments").status_code == 200
     assert api_as("admin").get("/api/v1/appointments").status_code == 403
+
+
+def _visit(clinic, start, kind="dose", **extra):
+    body = {
+        "patient_id": clinic["patient_id"],
+        "kind": kind,
+        "location_id": clinic["location_id"],
+        "provider_id": clinic["provider_id"],
+        "start": start,
+        **extra,
+    }
+    if kind == "dose":
+        body.setdefault("protocol", "iv-ketamine-booster")
+    return body
+
+
+def test_a_second_dose_on_the_same_local_day_is_409_dose_same_day(app, desk, clinic):
+    assert (
+        desk.post("/api/v1/appointments", json=_visit(clinic, "2027-03-09T08:00:00-05:00")).status_code == 201
+    )
+    late = desk.post("/api/v1/appointments", json=_visit(clinic, "2027-03-09T15:00:00-05:00"))
+    assert late.status_code == 409
+    assert [c["code"] for c in late.json["conflicts"]] == ["dose_same_day"]
+    assert "Tue 2027-03-09" in late.json["conflicts"][0]["message"]
+    follow_up = desk.post(
+        "/api/v1/appointments", json=_visit(clinic, "2027-03-09T15:00:00-05:00", "follow_up")
+    )
+    assert follow_up.status_code == 201
+    next_day = desk.post("/api/v1/appointments", json=_visit(clinic, "2027-03-10T08:00:00-05:00"))
+    assert next_day.status_code == 201
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Appointment.id)).where(Appointment.kind == "dose")) == 2
+
+
+def test_a_series_dose_moves_off_a_day_the_patient_already_has_a_dose(app, desk, clinic):
+    booster = desk.post("/api/v1/appointments", json=_visit(clinic, "2027-03-11T14:00:00-05:00"))
+    assert booster.status_code == 201
+    series = _series(desk, clinic)
+    doses = _doses(series)
+    days = [a["start"][:10] for a in doses]
+    assert "2027-03-11" not in days  # the series' Thursday
+    moved = next(a for a in doses if "One dose a day" in a["planning_note"])
+    assert moved["start"][:10] == "2027-03-12"
+
+
+def test_moving_a_dose_onto_a_day_with_another_dose_is_409_with_suggestions(app, desk, clinic):
+    series = _series(desk, clinic)  # doses on Mon 8 and Thu 11 March
+    booster = desk.post("/api/v1/appointments", json=_visit(clinic, "2027-03-09T10:00:00-05:00")).json
+    refused = desk.patch(f"/api/v1/appointments/{booster['id']}", json={"start": "2027-03-11T14:00:00-05:00"})
+    assert refused.status_code == 409
+    assert refused.json["conflicts"][0]["rules"] == [
+        {
+            "code": "dose_same_day",
+            "message": "One dose a day: the patient already has a dose on Thu 2027-03-11",
+        }
+    ]
+    # Thursday is out whole; Friday morning is nearer than Wednesday afternoon
+    assert refused.json["suggestions"] == [
+        "2027-03-12T08:00:00-05:00",
+        "2027-03-12T08:15:00-05:00",
+        "2027-03-12T08:30:00-05:00",
+    ]
+    assert desk.get(f"/api/v1/appointments/{booster['id']}").json["sequence"] == 0
+    taken = desk.patch(
+        f"/api/v1/appointments/{booster['id']}", json={"start": refused.json["suggestions"][0]}
+    )
+    assert taken.status_code == 200, taken.json
+    # a series dose cannot move onto the booster's new day either
+    second = _doses(series)[1]
+    onto = desk.patch(f"/api/v1/appointments/{second['id']}", json={"start": "2027-03-12T13:00:00-05:00"})
+    assert onto.status_code == 409
+    assert "dose_same_day" in {r["code"] for r in onto.json["conflicts"][0]["rules"]}
+
+
+def test_every_suggestion_of_a_refused_move_passes(app, desk, clinic):
+    series = _series(desk, clinic)
+    second = _doses(series)[1]
+    refused = desk.patch(f"/api/v1/appointments/{second['id']}", json={"start": "2027-03-09T09:00:00-05:00"})
+    assert refused.status_code == 409
+    suggestions = refused.json["suggestions"]
+    assert len(suggestions) == 3
+    for start in suggestions:
+        preview = desk.post(f"/api/v1/appointments/{second['id']}/reschedule-preview", json={"start": start})
+        assert preview.json[0]["rules"] == [], start
+    assert (
+        desk.patch(f"/api/v1/appointments/{second['id']}", json={"start": suggestions[0]}).status_code == 200
+    )
+    # moving the rest of the series: each suggestion moves every later visit within the rules
+    third = _doses(series)[2]
+    following = desk.patch(
+        f"/api/v1/appointments/{third['id']}",
+        json={"start": "2027-03-13T09:00:00-05:00", "scope": "following"},
+    )
+    assert following.status_code == 409  # a Saturday
+    assert following.json["suggestions"]
+    for start in following.json["suggestions"]:
+        preview = desk.post(
+            f"/api/v1/appointments/{third['id']}/reschedule-preview",
+            json={"start": start, "scope": "following"},
+        )
+        assert all(move["rules"] == [] for move in preview.json), start

@@ -23,6 +23,7 @@ from clinic.domain.planning import (
     ProviderRules,
     Resources,
     SeriesRequest,
+    VisitCheck,
     check_appointment,
     choose_chair,
     plan_series,
@@ -30,6 +31,7 @@ from clinic.domain.planning import (
     shift_following,
 )
 from clinic.domain.protocols import BUILTIN_PROTOCOLS, build_protocol
+from clinic.domain.slots import find_slots, nearest_starts
 
 NY = "America/New_York"
 ALL_WEEK = {day: [(time(7), time(19))] for day in range(7)}
@@ -464,3 +466,135 @@ def test_intervals_must_be_aware_and_forward():
     with pytest.raises(ValueError):
         Interval(at(date(2027, 3, 1), 10), at(date(2027, 3, 1), 9))
     assert Interval(localize(date(2027, 3, 1), time(9), NY), at(date(2027, 3, 1), 10)).start.tzinfo is UTC
+
+
+# --- one dose a day -----------------------------------------------------------------------------------------
+
+
+def test_a_second_dose_on_the_same_local_day_breaks_dose_same_day():
+    day = date(2027, 3, 4)
+    earlier = at(day, 8)
+    rules = check(at(day, 14), code=None, duration_minutes=120, patient=[span(day, (8, 0), (10, 0))])
+    assert rules == []  # busy time alone does not count as a dose
+    rules = check_appointment(
+        at(day, 14),
+        "dose",
+        LocationRules(NY, ALL_WEEK),
+        ProviderRules(ALL_WEEK, max_concurrent=2),
+        Resources({1: []}),
+        PatientRules((span(day, (8, 0), (10, 0)),), doses=(earlier,)),
+        NOW,
+        duration_minutes=120,
+    )
+    assert codes(rules) == ["dose_same_day"]
+    assert rules[0].message == "One dose a day: the patient already has a dose on Thu 2027-03-04"
+    # other kinds of visit on that day are fine
+    assert (
+        check_appointment(
+            at(day, 14),
+            "follow_up",
+            LocationRules(NY, ALL_WEEK),
+            ProviderRules(ALL_WEEK),
+            None,
+            PatientRules(doses=(earlier,)),
+            NOW,
+        )
+        == []
+    )
+
+
+def test_dose_same_day_counts_local_days_not_utc_days():
+    day = date(2027, 3, 4)
+
+    def dose_rules(start, other):
+        return codes(
+            check_appointment(
+                start,
+                "dose",
+                LocationRules(NY, ALL_DAY),
+                ProviderRules(ALL_DAY, max_concurrent=2),
+                Resources({1: []}),
+                PatientRules(doses=(other,)),
+                NOW,
+                duration_minutes=60,
+            )
+        )
+
+    # 21:00 in New York is already the next day in UTC, yet the same local day as 07:00
+    assert dose_rules(at(day, 21), at(day, 7)) == ["dose_same_day"]
+    # 20:00 on the 4th and 06:00 on the 5th are the same UTC day but different local days
+    assert dose_rules(at(day + timedelta(days=1), 6), at(day, 20)) == []
+
+
+def test_the_planner_moves_a_series_dose_off_a_day_with_another_dose():
+    booster = at(date(2027, 3, 4), 13)  # the patient's other dose on the series' Thursday
+    result = plan_series(
+        SeriesRequest(BUILTIN_PROTOCOLS["spravato-induction"], date(2027, 3, 1), time(9)),
+        LocationRules(NY, ALL_WEEK),
+        ProviderRules(ALL_WEEK, max_concurrent=2),
+        Resources({1: [], 2: []}),
+        PatientRules((Interval(booster, booster + timedelta(hours=2)),), doses=(booster,)),
+        NOW,
+    )
+    assert result.ok
+    second = doses(result)[1]
+    assert second.status == "moved"
+    assert local_days([second]) == [date(2027, 3, 5)]
+    assert "One dose a day" in second.reasons[0]
+    assert date(2027, 3, 4) not in local_days(doses(result))
+
+
+# --- free slots ---------------------------------------------------------------------------------------------
+
+
+def _visit_check(kind="follow_up", **kwargs):
+    return VisitCheck(
+        kind,
+        LocationRules(NY, WEEKDAYS_9_TO_12),
+        ProviderRules(WEEKDAYS_9_TO_12, max_concurrent=1),
+        Resources(kwargs.pop("chairs", {1: []})),
+        PatientRules(**kwargs.pop("patient", {})),
+        kwargs.pop("now", NOW),
+        **kwargs,
+    )
+
+
+WEEKDAYS_9_TO_12 = {day: [(time(9), time(12))] for day in range(5)}
+
+
+def test_free_slots_are_quarter_hours_inside_the_hours_that_pass_every_rule():
+    day = date(2027, 3, 4)  # a Thursday
+    taken = span(day, (9, 0), (10, 0))
+    check_kwargs = {"chairs": {1: [taken]}, "duration_minutes": 60}
+    slots = find_slots(_visit_check("dose", **check_kwargs), WEEKDAYS_9_TO_12, NY, day, 2)
+    starts = [to_local(s.start, NY).strftime("%a %H:%M") for s in slots]
+    assert starts == [
+        "Thu 10:00", "Thu 10:15", "Thu 10:30", "Thu 10:45", "Thu 11:00",
+        "Fri 09:00", "Fri 09:15", "Fri 09:30", "Fri 09:45", "Fri 10:00",
+        "Fri 10:15", "Fri 10:30", "Fri 10:45", "Fri 11:00",
+    ]  # fmt: skip
+    assert all(s.chair_id == 1 and s.end - s.start == timedelta(hours=1) for s in slots)
+    for slot in slots:
+        assert _visit_check("dose", **check_kwargs).rules(slot.start) == []
+    # nothing on the weekend, nothing already past, and the cap holds
+    assert find_slots(_visit_check(), WEEKDAYS_9_TO_12, NY, date(2027, 3, 6), 2) == []
+    assert find_slots(_visit_check(now=at(day, 11)), WEEKDAYS_9_TO_12, NY, day, 1)[0].start == at(day, 11)
+    assert len(find_slots(_visit_check(), WEEKDAYS_9_TO_12, NY, day, 5, limit=7)) == 7
+    # a follow-up holds no chair
+    assert find_slots(_visit_check(), WEEKDAYS_9_TO_12, NY, day, 1)[0].chair_id is None
+
+
+def test_free_slots_leave_out_a_day_with_another_dose_of_the_patient():
+    day = date(2027, 3, 4)
+    check = _visit_check("dose", duration_minutes=60, patient={"doses": (at(day, 9),)})
+    slots = find_slots(check, WEEKDAYS_9_TO_12, NY, day, 2)
+    assert {local_date_of(s.start, NY) for s in slots} == {date(2027, 3, 5)}
+
+
+def test_nearest_starts_are_nearest_first_later_first_at_equal_distance():
+    day = date(2027, 3, 4)
+    check = _visit_check(chairs={}, patient={"busy": (span(day, (10, 0), (10, 30)),)})
+    found = nearest_starts(check, WEEKDAYS_9_TO_12, NY, at(day, 10))
+    assert [to_local(s, NY).strftime("%H:%M") for s in found] == ["10:30", "09:30", "10:45"]
+    later = nearest_starts(check, WEEKDAYS_9_TO_12, NY, at(day, 10), accept=lambda s: s > at(day, 11))
+    assert later[0] == at(day, 11, 15)

@@ -6,6 +6,8 @@ from webargs.fields import DelimitedList
 
 from clinic.api.schemas.fields import ClockTime, DatabaseId, Instant, VisitDate, VisitInstant
 from clinic.api.schemas.transport import RideSchema, TransportDumpSchema
+from clinic.domain.slots import DEFAULT_DAYS as SLOT_DEFAULT_DAYS
+from clinic.domain.slots import MAX_DAYS as SLOT_MAX_DAYS
 from clinic.domain.visits import VisitStatus
 from clinic.models.appointment import APPOINTMENT_KINDS
 
@@ -247,3 +249,47 @@ class ReminderDumpSchema(ma.Schema):
 
 
 reminders_dump_schema = ReminderDumpSchema(many=True)
+
+
+class SlotQuerySchema(ma.Schema):
+    kind = ma.fields.String(required=True, validate=validate.OneOf(APPOINTMENT_KINDS))
+    location_id = DatabaseId(required=True, strict=False)
+    provider_id = DatabaseId(required=True, strict=False)
+    patient_id = DatabaseId(
+        strict=False,
+        metadata={"description": "With a patient, their own visits count (no overlap, one dose a day)"},
+    )
+    protocol = ma.fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "A dose's protocol (it sets the chair kind and how long the chair is held)"},
+    )
+    duration_minutes = ma.fields.Integer(
+        validate=validate.Range(min=5, max=480),
+        metadata={"description": "Length of a visit that is not a dose (default by kind)"},
+    )
+    from_ = VisitDate(data_key="from", metadata={"description": "First local date (default: today there)"})
+    days = ma.fields.Integer(
+        load_default=SLOT_DEFAULT_DAYS,
+        validate=validate.Range(min=1, max=SLOT_MAX_DAYS),
+        metadata={"description": f"How many local days to search (at most {SLOT_MAX_DAYS})"},
+    )
+
+    @ma.post_load
+    def _from_key(self, data, **kwargs):
+        if "from_" in data:
+            data["from"] = data.pop("from_")
+        return data
+
+
+class SlotDumpSchema(ma.Schema):
+    start = ma.fields.AwareDateTime()
+    end = ma.fields.AwareDateTime()
+    chair_id = ma.fields.Integer(allow_none=True)
+
+
+class SlotsDumpSchema(ma.Schema):
+    slots = ma.fields.List(ma.fields.Nested(SlotDumpSchema))
+
+
+slot_query_schema = SlotQuerySchema()
+slots_dump_schema = SlotsDumpSchema()
