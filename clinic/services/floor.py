@@ -4,14 +4,17 @@ The whole board is read in a fixed number of queries whatever the number of chai
 that may be on the floor now (with their patient, ride and series), their measurements, and for a provider
 which of those patients they treat (and the clinic's own protocols, when a visit booked without a series
 names one).
+
+The visits query leaves out a visit that another visit of its chair certainly hides (see `_candidates`),
+so the request reads, and the audit notes, the patients the board shows, and only what it shows of them.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Text, and_, cast, exists, or_, select
+from sqlalchemy.orm import aliased, contains_eager, load_only
 
 from clinic.domain.floor import (
     ARRIVING_FROM,
@@ -24,7 +27,7 @@ from clinic.domain.floor import (
 )
 from clinic.domain.localtime import utc_at
 from clinic.domain.policy import Action, Reach
-from clinic.domain.protocols import BUILTIN_PROTOCOLS, ProtocolSpec
+from clinic.domain.protocols import BUILTIN_PROTOCOLS, ProtocolSpec, protocol_from_json
 from clinic.domain.session import SessionFacts, discharge_broken, monitoring_until
 from clinic.domain.session import session_checks as protocol_checks
 from clinic.domain.transport import discharge_refusal
@@ -33,8 +36,10 @@ from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.chair import Chair
 from clinic.models.location import Location
+from clinic.models.patient import Patient
 from clinic.models.protocol import Protocol
 from clinic.models.series import Series
+from clinic.models.transport import Transport
 from clinic.services.access import actor_provider_id, authorize
 from clinic.services.actor import Actor
 from clinic.services.session import readings_by_visit
@@ -95,58 +100,104 @@ class FloorBoard:
     chairs: list[FloorChair]
 
 
-def _candidates(location: Location, chair_ids: list[int], now: datetime) -> list[Appointment]:
-    """Today's visits of these chairs that may be on the floor now: booked and arriving within the hour,
-    checked in, or discharged less than 15 minutes ago."""
+@dataclass(frozen=True)
+class _Candidate:
+    """A visit that may be on the floor now, with what the board reads of its ride and series."""
+
+    visit: Appointment
+    ride_status: str | None
+    ride_pickup_at: datetime | None
+    # The series' protocol snapshot as JSON text (None: booked without a series), parsed through a cache.
+    snapshot: str | None
+
+
+def _candidates(location: Location, now: datetime) -> list[_Candidate]:
+    """Today's visits in the location's active chairs that may be on the floor now: booked and arriving
+    within the hour, checked in, or discharged less than 15 minutes ago.
+
+    A visit another one of its chair certainly hides is left out (a patient in the chair hides the next
+    arrival and the one who left; an arrival hides the one who left; see `chair_visit`), so the board reads
+    no more patients than it shows. Only the columns the board uses are loaded.
+    """
     midnight = utc_at(now.astimezone(location.zone).date(), time(0), location.zone)
+    arriving_until = now + ARRIVING_FROM
+    checked_in = VisitStatus.CHECKED_IN
+    completed = VisitStatus.COMPLETED
+    open_statuses = in_order(OPEN, VisitStatus)
+
+    def starts_today(visit) -> tuple:  # at this location, no later than an hour from now
+        return visit.location_id == location.id, visit.start_at >= midnight, visit.start_at <= arriving_until
+
+    def arriving(visit):
+        return and_(visit.status.in_(open_statuses), visit.end_at >= now)
+
+    other = aliased(Appointment)
+    hidden = exists().where(
+        other.chair_id == Appointment.chair_id,
+        other.id != Appointment.id,
+        *starts_today(other),
+        or_(
+            and_(other.status == checked_in, Appointment.status != checked_in),
+            and_(arriving(other), Appointment.status == completed),
+        ),
+    )
+    active_chairs = select(Chair.id).where(Chair.location_id == location.id, Chair.active.is_(True))
     query = (
-        select(Appointment)
+        select(Appointment, Transport.status, Transport.pickup_at, cast(Series.protocol_snapshot, Text))
+        .join(Appointment.patient)
+        .outerjoin(Appointment.transport)
+        .outerjoin(Appointment.series)
         .options(
-            joinedload(Appointment.patient),
-            joinedload(Appointment.transport),
-            joinedload(Appointment.series),
+            load_only(
+                Appointment.patient_id,  # the request's audit notes the patient of each visit loaded
+                Appointment.kind,
+                Appointment.chair_id,
+                Appointment.protocol_code,
+                Appointment.start_at,
+                Appointment.end_at,
+                Appointment.status,
+                Appointment.checked_in_at,
+                Appointment.completed_at,
+                Appointment.dose_given_at,
+            ),
+            contains_eager(Appointment.patient).load_only(Patient.first_name, Patient.last_name),
         )
         .where(
-            Appointment.location_id == location.id,
-            Appointment.chair_id.in_(chair_ids),
-            Appointment.start_at >= midnight,
-            Appointment.start_at <= now + ARRIVING_FROM,
+            *starts_today(Appointment),
+            Appointment.chair_id.in_(active_chairs),
             or_(
-                and_(Appointment.status.in_(in_order(OPEN, VisitStatus)), Appointment.end_at >= now),
-                Appointment.status == VisitStatus.CHECKED_IN,
-                and_(
-                    Appointment.status == VisitStatus.COMPLETED,
-                    Appointment.completed_at > now - DISCHARGED_SHOWN,
-                ),
+                arriving(Appointment),
+                Appointment.status == checked_in,
+                and_(Appointment.status == completed, Appointment.completed_at > now - DISCHARGED_SHOWN),
             ),
+            ~hidden,
         )
     )
-    return list(db.session.scalars(query).unique())
+    return [_Candidate(*row) for row in db.session.execute(query)]
 
 
-def _protocols(visits: list[Appointment]) -> dict[int, ProtocolSpec | None]:
+def _protocols(candidates: list[_Candidate]) -> dict[int, ProtocolSpec | None]:
     """The protocol governing each dosing visit (as clinic.services.protocols.visit_protocol decides), with
     the clinic's own protocols read in one query."""
     codes = {
-        a.protocol_code
-        for a in visits
-        if a.kind == "dose"
-        and a.series is None
-        and a.protocol_code
-        and a.protocol_code not in BUILTIN_PROTOCOLS
+        c.visit.protocol_code
+        for c in candidates
+        if c.visit.kind == "dose"
+        and c.snapshot is None
+        and c.visit.protocol_code
+        and c.visit.protocol_code not in BUILTIN_PROTOCOLS
     }
     own = {}
     if codes:
         own = {p.code: p.spec() for p in db.session.scalars(select(Protocol).where(Protocol.code.in_(codes)))}
-    by_series: dict[int, ProtocolSpec] = {}
     specs: dict[int, ProtocolSpec | None] = {}
-    for a in visits:
+    for c in candidates:
+        a = c.visit
         if a.kind != "dose":
             specs[a.id] = None
-        elif a.series is not None:
-            if a.series.id not in by_series:
-                by_series[a.series.id] = a.series.spec()
-            specs[a.id] = by_series[a.series.id]
+        elif c.snapshot is not None:
+            # Every patient has a series of their own, but their snapshots are mostly equal: parsed once.
+            specs[a.id] = protocol_from_json(c.snapshot)
         else:
             code = a.protocol_code or ""
             specs[a.id] = BUILTIN_PROTOCOLS.get(code) or own.get(code)
@@ -176,32 +227,33 @@ def floor_board(location: Location, actor: Actor, now: datetime) -> FloorBoard:
     """Every active chair of the location with the visit in it at `now` (None: free)."""
     reach = authorize(actor, Action.FLOOR_READ)
     zone = location.zone
-    chairs = list(
-        db.session.scalars(
-            select(Chair).where(Chair.location_id == location.id, Chair.active.is_(True)).order_by(Chair.name)
-        )
-    )
-    visits = _candidates(location, [c.id for c in chairs], now)
-    specs = _protocols(visits)
-    readings = readings_by_visit([a.id for a in visits])
+    chairs = db.session.execute(
+        select(Chair.id, Chair.name, Chair.kind)
+        .where(Chair.location_id == location.id, Chair.active.is_(True))
+        .order_by(Chair.name)
+    ).all()
+    candidates = _candidates(location, now)
+    specs = _protocols(candidates)
+    readings = readings_by_visit([c.visit for c in candidates])
     named = None
     if reach is Reach.TREATED:
-        named = _treated(actor_provider_id(actor), {a.patient_id for a in visits})
+        named = _treated(actor_provider_id(actor), {c.visit.patient_id for c in candidates})
 
     def local(instant: datetime | None) -> datetime | None:
         return None if instant is None else instant.astimezone(zone)
 
     shown: dict[int, FloorVisit] = {}
     per_chair: dict[int, list] = defaultdict(list)
-    for a in visits:
+    for candidate in candidates:
+        a = candidate.visit
         spec = specs[a.id]
-        ride = a.transport
         needs_ride = bool(spec and spec.needs_ride)
-        ride_status = ride.status if ride is not None else None
+        ride_status = candidate.ride_status
         facts = SessionFacts(a.checked_in_at, a.dose_given_at, tuple(readings[a.id]), needs_ride, ride_status)
+        checks = protocol_checks(spec, a.checked_in_at, a.dose_given_at, facts.readings) if spec else []
         is_dose = a.kind == "dose" and spec is not None
         if is_dose:
-            broken = [b.code for b in discharge_broken(spec, facts, now)]  # type: ignore[arg-type]
+            broken = [b.code for b in discharge_broken(spec, facts, now, checks)]  # type: ignore[arg-type]
         else:
             broken = ["escort_not_verified"] if discharge_refusal(needs_ride, ride_status) else []
         phase = visit_phase(
@@ -216,7 +268,6 @@ def floor_board(location: Location, actor: Actor, now: datetime) -> FloorBoard:
         )
         if phase is None or a.chair_id is None:
             continue
-        checks = protocol_checks(spec, a.checked_in_at, a.dose_given_at, facts.readings) if spec else []
         due = next_check(checks, now) if phase is not FloorPhase.DISCHARGED else None
         shown[a.id] = FloorVisit(
             appointment_id=a.id,
@@ -230,7 +281,7 @@ def floor_board(location: Location, actor: Actor, now: datetime) -> FloorBoard:
             next_check=None if due is None else NextCheck(due.name, due.due_at.astimezone(zone), due.overdue),
             checks=[FloorCheck(c.name, local(c.due_at), local(c.done_at), c.overdue(now)) for c in checks],
             ride_status=ride_status,
-            ride_pickup_at=local(ride.pickup_at) if ride is not None else None,
+            ride_pickup_at=local(candidate.ride_pickup_at),
             is_dose=is_dose,
             dose_mg_options=spec.rules.dose_mg_options if spec else (),
             bp_timepoint=_next_bp_timepoint(checks, a.dose_given_at),
@@ -238,7 +289,7 @@ def floor_board(location: Location, actor: Actor, now: datetime) -> FloorBoard:
         )
         per_chair[a.chair_id].append((phase, a.start_at, a.id))
     board = []
-    for chair in chairs:
-        chosen = chair_visit(per_chair[chair.id])
-        board.append(FloorChair(chair.id, chair.name, chair.kind, shown[chosen] if chosen else None))
+    for chair_id, name, kind in chairs:
+        chosen = chair_visit(per_chair[chair_id])
+        board.append(FloorChair(chair_id, name, kind, shown[chosen] if chosen else None))
     return FloorBoard(location, now.astimezone(zone), board)

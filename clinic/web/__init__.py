@@ -3,6 +3,7 @@
 from flask import Flask
 
 from clinic.clock import utcnow
+from clinic.domain.floor import FloorPhase
 from clinic.domain.reminders import ReminderStatus
 from clinic.domain.transport import CallOutcome, TransportStatus
 from clinic.domain.visits import SeriesStatus, VisitStatus
@@ -71,6 +72,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals.update(
         VisitStatus=VisitStatus,
         SeriesStatus=SeriesStatus,
+        FloorPhase=FloorPhase,
         TransportStatus=TransportStatus,
         ReminderStatus=ReminderStatus,
         CallOutcome=CallOutcome,

@@ -6,8 +6,9 @@ what happened (or every rule in the way) as a message.
 """
 
 from collections.abc import Callable
+from datetime import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from clinic.clock import utcnow
@@ -41,6 +42,36 @@ def _board():
     location_id = request.args.get("location_id", type=int) or locations[0].id
     location = get_or_404(Location, location_id, "location")
     return locations, floor_board(location, web_actor(), utcnow())
+
+
+# A visit id no board shows, in the URLs built once per request (see `floor_url`).
+_STAND_IN_ID = 9_876_543_210
+_ACTION_ENDPOINTS = {
+    "show": ("web_appointments.show", {}),
+    "check_in": ("web_floor.check_in_visit", {}),
+    "bp": ("web_floor.measure", {"instrument": "bp"}),
+    "sedation": ("web_floor.measure", {"instrument": "sedation"}),
+    "dose": ("web_floor.dose", {}),
+    "discharge": ("web_floor.discharge_visit", {}),
+}
+
+
+@bp.app_template_filter("floor_url")
+def floor_url(appointment_id: int, action: str) -> str:
+    """`url_for` of a visit's page ("show") or of a board action on it, built once per request with a
+    stand-in id that the visit's own replaces: a board of 200 chairs asks for hundreds of them."""
+    built = g.setdefault("floor_action_urls", {})
+    url = built.get(action)
+    if url is None:
+        endpoint, values = _ACTION_ENDPOINTS[action]
+        url = built[action] = url_for(endpoint, appointment_id=_STAND_IN_ID, **values)
+    return url.replace(str(_STAND_IN_ID), str(int(appointment_id)))
+
+
+@bp.app_template_filter("clock_time")
+def clock_time(instant: datetime | None) -> str:
+    """A time as the board shows it ("09:45"), or a dash."""
+    return instant.strftime("%H:%M") if instant else "—"
 
 
 def _forms() -> dict:

@@ -1,16 +1,25 @@
 """The floor board through the API with the clock frozen: each chair's visit, its phase and next check."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
+import marshmallow as ma
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from clinic.api.schemas.floor import FloorBoardSchema, board_json
+from clinic.domain.floor import FloorPhase, NextCheck
+from clinic.domain.transport import TransportStatus
 from clinic.extensions import db
+from clinic.models.appointment import Appointment
+from clinic.models.audit import AuditEvent
 from clinic.models.chair import Chair
 from clinic.models.location import Location
 from clinic.services.chairs import update_chair
+from clinic.services.floor import FloorBoard, FloorChair, FloorCheck, FloorVisit
 from tests.factories import FACTORY_ACTOR, FACTORY_NOW, book_series, make_clinic, make_patient, make_provider
-from tests.sessions import bp, check_in_with_ride, dose, record
+from tests.sessions import bp, check_in_with_ride, dose, monitored_session, record
 
 START = datetime(2027, 3, 8, 14, 0, tzinfo=UTC)  # the first dose: Mon 8 March 09:00 EST
 
@@ -174,3 +183,96 @@ def test_the_board_is_read_in_the_same_number_of_queries_however_many_chairs_are
     dose(doctor, clinic["id"])
     clock.advance(minutes=30)
     assert queries() == (free + 1, 2)  # and one insert audits the patients read, however many
+
+
+def test_the_board_reads_no_patient_it_does_not_show(app, clock, clinic, api_as):
+    """A patient in the chair hides the next arrival, and the next arrival the patient who left: the board
+    neither shows nor reads them, so the audit of each read names only the patients shown."""
+    with app.app_context():
+        patient = make_patient(rems_enrolled_on=date(2027, 1, 4))
+        db.session.commit()
+        first = db.session.get(Appointment, clinic["id"])
+        following = book_series(clinic, clock.now, patient_id=patient.id, start_time=time(13)).appointments[0]
+        # the next patient of the same room, as soon as the first visit ends
+        length = following.end_at - following.start_at
+        following.chair_id, following.start_at = first.chair_id, first.end_at
+        following.end_at = first.end_at + length
+        db.session.commit()
+        following_id, arrives_at = following.id, following.start_at
+
+    def reads(patient_id: int) -> int:
+        with app.app_context():
+            return len(
+                db.session.scalars(
+                    select(AuditEvent).where(
+                        AuditEvent.action == "patient.read", AuditEvent.object_id == str(patient_id)
+                    )
+                ).all()
+            )
+
+    clock.now = START - timedelta(minutes=10)
+    desk = api_as("frontdesk")
+    doctor = api_as("provider", provider_id=clinic["provider_id"])
+    monitored_session(desk, doctor, clinic["id"], clock)
+    assert clock.now >= arrives_at - timedelta(hours=1)  # the next patient is arriving too
+    before = (reads(clinic["patient_id"]), reads(patient.id))
+    visit = _visit(_board(desk, clinic["location_id"]), clinic["chair_id"])
+    assert (visit["appointment_id"], visit["phase"]) == (clinic["id"], "ready")
+    assert (reads(clinic["patient_id"]), reads(patient.id)) == (before[0] + 1, before[1])
+
+    assert desk.post(f"/api/v1/appointments/{clinic['id']}/complete", json={}).status_code == 200
+    clock.advance(minutes=2)
+    before = (reads(clinic["patient_id"]), reads(patient.id))
+    visit = _visit(_board(desk, clinic["location_id"]), clinic["chair_id"])
+    assert (visit["appointment_id"], visit["phase"]) == (following_id, "arriving")
+    assert (reads(clinic["patient_id"]), reads(patient.id)) == (before[0], before[1] + 1)
+
+
+def test_the_answer_is_what_the_declared_fields_make_of_the_board():
+    zone = ZoneInfo("America/New_York")
+    at = datetime(2027, 3, 8, 9, 0, tzinfo=zone)
+    full = FloorVisit(
+        appointment_id=7,
+        patient_name="Ines Alvarez",
+        phase=FloorPhase.MONITORING,
+        start=at,
+        checked_in_at=at - timedelta(minutes=5),
+        dose_given_at=at + timedelta(minutes=10),
+        completed_at=at + timedelta(hours=3),
+        monitoring_until=at + timedelta(hours=2, minutes=10),
+        next_check=NextCheck("bp_post40", at + timedelta(minutes=50), True),
+        checks=[
+            FloorCheck("bp_pre", at - timedelta(minutes=5), at - timedelta(minutes=2), False),
+            FloorCheck("bp_post40", at + timedelta(minutes=50), None, True),
+            FloorCheck("bp_discharge", None, None, False),
+        ],
+        ride_status=TransportStatus.VERIFIED,
+        ride_pickup_at=at + timedelta(hours=3),
+    )
+    bare = FloorVisit(
+        appointment_id=8,
+        patient_name=None,
+        phase=FloorPhase.ARRIVING,
+        start=at + timedelta(hours=1),
+        checked_in_at=None,
+        dose_given_at=None,
+        completed_at=None,
+        monitoring_until=None,
+        next_check=None,
+        checks=[],
+        ride_status=None,
+        ride_pickup_at=None,
+    )
+    board = FloorBoard(
+        SimpleNamespace(id=3),
+        at,
+        [
+            FloorChair(1, "Room 1", "spravato_room", full),
+            FloorChair(2, "Room 2", "spravato_room", bare),
+            FloorChair(3, "Infusion 1", "infusion_chair", None),
+        ],
+    )
+    schema = FloorBoardSchema()
+    declared = ma.Schema.dump(schema, board)
+    assert schema.dump(board) == declared
+    assert board_json(board) == declared and declared["chairs"][0]["visit"]["ride"]["status"] == "verified"

@@ -12,7 +12,9 @@ from clinic.domain.protocols import (
     ProtocolSpec,
     build_protocol,
     protocol_from_dict,
+    protocol_from_json,
     protocol_to_dict,
+    stored_protocol,
 )
 
 
@@ -111,6 +113,29 @@ def test_json_round_trip(code):
     spec = BUILTIN_PROTOCOLS[code]
     data = json.loads(json.dumps(protocol_to_dict(spec)))
     assert protocol_from_dict(data) == spec
+
+
+@pytest.mark.parametrize("code", sorted(BUILTIN_PROTOCOLS))
+def test_a_stored_protocol_is_parsed_once_per_content_whatever_its_key_order(code):
+    data = json.loads(json.dumps(protocol_to_dict(BUILTIN_PROTOCOLS[code])))
+    reordered = dict(reversed(list(data.items())))
+    spec = stored_protocol(data)
+    assert spec == BUILTIN_PROTOCOLS[code]
+    assert stored_protocol(reordered) is spec  # one shared, frozen spec
+    assert protocol_from_json(json.dumps(data)) == spec
+
+
+def test_a_stored_protocol_that_differs_or_is_invalid_is_not_taken_from_the_cache():
+    data = json.loads(json.dumps(protocol_to_dict(BUILTIN_PROTOCOLS["spravato-induction"])))
+    stored_protocol(data)
+    longer = {**data, "monitoring_minutes": 150}
+    assert stored_protocol(longer).monitoring_minutes == 150
+    as_text = {**data, "monitoring_minutes": "120"}  # the same number, but not an integer
+    for _ in range(2):
+        with pytest.raises(ProtocolError, match="monitoring_minutes"):
+            stored_protocol(as_text)
+        with pytest.raises(ProtocolError, match="monitoring_minutes"):
+            protocol_from_json(json.dumps(as_text))
 
 
 def test_custom_protocol_from_minimal_dict():

@@ -172,6 +172,18 @@ def test_the_last_reading_decides_a_re_check_back_under_the_limit_unblocks():
     assert codes(broken) == ["vitals_out_of_range"] and "MOAA/S is 3" in broken[0].message
 
 
+@pytest.mark.parametrize(
+    "readings",
+    [[], every_check()[:1], every_check()[:3], every_check(), every_check((172, 104), 3)],
+)
+def test_the_checks_a_caller_already_has_give_the_same_discharge_rules(readings):
+    for at in (minutes(30), minutes(121)):
+        checks = session_checks(SPRAVATO, CHECKED_IN, DOSE, readings)
+        assert discharge_broken(SPRAVATO, facts(readings), at, checks) == discharge_broken(
+            SPRAVATO, facts(readings), at
+        )
+
+
 def test_a_pre_dose_reading_does_not_count_as_the_last_vitals():
     readings = [bp("pre", CHECKED_IN, 190, 112), *every_check()[1:]]
     assert discharge_broken(SPRAVATO, facts(readings), minutes(121)) == []
