@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from clinic.domain.policy import Action
@@ -96,12 +96,19 @@ def _facts(appointment: Appointment, measurements: Iterable[Measurement], form: 
     )
 
 
+# Ids per IN list: a database refuses a statement with more than 65,535 parameters.
+_IDS_PER_QUERY = 10_000
+
+
 def _current_measurements(appointment_ids: list[int]) -> dict[int, list[Measurement]]:
     found: dict[int, list[Measurement]] = defaultdict(list)
-    if appointment_ids:
+    for first in range(0, len(appointment_ids), _IDS_PER_QUERY):
         rows = db.session.scalars(
             select(Measurement)
-            .where(Measurement.appointment_id.in_(appointment_ids), Measurement.superseded_at.is_(None))
+            .where(
+                Measurement.appointment_id.in_(appointment_ids[first : first + _IDS_PER_QUERY]),
+                Measurement.superseded_at.is_(None),
+            )
             .order_by(Measurement.recorded_at, Measurement.id)
         )
         for m in rows:
@@ -124,9 +131,14 @@ def rems_form(appointment: Appointment, actor: Actor, now: datetime) -> SessionF
     return SessionForm(appointment.id, fill_rems_form(appointment, now))
 
 
-def rems_queue(actor: Actor, status: RemsFormStatus | None, now: datetime) -> list[SessionForm]:
+def rems_queue(
+    actor: Actor, status: RemsFormStatus | None, now: datetime, *, open_only: bool = False
+) -> list[SessionForm]:
     """The forms of the provider's patients' discharged Spravato sessions with this status (every status
-    when None), the oldest due date first."""
+    when None; with `open_only` every form not yet submitted), the oldest due date first.
+
+    A form is submitted when its row exists, so the database leaves out the sessions a status cannot have
+    (a provider's history of submitted forms is not read to list the open ones)."""
     authorize(actor, Action.MONITORING_READ)
     query = (
         select(Appointment)
@@ -142,13 +154,23 @@ def rems_queue(actor: Actor, status: RemsFormStatus | None, now: datetime) -> li
     )
     if provider_scope(actor, Action.MONITORING_READ) is not None:
         query = query.where(treated_by(actor_provider_id(actor), Appointment.patient_id))
+    submitted_form = exists().where(RemsForm.appointment_id == Appointment.id)
+    if status is RemsFormStatus.SUBMITTED:
+        query = query.where(submitted_form)
+    elif status is not None or open_only:
+        query = query.where(~submitted_form)
     sessions = [a for a in db.session.scalars(query) if is_rems_session(a)]
     ids = [a.id for a in sessions]
     measurements = _current_measurements(ids)
     forms = {}
-    if ids:
-        submitted = db.session.scalars(select(RemsForm).where(RemsForm.appointment_id.in_(ids)))
-        forms = {f.appointment_id: f for f in submitted}
+    for first in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[first : first + _IDS_PER_QUERY]
+        forms.update(
+            {
+                f.appointment_id: f
+                for f in db.session.scalars(select(RemsForm).where(RemsForm.appointment_id.in_(chunk)))
+            }
+        )
     filled = [
         SessionForm(a.id, build_rems_form(_facts(a, measurements[a.id], forms.get(a.id)), now))
         for a in sessions

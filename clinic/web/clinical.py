@@ -6,7 +6,6 @@ from flask_login import current_user
 
 from clinic.clock import utcnow
 from clinic.domain.policy import Action
-from clinic.domain.rems_form import RemsFormStatus
 from clinic.extensions import db
 from clinic.models.alert import Alert
 from clinic.models.appointment import Appointment
@@ -53,8 +52,8 @@ def home():
         overdue=[pair for pair in dashboard.overdue if pair[1].code != "rems_monitoring_form"],
         rems_forms=[
             entry
-            for entry in rems_queue(web_actor(), None, now)
-            if entry.form.status is not RemsFormStatus.SUBMITTED and entry.form.days_left <= REMS_SOON_DAYS
+            for entry in rems_queue(web_actor(), None, now, open_only=True)
+            if entry.form.days_left <= REMS_SOON_DAYS
         ],
         alerts=dashboard.alerts,
         action_form=ActionForm(),
