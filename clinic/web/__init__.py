@@ -8,6 +8,14 @@ from clinic.domain.reminders import ReminderStatus
 from clinic.domain.transport import CallOutcome, TransportStatus
 from clinic.domain.visits import SeriesStatus, VisitStatus
 from clinic.extensions import login_manager
+from clinic.formatting import (
+    format_datetime,
+    format_day,
+    format_phone,
+    format_time,
+    format_time_range,
+    zone_abbreviation,
+)
 from clinic.models.user import User
 from clinic.services.auth import resolve_session
 from clinic.web import (
@@ -76,4 +84,14 @@ def register_web(app: Flask) -> None:
         TransportStatus=TransportStatus,
         ReminderStatus=ReminderStatus,
         CallOutcome=CallOutcome,
+    )
+    # Every time, date and phone number on a page is written by these, in the location's zone and locale:
+    # {{ visit.start_at|local_datetime(visit.location) }}.
+    app.jinja_env.filters.update(
+        local_time=format_time,
+        local_day=format_day,
+        local_datetime=format_datetime,
+        local_time_range=format_time_range,
+        zone_abbreviation=zone_abbreviation,
+        phone=format_phone,
     )
