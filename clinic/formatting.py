@@ -6,7 +6,7 @@ or a `Place`), so a page for a Berlin clinic reads "Mo., 8. März, 14:30"
 and one for Boston "Mon, Mar 8, 2:30 PM".
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
@@ -54,11 +54,13 @@ def _local(instant: datetime, where: Where) -> datetime:
     return instant.astimezone(where.zone)
 
 
-def format_time(instant: datetime | None, where: Where) -> str:
-    """The wall-clock time of `instant` at `where` (``2:30 PM``, ``14:30``); a dash when there is none."""
+def format_time(instant: datetime | time | None, where: Where) -> str:
+    """The wall-clock time of `instant` at `where` (``2:30 PM``, ``14:30``); a dash when there is none. A
+    `time` is a wall-clock time already (opening hours, a series' start time) and is only written."""
     if instant is None:
         return "—"
-    return babel_format_time(_local(instant, where), "short", locale=_locale(where.locale))
+    local = instant if isinstance(instant, time) else _local(instant, where)
+    return babel_format_time(local, "short", locale=_locale(where.locale))
 
 
 def format_day(day: date | datetime | None, where: Where, *, year: bool = True, style: str = "short") -> str:

@@ -1,6 +1,6 @@
 """Times, dates and phone numbers as the people of a location read them."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -73,3 +73,8 @@ def test_the_region_of_a_locale(locale, region):
 
 def test_a_missing_time_reads_as_a_dash():
     assert format_time(None, BOSTON) == format_datetime(None, BOSTON) == format_day(None, BOSTON) == "—"
+
+
+def test_a_wall_clock_time_is_written_without_moving_it():
+    assert format_time(time(14, 30), BOSTON) == "2:30\u202fPM"
+    assert format_time(time(14, 30), BERLIN) == "14:30"

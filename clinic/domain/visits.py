@@ -152,6 +152,65 @@ def no_show_refusal(status: VisitStatus, start: datetime, now: datetime) -> None
         raise TransitionRefused("A visit can only be marked as a no-show once its start time has passed")
 
 
+class VisitAction(StrEnum):
+    """What staff may do next with a visit, as far as its state goes (the access policy says who)."""
+
+    CHECK_IN = "check_in"
+    UNDO_CHECK_IN = "undo_check_in"
+    RECORD_DOSE = "record_dose"
+    DISCHARGE = "discharge"
+    EDIT_RIDE = "edit_ride"
+    RESCHEDULE = "reschedule"
+    CANCEL = "cancel"
+    NO_SHOW = "no_show"
+
+
+def _allowed(rule) -> bool:
+    try:
+        rule()
+    except TransitionRefused:
+        return False
+    return True
+
+
+def available_actions(
+    status: VisitStatus,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    is_dose: bool,
+    has_ride: bool,
+    dose_recorded: bool,
+    opens_before: timedelta = DEFAULT_CHECK_IN_OPENS,
+) -> frozenset[VisitAction]:
+    """The moves the visit's state allows at `now`, each judged by the rule its transition applies.
+
+    An open visit may be moved or cancelled, checked in inside its check-in window (the missing-ride gate is
+    left out: it is overridable, and the refusal offers the override) and marked as a no-show once its start
+    has passed. A visit in the chair may be discharged, its dose recorded (dosing visits) and its check-in
+    undone until the dose is recorded. The ride home is kept up to date until the patient leaves. A completed,
+    cancelled or missed visit allows none.
+    """
+    status = VisitStatus(status)
+    actions: set[VisitAction] = set()
+    if status in OPEN:
+        actions |= {VisitAction.RESCHEDULE, VisitAction.CANCEL}
+        if not check_in_broken(start, end, now, opens_before=opens_before):
+            actions.add(VisitAction.CHECK_IN)
+        if _allowed(lambda: no_show_refusal(status, start, now)):
+            actions.add(VisitAction.NO_SHOW)
+    if status == VisitStatus.CHECKED_IN:
+        actions.add(VisitAction.DISCHARGE)
+        if is_dose:
+            actions.add(VisitAction.RECORD_DOSE)
+        if _allowed(lambda: undo_check_in_refusal(status, dose_recorded)):
+            actions.add(VisitAction.UNDO_CHECK_IN)
+    if has_ride and (status in OPEN or status == VisitStatus.CHECKED_IN):
+        actions.add(VisitAction.EDIT_RIDE)
+    return frozenset(actions)
+
+
 def require_reason(reason: str | None, field: str = "reason") -> str:
     """A reason staff must give (an undo, a correction, an override): stripped, never empty."""
     cleaned = (reason or "").strip()

@@ -89,10 +89,11 @@ class DayGrid:
     providers: list[tuple[int, str]]
 
     @property
-    def hour_rows(self) -> list[tuple[str, int]]:
-        """Each hour's label and the grid row it starts on."""
+    def hour_rows(self) -> list[tuple[time, int]]:
+        """Each hour (a wall-clock time, written by the page in the location's locale) and the grid row it
+        starts on."""
         return [
-            (f"{(self.first_hour + n) % 24:02d}:00", HEADER_ROWS + 1 + n * SLOTS_PER_HOUR)
+            (time((self.first_hour + n) % 24), HEADER_ROWS + 1 + n * SLOTS_PER_HOUR)
             for n in range(self.slots // SLOTS_PER_HOUR)
         ]
 

@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import holidays
 from babel import Locale, UnknownLocaleError
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from clinic.domain.plausible import visit_days
 from clinic.domain.policy import Action
 from clinic.extensions import db
+from clinic.formatting import Place, Where
 from clinic.models.location import Location, LocationClosure
 from clinic.services.access import authorize
 from clinic.services.actor import Actor
@@ -28,6 +30,16 @@ LOCATION_FIELDS = (
     "opening_hours",
     "allowed_transport_modes",
 )
+def home_place() -> Where:
+    """The conventions of the clinic's first location (zone and locale), for what belongs to no one location:
+    a user's last sign-in, a phone number typed without its country code. UTC and en_US only while the clinic
+    has no location."""
+    row = db.session.execute(
+        select(Location.timezone, Location.locale).order_by(Location.id).limit(1)
+    ).first()
+    return Place(ZoneInfo(row.timezone), row.locale) if row else Place(ZoneInfo("UTC"))
+
+
 # The locales the setup page offers; the API accepts any locale Babel knows, written the same way.
 COMMON_LOCALES = (
     "en_US",

@@ -14,8 +14,8 @@ from clinic.domain.reminders import plan_ride_missing_notice
 from clinic.domain.transport import MODES, SAFE, RideDetails, TransportStatus, ride_errors
 from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
+from clinic.formatting import Where, region_of
 from clinic.models.appointment import Appointment
-from clinic.models.location import Location
 from clinic.models.patient import Patient
 from clinic.models.reminder import Reminder
 from clinic.models.series import Series
@@ -24,6 +24,7 @@ from clinic.services.actor import Actor
 from clinic.services.appointments import list_appointments
 from clinic.services.audit import changed_fields, record_event
 from clinic.services.errors import Conflict, Invalid
+from clinic.services.locations import home_place
 from clinic.services.reminders import add_planned, recipient_prefs, visit_facts
 
 PATIENT_FIELDS = (
@@ -45,15 +46,12 @@ CONTACT_NAME_MAX_LENGTH = 200
 # A few paragraphs for the desk (allergies to mention, who to ask for); the clinical record lives elsewhere.
 NOTES_MAX_LENGTH = 2000
 MAX_SEARCH_RESULTS = 100
-DEFAULT_PHONE_REGION = "US"
 
 
 def phone_region() -> str:
-    """The region a phone number typed without its country code is read in: the region of the clinic's
-    first location's locale (``en_US`` -> ``US``), else US."""
-    locale = db.session.scalar(select(Location.locale).order_by(Location.id).limit(1)) or ""
-    region = locale.partition("_")[2]
-    return region.upper() if len(region) == 2 and region.isalpha() else DEFAULT_PHONE_REGION
+    """The region a phone number typed without its country code is read in: that of the clinic's first
+    location's locale (``en_US`` -> ``US``)."""
+    return region_of(home_place().locale)
 
 
 def _text(value: str | None) -> str | None:
@@ -262,7 +260,7 @@ class PatientOverview:
     channels: tuple[str, ...]
     # Where the page reads its times: the next visit's location, else the latest one's, else the clinic's
     # first location.
-    timezone: str
+    place: Where
 
 
 def _needs_ride_link(visit: Appointment, now: datetime) -> bool:
@@ -308,12 +306,8 @@ def patient_overview(patient: Patient, actor: Actor, now: datetime) -> PatientOv
         reminders=reminders,
         ride_link_visit=next((v for v in ahead if _needs_ride_link(v, now)), None),
         channels=recipient_prefs(patient, "UTC").reachable_channels(),
-        timezone=(ahead or recent)[0].location.timezone if ahead or recent else _first_timezone(),
+        place=(ahead or recent)[0].location if ahead or recent else home_place(),
     )
-
-
-def _first_timezone() -> str:
-    return db.session.scalar(select(Location.timezone).order_by(Location.id).limit(1)) or "UTC"
 
 
 def send_ride_link(patient: Patient, channel: str, actor: Actor, now: datetime) -> Reminder:

@@ -14,6 +14,7 @@ from clinic.domain.localtime import format_clock, format_local
 from clinic.domain.policy import Action
 from clinic.domain.weekdays import WEEKDAY_KEYS
 from clinic.extensions import db
+from clinic.formatting import Where
 from clinic.models.appointment import Appointment
 from clinic.models.location import Location
 from clinic.models.provider import Provider, ProviderAvailability, ProviderTimeOff
@@ -21,6 +22,7 @@ from clinic.services.access import authorize
 from clinic.services.actor import Actor
 from clinic.services.audit import changed_fields, record_event
 from clinic.services.errors import Invalid, NotFound
+from clinic.services.locations import home_place
 from clinic.services.lookup import get_referenced
 
 PROVIDER_FIELDS = ("name", "role", "email", "max_concurrent", "active")
@@ -273,13 +275,17 @@ def booked_counts(provider: Provider) -> dict[int, int]:
     return {time_off_id: count for time_off_id, count in rows}
 
 
-def provider_zone(provider: Provider | None) -> ZoneInfo:
-    """The timezone a provider's time off is entered and shown in: that of the location of their first
-    weekly window, else the clinic's first location's (UTC only while the clinic has no location)."""
+def provider_place(provider: Provider | None) -> Where:
+    """Where a provider's time off is entered and shown: the location of their first weekly window, else the
+    clinic's first location."""
     if provider is not None and provider.availability:
-        return provider.availability[0].location.zone
-    timezone = db.session.scalar(select(Location.timezone).order_by(Location.id).limit(1))
-    return ZoneInfo(timezone) if timezone else ZoneInfo("UTC")
+        return provider.availability[0].location
+    return home_place()
+
+
+def provider_zone(provider: Provider | None) -> ZoneInfo:
+    """The timezone a provider's time off is entered and shown in (see `provider_place`)."""
+    return provider_place(provider).zone
 
 
 def list_providers() -> list[Provider]:

@@ -184,7 +184,9 @@ OUTBOX_ROWS = 100
 
 def outbox(now: datetime) -> Outbox:
     """What staff need to see: failures first, then what is due next, then what just went out."""
-    base = select(Reminder).options(selectinload(Reminder.patient), selectinload(Reminder.appointment))
+    base = select(Reminder).options(
+        selectinload(Reminder.patient), selectinload(Reminder.appointment).selectinload(Appointment.location)
+    )
     return Outbox(
         failed=list(
             db.session.scalars(

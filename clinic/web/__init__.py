@@ -1,6 +1,7 @@
 """Server-rendered pages for staff: sign-in, home, and the pages later features add."""
 
-from flask import Flask
+from flask import Flask, g
+from werkzeug.local import LocalProxy
 
 from clinic.clock import utcnow
 from clinic.domain.floor import FloorPhase
@@ -18,6 +19,7 @@ from clinic.formatting import (
 )
 from clinic.models.user import User
 from clinic.services.auth import resolve_session
+from clinic.services.locations import home_place
 from clinic.web import (
     admin,
     appointments,
@@ -48,6 +50,19 @@ def _load_user(session_key: str) -> User | None:
     return resolve_session(session_key, "web", utcnow())
 
 
+def _request_place():
+    if "home_place" not in g:
+        g.home_place = home_place()
+    return g.home_place
+
+
+def _inject_place() -> dict:
+    # Pages showing what belongs to no one location (a sign-in time, a date of birth) read the clinic's
+    # first location's zone and locale; a view that knows the location passes its own `place`. Read on
+    # first use only, once per request.
+    return {"place": LocalProxy(_request_place)}
+
+
 def register_web(app: Flask) -> None:
     login_manager.login_view = "web_auth.login"
     login_manager.login_message = "Please sign in to continue."
@@ -76,6 +91,7 @@ def register_web(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     app.context_processor(navigation.inject_navigation)
+    app.context_processor(_inject_place)
     # Templates compare statuses with the domain's vocabularies, never with loose words.
     app.jinja_env.globals.update(
         VisitStatus=VisitStatus,

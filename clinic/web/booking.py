@@ -8,6 +8,7 @@ from clinic.clock import utcnow
 from clinic.domain.localtime import utc_at
 from clinic.domain.policy import Action
 from clinic.extensions import db
+from clinic.formatting import format_datetime
 from clinic.models.location import Location
 from clinic.models.patient import Patient
 from clinic.routing import MAX_ID
@@ -158,7 +159,7 @@ def visit():
             else:
                 flash(
                     f"Booked: {form.kind.data.replace('_', ' ')} for {booked.patient.full_name} on "
-                    f"{booked.local_start:%a %d %b %H:%M}.",
+                    f"{format_datetime(booked.start_at, booked.location)}.",
                     "success",
                 )
                 return redirect(url_for("web_appointments.show", appointment_id=booked.id))

@@ -1,70 +1,41 @@
-"""Server-rendered SVG charts (no script, no CDN): PHQ-9 and GAD-7 over time with response and remission."""
+"""What the PHQ-9 and GAD-7 trend chart draws, as plain data for the page's JSON block.
+
+The chart itself is drawn in the browser by the vendored Chart.js (static/js/trend-chart.js); the page also
+lists every score in a table, which is what a reader without script or with a screen reader gets.
+"""
 
 from collections.abc import Sequence
 from datetime import datetime
-from html import escape
+from typing import Any
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 36
-SCALE_MAX = 27  # the PHQ-9 maximum; GAD-7 (max 21) shares the axis
-REMISSION_BELOW = 10
+from clinic.domain.monitoring import PHQ9_MAX, REMISSION_BELOW, RESPONSE_DROP_PERCENT
+from clinic.formatting import Where
 
 
-def _x(at: datetime, first: datetime, last: datetime) -> float:
-    span = (last - first).total_seconds() or 1.0
-    return LEFT + (WIDTH - LEFT - RIGHT) * (at - first).total_seconds() / span
+def _points(scores: Sequence[tuple[datetime, int]], where: Where) -> list[dict[str, Any]]:
+    # ISO 8601 with the location's offset, so the axis shows the day the visit had where it took place
+    return [{"x": at.astimezone(where.zone).isoformat(), "y": total} for at, total in sorted(scores)]
 
 
-def _y(score: float) -> float:
-    return TOP + (HEIGHT - TOP - BOTTOM) * (1 - score / SCALE_MAX)
+def response_level(baseline: int) -> float:
+    """The PHQ-9 total at or below which a score is a response: half the baseline."""
+    return baseline * (100 - RESPONSE_DROP_PERCENT) / 100
 
 
-def _line(
-    points: Sequence[tuple[datetime, int]], first: datetime, last: datetime, css: str, label: str
-) -> str:
-    if not points:
-        return ""
-    coords = " ".join(f"{_x(at, first, last):.1f},{_y(score):.1f}" for at, score in points)
-    dots = "".join(
-        f'<circle cx="{_x(at, first, last):.1f}" cy="{_y(score):.1f}" r="3.5" class="{css}">'
-        f"<title>{escape(label)} {score} on {at:%Y-%m-%d}</title></circle>"
-        for at, score in points
-    )
-    return f'<polyline points="{coords}" class="{css}" fill="none"/>{dots}'
-
-
-def _guide(score: float, text: str, css: str) -> str:
-    y = _y(score)
-    return (
-        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="{css}"/>'
-        f'<text x="{WIDTH - RIGHT}" y="{y - 4:.1f}" text-anchor="end" '
-        f'class="guide-label">{escape(text)}</text>'
-    )
-
-
-def trend_svg(phq9: Sequence[tuple[datetime, int]], gad7: Sequence[tuple[datetime, int]]) -> str:
-    """PHQ-9 and GAD-7 totals over time, with PHQ-9 remission (under 10) and response (half the baseline)."""
-    points = sorted([*phq9, *gad7])
-    if not points:
-        return '<p class="muted">No questionnaires recorded yet.</p>'
-    first, last = points[0][0], points[-1][0]
-    guides = _guide(REMISSION_BELOW, "remission (PHQ-9 < 10)", "remission")
-    if phq9:
-        baseline = sorted(phq9)[0][1]
-        guides += _guide(baseline / 2, f"response (50% of baseline {baseline})", "response")
-    axis = "".join(
-        f'<text x="{LEFT - 8}" y="{_y(v) + 4:.1f}" text-anchor="end" class="axis">{v}</text>'
-        for v in (0, 9, 18, 27)
-    )
-    dates = (
-        f'<text x="{LEFT}" y="{HEIGHT - 12}" class="axis">{first:%d %b %Y}</text>'
-        f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 12}" text-anchor="end" class="axis">{last:%d %b %Y}</text>'
-    )
-    lines = _line(sorted(phq9), first, last, "phq9", "PHQ-9") + _line(
-        sorted(gad7), first, last, "gad7", "GAD-7"
-    )
-    return (
-        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="PHQ-9 and GAD-7 over time" '
-        f'class="trend-chart" xmlns="http://www.w3.org/2000/svg" data-testid="trend-chart">'
-        f"{axis}{dates}{guides}{lines}</svg>"
-    )
+def trend_data(
+    phq9: Sequence[tuple[datetime, int]], gad7: Sequence[tuple[datetime, int]], where: Where
+) -> dict[str, Any]:
+    """PHQ-9 and GAD-7 totals (when, total) as time-ordered points, with the PHQ-9 remission level and, once
+    there is a baseline, the response level; `zone` and `locale` are those of the place the axis is read in.
+    """
+    baseline = sorted(phq9)[0][1] if phq9 else None
+    return {
+        "zone": where.zone.key,
+        "locale": (where.locale or "en_US").replace("_", "-"),
+        "max": PHQ9_MAX,
+        "phq9": _points(phq9, where),
+        "gad7": _points(gad7, where),
+        "remission": REMISSION_BELOW,
+        "baseline": baseline,
+        "response": response_level(baseline) if baseline is not None else None,
+    }

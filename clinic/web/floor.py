@@ -6,7 +6,6 @@ what happened (or every rule in the way) as a message.
 """
 
 from collections.abc import Callable
-from datetime import datetime
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -66,12 +65,6 @@ def floor_url(appointment_id: int, action: str) -> str:
         endpoint, values = _ACTION_ENDPOINTS[action]
         url = built[action] = url_for(endpoint, appointment_id=_STAND_IN_ID, **values)
     return url.replace(str(_STAND_IN_ID), str(int(appointment_id)))
-
-
-@bp.app_template_filter("clock_time")
-def clock_time(instant: datetime | None) -> str:
-    """A time as the board shows it ("09:45"), or a dash."""
-    return instant.strftime("%H:%M") if instant else "—"
 
 
 def _forms() -> dict:

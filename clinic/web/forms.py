@@ -153,14 +153,6 @@ class RescheduleForm(FlaskForm):
     )
 
 
-class CancelForm(FlaskForm):
-    reason = StringField("Reason", validators=[InputRequired(), Length(max=500)])
-    scope = SelectField(
-        "Cancel",
-        choices=SCOPE_CHOICES,
-    )
-
-
 class ActionForm(FlaskForm):
     """A button that changes something: only its CSRF token."""
 
@@ -262,16 +254,19 @@ ANSWER_CHOICES = [
         ("0 · not at all", "1 · several days", "2 · more than half the days", "3 · nearly every day")
     )
 ]
+# The standard wording (Kroenke, Spitzer & Williams; free to reproduce): "Over the last 2 weeks, how often
+# have you been bothered by any of the following problems?"
 PHQ9_QUESTIONS = (
     "Little interest or pleasure in doing things",
     "Feeling down, depressed, or hopeless",
     "Trouble falling or staying asleep, or sleeping too much",
     "Feeling tired or having little energy",
     "Poor appetite or overeating",
-    "Feeling bad about yourself",
-    "Trouble concentrating on things",
-    "Moving or speaking slowly, or being fidgety or restless",
-    "Thoughts that you would be better off dead, or of hurting yourself",
+    "Feeling bad about yourself, or that you are a failure or have let yourself or your family down",
+    "Trouble concentrating on things, such as reading the newspaper or watching television",
+    "Moving or speaking so slowly that other people could have noticed? Or the opposite, being so fidgety or "
+    "restless that you have been moving around a lot more than usual",
+    "Thoughts that you would be better off dead or of hurting yourself in some way",
 )
 GAD7_QUESTIONS = (
     "Feeling nervous, anxious, or on edge",

@@ -3,7 +3,6 @@ visits, series, rides, reminders and the calendar feed."""
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -159,7 +158,7 @@ def show(patient_id: int):
         "patients/show.html",
         patient=patient,
         overview=overview,
-        tz=ZoneInfo(overview.timezone),
+        place=overview.place,
         feed=active_feed("patient", patient_id),
         action_form=ActionForm(),
         reminder_rows=_reminder_rows(overview.reminders),

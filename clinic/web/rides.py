@@ -8,6 +8,7 @@ from clinic.clock import utcnow
 from clinic.domain.policy import Action
 from clinic.domain.transport import CallOutcome
 from clinic.extensions import db
+from clinic.formatting import format_phone
 from clinic.models.appointment import Appointment
 from clinic.services.errors import Conflict, ServiceError
 from clinic.services.lookup import get_or_404
@@ -21,7 +22,7 @@ from clinic.services.transport import (
 )
 from clinic.web.access import permission_required, web_actor
 from clinic.web.forms import TRANSPORT_MODE_CHOICES, ActionForm, PatientRideForm
-from clinic.web.phone import display_phone, to_e164
+from clinic.web.phone import to_e164
 
 bp = Blueprint("web_rides", __name__)
 
@@ -96,7 +97,7 @@ def patient_ride(token: str):
         "rides/patient.html",
         appointment=appointment,
         form=form,
-        clinic_phone=display_phone(appointment.location.phone),
+        clinic_phone=format_phone(appointment.location.phone, appointment.location),
     )
 
 
@@ -106,5 +107,5 @@ def _ride_on_file(appointment: Appointment, status: int, just_confirmed: bool = 
         appointment=appointment,
         just_confirmed=just_confirmed,
         mode_labels={choice.value: choice.label for choice in TRANSPORT_MODE_CHOICES},
-        clinic_phone=display_phone(appointment.location.phone),
+        clinic_phone=format_phone(appointment.location.phone, appointment.location),
     ), status

@@ -7,6 +7,7 @@ from flask_login import current_user
 from clinic.clock import utcnow
 from clinic.domain.policy import Action, may
 from clinic.extensions import db
+from clinic.formatting import format_datetime
 from clinic.models.series import Series
 from clinic.services.access import load_for
 from clinic.services.errors import ServiceError
@@ -128,7 +129,7 @@ def replan(series_id: int):
     first = min(created, key=lambda a: a.start_at) if created else None
     flash(
         f"Re-planned: {len(created)} visit(s) booked"
-        + (f", the first on {first.local_start:%a %d %b %H:%M}." if first else "."),
+        + (f", the first on {format_datetime(first.start_at, first.location)}." if first else "."),
         "success",
     )
     return redirect(url_for(".show", series_id=series_id))

@@ -54,7 +54,7 @@ def test_an_admin_sets_up_a_location_with_hours_holidays_and_a_chair(app, page, 
     assert "Independence Day" in page.locator('[data-testid="closure"][data-date="2027-07-04"]').inner_text()
     observed = page.locator('[data-testid="closure"][data-date="2027-07-05"]')
     assert "Independence Day (observed)" in observed.inner_text()
-    assert "Mon 05 Jul 2027" in observed.inner_text()
+    assert "Mon, Jul 5, 2027" in observed.inner_text()
 
     page.get_by_role("link", name="Locations").first.click()
     row = page.get_by_test_id("locations").locator("tr", has_text="Harbor Clinic")

@@ -34,17 +34,21 @@ def test_an_admin_sets_up_a_provider_and_their_accounts(app, page):
     assert "Added Ana Ruiz, RN" in flash(page)
 
     # Two weekly windows, the second on another day.
-    for weekday, start, end in (("Monday", "08:00", "12:00"), ("Wednesday", "13:00", "17:30")):
+    # Typed in 24-hour form, shown in the location's locale (en_US).
+    for weekday, start, end, shown in (
+        ("Monday", "08:00", "12:00", "8:00\u202fAM to 12:00\u202fPM"),
+        ("Wednesday", "13:00", "17:30", "1:00\u202fPM to 5:30\u202fPM"),
+    ):
         form = page.get_by_test_id("availability-form")
         form.get_by_label("Weekday").select_option(label=weekday)
         form.get_by_label("From", exact=True).fill(start)
         form.get_by_label("To", exact=True).fill(end)
         form.get_by_label("Location").select_option(label="Riverside")
         form.get_by_role("button", name="Add window").click()
-        assert f"Added {weekday} {start}-{end} at Riverside" in flash(page)
+        assert f"Added {weekday} {shown} at Riverside" in flash(page)
     rows = page.get_by_test_id("availability-row")
     assert rows.count() == 2
-    assert "Wednesday" in rows.nth(1).inner_text() and "17:30" in rows.nth(1).inner_text()
+    assert "Wednesday" in rows.nth(1).inner_text() and "5:30\u202fPM" in rows.nth(1).inner_text()
 
     # Time off in the location's local time.
     form = page.get_by_test_id("time-off-form")
@@ -56,7 +60,8 @@ def test_an_admin_sets_up_a_provider_and_their_accounts(app, page):
     assert "Time off added" in flash(page)
     time_off = page.get_by_test_id("time-off-row")
     assert time_off.count() == 1
-    assert "Mon 2027-03-15 08:00" in time_off.inner_text() and "Training course" in time_off.inner_text()
+    shown = time_off.inner_text()
+    assert "Mon, Mar 15, 2027, 8:00\u202fAM" in shown and "Training course" in shown
 
     # A front desk account, then a provider account linked to the new provider (first forgetting the link).
     page.locator("header").get_by_role("link", name="Clinic setup").click()

@@ -113,7 +113,7 @@ def test_a_spravato_session_from_arrival_to_discharge_on_the_floor(app, page, cl
     # The REMS form is filled from the session.
     page.goto(f"/appointments/{visit}/rems-form")
     form = page.get_by_test_id("rems-form")
-    assert page.get_by_test_id("rems-session-date").inner_text() == "2027-03-08"
+    assert page.get_by_test_id("rems-session-date").inner_text() == "Mon, Mar 8, 2027"
     assert page.get_by_test_id("rems-monitoring-minutes").inner_text() == "121 minutes"
     text = form.inner_text()
     assert "56.0 mg (2 devices)" in text and "LOT-2027-A" in text

@@ -1,6 +1,6 @@
-"""Today and Week in a browser at a desk (1366x900) and on a phone (390x844): a visit fills every quarter
-hour it holds, every chair is reachable, the filters sit on one line at normal height, and the week lists
-the visits."""
+"""Today and Week in a browser at a desk (1366x900) and on a phone (390x844), reached through the menu: a
+visit fills every quarter hour it holds, every chair is reachable, the filters sit on one line at normal
+height, the grids scroll inside their boxes and never the page, and the week lists the visits."""
 
 from datetime import UTC, date, datetime, time
 
@@ -11,6 +11,7 @@ from clinic.models.location import Location
 from clinic.models.patient import Patient
 from clinic.services.appointments import book_appointment
 from clinic.services.series import create_series
+from tests.browser.test_booking import assert_no_sideways_scroll, follow_menu
 from tests.browser.test_floor_session import sign_in
 from tests.factories import FACTORY_ACTOR, make_chair, make_clinic, make_patient, make_provider, make_user
 
@@ -62,14 +63,21 @@ def _box(locator) -> dict:
     return box
 
 
-@pytest.mark.parametrize(("width", "height"), [(1366, 900), (390, 844)])
+SIZES = [pytest.param(1366, 900, id="desk"), pytest.param(390, 844, id="phone")]
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
 def test_the_day_grid_and_the_week_at_a_desk_and_on_a_phone(page, busy_day, width, height):
     page.set_viewport_size({"width": width, "height": height})
     sign_in(page, "desk@example.com")
+    follow_menu(page, "Today")  # on the phone through the Menu button
+    page.wait_for_url("**/today/")
+    menu = page.get_by_role("navigation", name="Main")
+    assert menu.get_by_role("link", name="Today", include_hidden=True).get_attribute("aria-current") == "page"
     page.goto(f"/today/?location_id={busy_day['location_id']}&date=2027-03-08")
 
     # The page itself never scrolls sideways; the grid scrolls inside its own box.
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert_no_sideways_scroll(page)
     scroller = page.get_by_test_id("day-grid-scroll")
     assert scroller.evaluate("e => e.scrollWidth > e.clientWidth")
 
@@ -87,10 +95,11 @@ def test_the_day_grid_and_the_week_at_a_desk_and_on_a_phone(page, busy_day, widt
     top_before = _box(header)["y"]
     scroller.evaluate("e => { e.scrollTop = e.scrollHeight; e.scrollLeft = e.scrollWidth; }")
     assert abs(_box(header)["y"] - top_before) < 2
+    assert page.evaluate("window.scrollX") == 0  # the box scrolled, not the page
     consult = page.get_by_test_id("visit").filter(has_text="Noor Haddad")
     consult.scroll_into_view_if_needed()
     assert consult.is_visible()
-    time_label = page.locator(".hour-label", has_text="16:00")
+    time_label = page.locator(".hour-label", has_text="4:00")
     assert _box(time_label)["x"] <= _box(scroller)["x"] + 2
 
     # The filters: the kind select and the Show button side by side, at the same normal height.
@@ -105,8 +114,8 @@ def test_the_day_grid_and_the_week_at_a_desk_and_on_a_phone(page, busy_day, widt
 
     # The week of that day, by chair then by provider.
     page.get_by_role("link", name="This week").click()
-    assert "week of 08 March 2027" in page.locator("h1").inner_text()
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert "week of Monday, March 8, 2027" in page.locator("h1").inner_text()
+    assert_no_sideways_scroll(page)
     page.goto(f"/week/?location_id={busy_day['location_id']}&date=2027-03-08")
     visits = page.get_by_test_id("week-visit")
     assert (
@@ -116,13 +125,19 @@ def test_the_day_grid_and_the_week_at_a_desk_and_on_a_phone(page, busy_day, widt
     page.get_by_role("link", name="By provider").click()
     rows = page.get_by_test_id("week-row")
     assert rows.filter(has_text="Dr Okafor").count() == 1
+    assert_no_sideways_scroll(page)
     page.get_by_role("link", name="Next week →").click()
-    assert "week of 15 March 2027" in page.locator("h1").inner_text()
+    assert "week of Monday, March 15, 2027" in page.locator("h1").inner_text()
     assert page.get_by_test_id("week-visit").filter(has_text="Noor Haddad").count() == 0
 
 
-def test_a_day_that_cannot_be_read_is_named_not_replaced(page, busy_day):
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_a_day_that_cannot_be_read_is_named_not_replaced(page, busy_day, width, height):
+    page.set_viewport_size({"width": width, "height": height})
     sign_in(page, "desk@example.com")
     response = page.goto(f"/today/?location_id={busy_day['location_id']}&date=garbage")
     assert response.status == 400
     assert "Enter the day as YYYY-MM-DD" in page.locator("form").filter(has_text="Day").inner_text()
+    message = page.get_by_text("Enter the day as YYYY-MM-DD")
+    assert message.is_visible() and message.bounding_box()["y"] < height  # in view without scrolling
+    assert_no_sideways_scroll(page)

@@ -146,7 +146,7 @@ def test_closures_are_listed_added_and_removed_on_the_edit_page(app, admin, cloc
     )
     assert added.status_code == 302
     page = admin.get(f"/admin/locations/{location_id}").get_data(as_text=True)
-    assert "Fri 19 Mar 2027" in page and "Training" in page
+    assert "Fri, Mar 19, 2027" in page and "Training" in page
 
     again = admin.post(f"/admin/locations/{location_id}/closures", data={"date": "2027-03-19"})
     assert again.status_code == 422
@@ -187,7 +187,7 @@ def test_us_holidays_of_2027_become_closures_once(app, admin):
     assert closures[date(2027, 7, 5)] == "Independence Day (observed)"
     assert closures[date(2027, 4, 19)] == "Patriots' Day"  # Massachusetts only
     page = admin.get(f"/admin/locations/{location_id}").get_data(as_text=True)
-    assert "Mon 05 Jul 2027" in page
+    assert "Mon, Jul 5, 2027" in page
 
     before = len(closures)
     again = admin.post(

@@ -121,7 +121,7 @@ def test_weekly_availability_rows_are_added_checked_and_removed(app, admin, clin
     assert afternoon.status_code == 302
     page = admin.get(path).get_data(as_text=True)
     assert page.count('data-testid="availability-row"') == 2
-    assert "Added Monday 13:00-17:00" in page
+    assert "Added Monday 1:00\u202fPM to 5:00\u202fPM" in page
 
     overlap = _post(
         admin, f"{path}/availability", {**window, "start_time": "11:00", "end_time": "14:00"}, path
@@ -182,7 +182,7 @@ def test_time_off_is_entered_in_local_time_and_warns_about_visits_booked_inside(
     page = admin.get(path).get_data(as_text=True)
     assert "1 booked visit falls inside it and stays booked until the front desk moves it" in page
     assert "Mon 2027-03-08 09:00-11:30 dose at" in page  # the visit's local time, never its patient
-    assert "Mon 2027-03-08 00:00" in page and "Training" in page and ">1 to move<" in page
+    assert "Mon, Mar 8, 2027, 12:00\u202fAM" in page and "Training" in page and ">1 to move<" in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(AuditEvent.action == "patient.read")) == 0
         actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id.desc())).first()

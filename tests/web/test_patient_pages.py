@@ -82,10 +82,10 @@ def test_the_front_desk_registers_a_patient_with_every_field_and_sees_them_on_th
     }
     page = desk.get(response.headers["Location"]).data.decode()
     assert "Registered Avery Lindqvist." in page
-    assert 'Sam Lindqvist · <span class="phone-number">+1 617-555-0177</span>' in page
+    assert 'Sam Lindqvist · <span class="phone-number">(617) 555-0177</span>' in page
     assert "Driver (friend or family)" in page
     assert "Prefers the window chair.\nSpeak on her right side." in page
-    assert "2027-01-10" in page
+    assert "Sun, Jan 10, 2027" in page
 
 
 @pytest.mark.parametrize(
@@ -156,7 +156,7 @@ def test_editing_shows_the_record_and_saves_the_changes(app, desk):
     (patient,) = _patients(app)
     assert patient.rems_enrolled_on == date(2027, 2, 1) and patient.default_ride is None
     page = desk.get(f"/patients/{patient.id}").data.decode()
-    assert "2027-02-01" in page and "Saved." in page
+    assert "Mon, Feb 1, 2027" in page and "Saved." in page
     with app.app_context():
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "patient.update"))
         assert event.details == {"fields": ["default_ride", "rems_enrolled_on"]}
@@ -214,7 +214,8 @@ def test_the_patient_page_links_visits_series_rides_and_reminders_in_local_time(
     _sign_in(client)
     page = client.get(f"/patients/{booked['patient_id']}").data.decode()
     upcoming = page.split('data-testid="upcoming-visits"')[1].split("</section>")[0]
-    assert f'href="/appointments/{booked["first"]}">Mon 2027-03-08 09:00</a>' in upcoming  # 14:00 UTC
+    # 14:00 UTC, shown in the location's zone and locale
+    assert f'href="/appointments/{booked["first"]}">Mon, Mar 8, 2027, 9:00\u202fAM</a>' in upcoming
     assert "dose 1" in upcoming and "missing" in upcoming
     assert "Spravato induction" in page.split('data-testid="patient-series"')[1]
     rides = page.split('data-testid="patient-rides"')[1].split("</section>")[0]
@@ -228,7 +229,8 @@ def test_the_patient_page_links_visits_series_rides_and_reminders_in_local_time(
     later = client.get(f"/patients/{booked['patient_id']}").data.decode()
     assert "No visits booked." in later
     recent = later.split('data-testid="recent-visits"')[1].split("</section>")[0]
-    assert "Mon 2027-05-24 09:00" in recent.split("<tbody>")[1].split("</tr>")[0]  # the newest first
+    newest = recent.split("<tbody>")[1].split("</tr>")[0]
+    assert "Mon, May 24, 2027, 9:00\u202fAM" in newest
     assert 'data-testid="ride-link-form"' not in later
 
 

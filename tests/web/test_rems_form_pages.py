@@ -37,7 +37,7 @@ def test_home_lists_forms_due_within_a_week_with_days_left(client, clock, api_as
     _sign_in(client, email="doc@example.com")
     home = client.get("/provider").data.decode()
     row = home[home.index(f'data-testid="rems-form-{first}"') :].split("</tr>")[0]
-    assert "Mon 08 Mar" in row and "Mon 15 Mar" in row and "5 days left" in row
+    assert "Mon, Mar 8" in row and "Mon, Mar 15" in row and "5 days left" in row
 
     clock.now = datetime(2027, 3, 17, 15, 0, tzinfo=UTC)
     _sign_in(client, email="doc@example.com")
@@ -51,7 +51,7 @@ def test_the_printable_form_shows_the_session_and_is_submitted(client, clock, ap
     _discharge(api_as, clock, setup, first)
     _sign_in(client, email="doc@example.com")
     page = client.get(f"/appointments/{first}/rems-form").data.decode()
-    assert 'data-testid="rems-session-date">2027-03-08<' in page
+    assert 'data-testid="rems-session-date">Mon, Mar 8, 2027<' in page
     assert 'data-testid="rems-monitoring-minutes">121 minutes<' in page
     assert "56.0 mg (2 devices)" in page and "LOT-2027-A" in page
     assert "138/88" in page and "7 days left" in page

@@ -93,7 +93,7 @@ def test_today_shows_the_visits_of_the_day(app, client, clinic, clock):
     page = client.get(f"/today/?location_id={clinic['location_id']}&date=2027-03-08")
     assert page.status_code == 200
     html = page.data.decode()
-    assert "10:00–11:55" in html
+    assert "10:00\u2009–\u200911:55\u202fAM" in html  # en_US, as CLDR writes the range
     assert "dose 1" in html
     assert "Infusion 1" in html
 
@@ -116,11 +116,16 @@ def test_appointment_page_moves_and_cancels(app, client, clinic, clock):
         data={"new_start": "2027-03-10T14:00", "scope": "this", "csrf_token": token},
     )
     assert moved.status_code == 302
-    assert "14:00–15:55" in client.get(f"/appointments/{ids[1]}").data.decode()
+    assert "2:00\u2009–\u20093:55\u202fPM EST" in client.get(f"/appointments/{ids[1]}").data.decode()
 
-    cancelled = client.post(
+    unconfirmed = client.post(
         f"/appointments/{ids[1]}/cancel",
         data={"reason": "Patient travelling", "scope": "this", "csrf_token": token},
+    )
+    assert unconfirmed.status_code == 400
+    cancelled = client.post(
+        f"/appointments/{ids[1]}/cancel",
+        data={"reason": "Patient travelling", "scope": "this", "confirm": "yes", "csrf_token": token},
     )
     assert cancelled.status_code == 302
     assert re.search(

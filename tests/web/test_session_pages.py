@@ -55,7 +55,7 @@ def test_the_provider_records_and_corrects_the_dose_on_the_visit_page(app, clock
         == 302
     )
     page = doctor.get(f"/appointments/{visit['id']}").get_data(as_text=True)
-    assert "56.0 mg (2 devices) · lot L1 · 08:45" in page and "Correct the dose" in page
+    assert "56.0 mg (2 devices) · lot L1 · 8:45\u202fAM" in page and "Correct the dose" in page
 
     no_reason = doctor.post(f"/appointments/{visit['id']}/dose", data={"dose_mg": "84", "lot_number": "L1"})
     assert no_reason.status_code == 422

@@ -15,6 +15,11 @@ from clinic.services.series import create_series
 from tests.factories import FACTORY_ACTOR, make_patient, make_provider, make_user
 from tests.web.test_login import _sign_in
 
+# Time ranges as an en_US clinic reads them (CLDR's thin spaces around the dash, a narrow space before AM/PM).
+INFUSION = "10:00\u2009–\u200911:55\u202fAM"
+CONSULT = "2:00\u2009–\u20092:30\u202fPM"
+
+
 DAY = "2027-03-08"  # a Monday; the location (New York) opens 08:00-18:00, so the grid's first row is 08:00
 
 
@@ -87,7 +92,7 @@ def test_a_visit_covers_every_quarter_hour_it_holds_its_chair(client, day):
     # 10:00 is the ninth quarter hour after 08:00 (grid row 10, under the header row); 10:00-11:55 covers
     # eight quarters up to 12:00, so 11:00 and 11:45 show the chair taken.
     assert "row-start-10" in classes and "row-span-8" in classes
-    assert "10:00–11:55" in html and "Ines Alvarez" in html
+    assert INFUSION in html and "Ines Alvarez" in html
     assert "New York time" in html  # the times are the location's, and the page says so
 
 
@@ -134,12 +139,12 @@ def test_a_filter_that_cannot_be_read_answers_400_naming_it(client, day, field, 
 def test_a_provider_sees_their_own_day_first_then_every_chair_without_other_patients_names(app, client, day):
     _sign_in(client, email="doc@example.com")
     own = _today(client, day)
-    assert "Ines Alvarez" in own and "14:00–14:30" not in own
+    assert "Ines Alvarez" in own and CONSULT not in own
     assert re.search(r'name="mine" value="1"\s+checked', own)
 
     everyone = _today(client, day, mine="0")
     assert "Ines Alvarez" in everyone
-    assert "Noor Haddad" not in everyone and "14:00–14:30" in everyone and "Booked" in everyone
+    assert "Noor Haddad" not in everyone and CONSULT in everyone and "Booked" in everyone
     assert f'href="/appointments/{day["consult"]}"' not in everyone
     with app.app_context():
         reads = db.session.scalars(

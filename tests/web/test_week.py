@@ -7,6 +7,11 @@ from clinic.models.appointment import Appointment
 from tests.web.test_login import _sign_in
 from tests.web.test_today import day  # noqa: F401  (the fixture: an infusion series and another's consult)
 
+# Time ranges as an en_US clinic reads them (CLDR's thin spaces around the dash, a narrow space before AM/PM).
+INFUSION = "10:00\u2009–\u200911:55\u202fAM"
+CONSULT = "2:00\u2009–\u20092:30\u202fPM"
+
+
 
 def _week(client, day, status=200, **args) -> str:  # noqa: F811
     page = client.get("/week/", query_string={"location_id": day["location_id"], **args})
@@ -23,16 +28,16 @@ def test_the_week_by_chair_lists_the_visits_of_monday_to_sunday(app, client, day
     starts = _starts(app, day["series"])
     _sign_in(client)
     html = _week(client, day, date="2027-03-10")  # a Wednesday: the week of Monday 8 March
-    assert "week of 08 March 2027" in html
+    assert "week of Monday, March 8, 2027" in html
     headers = re.findall(r"<th scope=\"col\"><a [^>]*>([^<]+)</a>", html)
     assert headers == [
-        "Mon 08 Mar",
-        "Tue 09 Mar",
-        "Wed 10 Mar",
-        "Thu 11 Mar",
-        "Fri 12 Mar",
-        "Sat 13 Mar",
-        "Sun 14 Mar",
+        "Mon, Mar 8",
+        "Tue, Mar 9",
+        "Wed, Mar 10",
+        "Thu, Mar 11",
+        "Fri, Mar 12",
+        "Sat, Mar 13",
+        "Sun, Mar 14",
     ]
     for visit_id, start in starts.items():
         shown = f'href="/appointments/{visit_id}"' in html
@@ -40,7 +45,7 @@ def test_the_week_by_chair_lists_the_visits_of_monday_to_sunday(app, client, day
     assert f'href="/appointments/{day["consult"]}"' in html
     rows = re.findall(r'data-testid="week-row">\s*<th scope="row">([^<]+)<', html)
     assert rows == ["Infusion 1", "Infusion 2", "Room 1", "Room 2", "Other visits"]
-    assert "10:00–11:55" in html and "14:00–14:30" in html
+    assert INFUSION in html and CONSULT in html
 
 
 def test_the_week_by_provider_and_the_next_week(app, client, day):  # noqa: F811
@@ -50,15 +55,15 @@ def test_the_week_by_provider_and_the_next_week(app, client, day):  # noqa: F811
     assert "Dr Okafor" in rows and len(rows) == 2
     assert re.search(r'href="/week/\?[^"]*date=2027-03-15', html)  # next week keeps the view
     later = _week(client, day, date="2027-03-15", by="provider")
-    assert "week of 15 March 2027" in later and "Noor Haddad" not in later
+    assert "week of Monday, March 15, 2027" in later and "Noor Haddad" not in later
 
 
 def test_a_provider_sees_names_only_of_their_patients(client, day):  # noqa: F811
     _sign_in(client, email="doc@example.com")
     own = _week(client, day, date="2027-03-08")
-    assert "Ines Alvarez" in own and "14:00–14:30" not in own
+    assert "Ines Alvarez" in own and CONSULT not in own
     everyone = _week(client, day, date="2027-03-08", mine="0")
-    assert "14:00–14:30" in everyone and "Noor Haddad" not in everyone
+    assert CONSULT in everyone and "Noor Haddad" not in everyone
     assert f'href="/appointments/{day["consult"]}"' not in everyone
 
 

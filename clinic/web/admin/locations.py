@@ -8,6 +8,7 @@ from clinic.domain.localtime import local_date_of
 from clinic.domain.opening_hours import week_summary
 from clinic.domain.policy import Action
 from clinic.extensions import db
+from clinic.formatting import format_day
 from clinic.models.location import Location
 from clinic.services.errors import ServiceError
 from clinic.services.locations import (
@@ -115,7 +116,7 @@ def add_closure_day(location_id: int):
         add_closure(location, form.date.data, (form.reason.data or "").strip(), web_actor(), utcnow())
     except ServiceError as error:
         return _edit_page(location, closure_form=form, status=refused(form, error))
-    flash(f"Closed on {form.date.data.strftime('%a %d %b %Y')}.", "success")
+    flash(f"Closed on {format_day(form.date.data, location)}.", "success")
     return redirect(url_for(".edit", location_id=location.id, _anchor="closures"))
 
 
@@ -133,7 +134,7 @@ def remove_closure_day(location_id: int, closure_id: int):
         db.session.rollback()
         flash(error.detail, "error")
         return _edit_page(location, status=error.status)
-    flash(f"Open again on {closure.date.strftime('%a %d %b %Y')}.", "success")
+    flash(f"Open again on {format_day(closure.date, location)}.", "success")
     return redirect(url_for(".edit", location_id=location.id, _anchor="closures"))
 
 

@@ -10,6 +10,7 @@ from clinic.clock import utcnow
 from clinic.domain.localtime import utc_at
 from clinic.domain.policy import Action
 from clinic.extensions import db
+from clinic.formatting import format_time
 from clinic.models.location import Location
 from clinic.models.provider import Provider
 from clinic.services.errors import ServiceError
@@ -21,7 +22,7 @@ from clinic.services.providers import (
     booked_counts,
     create_provider,
     list_providers,
-    provider_zone,
+    provider_place,
     remove_availability,
     remove_time_off,
     update_provider,
@@ -66,12 +67,15 @@ def _day_ranges(days: list[int]) -> str:
 def weekly_summary(provider: Provider) -> list[tuple[str, str]]:
     """The provider's week in a few (when, where) lines, ("Mon\N{EN DASH}Fri 08:00\N{EN DASH}18:00",
     "Riverside"): the windows of one location and the same hours share a line."""
-    days: dict[tuple[str, time, time], list[int]] = {}
+    days: dict[tuple[Location, time, time], list[int]] = {}
     for window in provider.availability:
-        days.setdefault((window.location.name, window.start, window.end), []).append(window.weekday)
+        days.setdefault((window.location, window.start, window.end), []).append(window.weekday)
     return [
-        (f"{_day_ranges(weekdays)} {start:%H:%M}\N{EN DASH}{end:%H:%M}", name)
-        for (name, start, end), weekdays in days.items()
+        (
+            f"{_day_ranges(weekdays)} {format_time(start, location)}\N{EN DASH}{format_time(end, location)}",
+            location.name,
+        )
+        for (location, start, end), weekdays in days.items()
     ]
 
 
@@ -115,7 +119,7 @@ def _page(provider: Provider, status: int = 200, **forms):
         provider=provider,
         locations=locations,
         weekday_names=WEEKDAY_NAMES,
-        zone=provider_zone(provider),
+        place=provider_place(provider),
         time_off=[entry for entry in provider.time_off if entry.end > now],
         past_time_off=sum(1 for entry in provider.time_off if entry.end <= now),
         booked=booked_counts(provider),
@@ -184,7 +188,8 @@ def add_window(provider_id: int):
         show_service_error(form, error, AVAILABILITY_FIELDS)
         return _page(_load(provider_id), error.status, availability_form=form)
     flash(
-        f"Added {WEEKDAY_NAMES[row.weekday]} {row.start:%H:%M}-{row.end:%H:%M} at {row.location.name}.",
+        f"Added {WEEKDAY_NAMES[row.weekday]} {format_time(row.start, row.location)} to "
+        f"{format_time(row.end, row.location)} at {row.location.name}.",
         "success",
     )
     return redirect(url_for(".edit", provider_id=provider_id, _anchor="availability"))

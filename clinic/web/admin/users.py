@@ -11,7 +11,7 @@ from clinic.extensions import db
 from clinic.models.user import User
 from clinic.services.errors import ServiceError
 from clinic.services.lookup import get_or_404
-from clinic.services.providers import list_providers, provider_zone
+from clinic.services.providers import list_providers
 from clinic.services.users import create_user, list_users, update_user
 from clinic.web.access import permission_required, web_actor
 from clinic.web.admin.people_forms import (
@@ -55,7 +55,6 @@ def _page(user: User, status: int = 200, **forms):
         "admin/users/show.html",
         user=user,
         role_names=ROLE_NAMES,
-        zone=provider_zone(None),
         is_self=user.id == current_user.id,
         action_form=ActionForm(formdata=None),
         **forms,
@@ -66,7 +65,7 @@ def _page(user: User, status: int = 200, **forms):
 @permission_required(Action.USERS_MANAGE)
 def index():
     return render_template(
-        "admin/users/index.html", users=list_users(), role_names=ROLE_NAMES, zone=provider_zone(None)
+        "admin/users/index.html", users=list_users(), role_names=ROLE_NAMES
     )
 
 
