@@ -47,6 +47,14 @@ class Config:
     SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL")
     SMS_GATEWAY_USER = os.environ.get("SMS_GATEWAY_USER")
     SMS_GATEWAY_PASSWORD = os.environ.get("SMS_GATEWAY_PASSWORD")
+    # Twilio's Messages API, used instead of the generic gateway when an account SID is set. The auth token
+    # also signs the texts patients send back (POST /sms/inbound); without it every such request is refused.
+    TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID")
+    TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")
+    TWILIO_FROM = os.environ.get("TWILIO_FROM")  # +1..., or a Messaging Service SID (MG...)
+    TWILIO_BASE_URL = os.environ.get("TWILIO_BASE_URL", "https://api.twilio.com")
+    # Per client address; the provider's webhooks come from a handful of addresses, far below it.
+    SMS_INBOUND_RATE_LIMIT = os.environ.get("SMS_INBOUND_RATE_LIMIT", "300 per minute")
     NOTIFY_BACKEND = os.environ.get("NOTIFY_BACKEND", "file")  # "file" (instance/outbox/) or "smtp"
     REMINDER_MAX_ATTEMPTS = _env_int("REMINDER_MAX_ATTEMPTS", 5)
     REMINDER_BATCH_SIZE = _env_int("REMINDER_BATCH_SIZE", 200)

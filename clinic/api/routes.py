@@ -9,6 +9,7 @@ from clinic.api import (
     feeds,
     floor,
     locations,
+    messages,
     monitoring,
     patients,
     protocols,
@@ -41,6 +42,7 @@ BLUEPRINTS = (
     floor.blp,
     feeds.blp,
     monitoring.blp,
+    messages.blp,
 )
 
 

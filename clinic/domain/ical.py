@@ -4,30 +4,40 @@ The rules follow what real calendar clients do with a subscribed feed:
 
 - Each event keeps its stable UID. The calendar has no UID and no METHOD, because a METHOD turns the feed into
   an iTIP message (an invitation), and some clients then offer to reply or skip the whole import.
-- SEQUENCE and LAST-MODIFIED go up on every change. DTSTAMP is set equal to LAST-MODIFIED so that an unchanged
-  feed is byte-identical: the ETag stays the same and clients get a 304.
+- SEQUENCE and LAST-MODIFIED are written as the caller gives them; the caller raises both on every visible
+  change of the event (clinic.services.feeds keeps, per feed, what each event last showed and does so for a
+  ride, a location's text or a setting too, not only for a move). DTSTAMP is set equal to LAST-MODIFIED so
+  that an unchanged feed is byte-identical: the ETag stays the same and clients get a 304.
 - Times are written as local wall-clock time with TZID=<IANA zone of the location>, with one VTIMEZONE per
   zone. Visits keep their local time across a DST change, and clients that ignore VTIMEZONE (they map the
   IANA name) agree with clients that read it (they use the embedded rules).
-- VTIMEZONEs only cover the years the events span, and they are cached, because building one from zoneinfo
-  means searching for the transitions.
+- VTIMEZONEs cover the years the events span, with yearly RRULEs (or one part per change, each with its own
+  DTSTART) and never RDATEs, onsets at the wall time under the old offset, so that ical.js, libical and
+  Outlook read them alike (see `_vtimezone`). They are cached, because finding the transitions is slow.
 - Cancelled visits stay in the feed as STATUS:CANCELLED for a grace period. A visit that just disappears is
   left behind by some clients, and STATUS:CANCELLED makes them cross it out.
-- The feed covers a window (30 days back, 12 months ahead) to stay far below Google's limit of about 1 MB.
-- VALARMs are written only when the patient opted in, and never on a cancelled visit.
+- The feed covers a window (by default 30 days back, 12 months ahead; the caller picks a shorter one for a
+  busy location) to stay below Google's limit of about 1 MB.
+- VALARMs are written only when the patient opted in, and never on a cancelled visit. Each has a TRIGGER
+  relative to the start (negative before it, positive after it: a ride pickup comes after the visit starts)
+  and its own text.
+- LOCATION is plain text; a directions link goes in URL and coordinates, when known, in GEO (RFC 5545
+  3.8.1.6), which Apple and Outlook turn into a map.
 
 Nothing here reads the clock: callers pass `now`.
 """
 
 from __future__ import annotations
 
+import calendar as calendar_module
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event, Timezone, vDuration
+from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vDuration
 
 from clinic.domain.localtime import require_aware, zone
 
@@ -37,8 +47,22 @@ DEFAULT_REFRESH = timedelta(hours=1)
 DEFAULT_BACK = timedelta(days=30)
 DEFAULT_AHEAD = timedelta(days=365)
 DEFAULT_CANCELLED_GRACE = timedelta(days=14)
+MAX_ALARM_DISTANCE = timedelta(days=7)
 
 Window = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True, order=True)
+class FeedAlarm:
+    """One VALARM: `trigger` is relative to the event's start (negative: before it), `description` is what
+    the device shows when it fires."""
+
+    trigger: timedelta
+    description: str
+
+    def __post_init__(self) -> None:
+        if not self.description or not self.description.strip():
+            raise ValueError("an alarm's description must not be empty")
 
 
 @dataclass(frozen=True)
@@ -47,8 +71,9 @@ class FeedEvent:
 
     `start`, `end` and `last_modified` must be timezone-aware; they are kept in UTC. `timezone` is the IANA
     zone of the location: DTSTART/DTEND are written as wall-clock time in that zone. `summary` must already
-    be neutral ("Clinic visit"); preparation and ride notes go in `description`. `alarms` are offsets before
-    the start, one VALARM each; leave it empty unless the patient opted in.
+    be neutral ("Clinic visit"); preparation and ride notes go in `description`. `alarms` are one VALARM
+    each; leave it empty unless the patient opted in. `url` is a link shown with the event (directions),
+    `geo` the place's (latitude, longitude) when known.
     """
 
     uid: str
@@ -61,7 +86,9 @@ class FeedEvent:
     description: str
     status: str
     last_modified: datetime
-    alarms: tuple[timedelta, ...] = ()
+    alarms: tuple[FeedAlarm, ...] = ()
+    url: str = ""
+    geo: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not self.uid or not self.uid.strip():
@@ -75,13 +102,19 @@ class FeedEvent:
         end = require_aware(self.end, "end")
         if end <= start:
             raise ValueError("end must be after start")
-        if any(alarm < timedelta(0) for alarm in self.alarms):
-            raise ValueError("alarms are durations before the start and must not be negative")
+        if any(not isinstance(alarm, FeedAlarm) for alarm in self.alarms):
+            raise ValueError("alarms must be FeedAlarm values")
+        if any(abs(alarm.trigger) > MAX_ALARM_DISTANCE for alarm in self.alarms):
+            raise ValueError("an alarm must fire within a week of the start")
+        if self.geo is not None:
+            latitude, longitude = self.geo
+            if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+                raise ValueError("geo must be a latitude in [-90, 90] and a longitude in [-180, 180]")
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "end", end)
         object.__setattr__(self, "last_modified", require_aware(self.last_modified, "last_modified"))
         # The same set of alarms always renders the same bytes, whatever order the caller listed them in.
-        object.__setattr__(self, "alarms", tuple(sorted(set(self.alarms), reverse=True)))
+        object.__setattr__(self, "alarms", tuple(sorted(set(self.alarms))))
 
 
 @dataclass(frozen=True)
@@ -105,18 +138,148 @@ class FeedCalendar:
         object.__setattr__(self, "events", events)
 
 
+@dataclass(frozen=True)
+class _Transition:
+    """One change of a zone's offset: `onset` is the local wall time it happens at under the OLD offset."""
+
+    onset: datetime
+    utc: datetime
+    offset_from: timedelta
+    offset_to: timedelta
+    name: str
+    daylight: bool
+
+    @property
+    def kind(self) -> tuple:
+        return (self.daylight, self.offset_from, self.offset_to, self.name)
+
+
+def _state(tz: ZoneInfo, instant: datetime) -> tuple:
+    local = instant.astimezone(tz)
+    return (local.utcoffset(), bool(local.dst()), local.tzname())
+
+
+def _transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[_Transition]:
+    """Every change of offset, DST flag or abbreviation between two UTC instants, to the second.
+
+    zoneinfo does not list its transitions, so they are found by stepping a day at a time and bisecting.
+    """
+    found = []
+    step = timedelta(days=1)
+    here, state = start, _state(tz, start)
+    while here < end:
+        there = here + step
+        if _state(tz, there) != state:
+            low, high = here, there  # the change happens in (low, high]
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                middle = middle.replace(microsecond=0)
+                if _state(tz, middle) == state:
+                    low = middle
+                else:
+                    high = middle
+            new_state = _state(tz, high)
+            found.append(
+                _Transition(
+                    onset=(high + state[0]).replace(tzinfo=None),
+                    utc=high,
+                    offset_from=state[0],
+                    offset_to=new_state[0],
+                    name=new_state[2] or "",
+                    daylight=new_state[1],
+                )
+            )
+            state = new_state
+        here = there
+    return found
+
+
+def _byday_candidates(onset: datetime) -> set[str]:
+    """How RRULE BYDAY can name the onset's day: the nth weekday of the month, and -1 in the last week."""
+    weekday = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[onset.weekday()]
+    names = {f"{(onset.day - 1) // 7 + 1}{weekday}"}
+    if onset.day + 7 > calendar_module.monthrange(onset.year, onset.month)[1]:
+        names.add(f"-1{weekday}")
+    return names
+
+
+def _runs(transitions: list[_Transition]) -> list[tuple[list[_Transition], str | None]]:
+    """Group each kind of transition into runs one yearly RRULE describes exactly: the same month, wall time
+    and BYDAY in consecutive years. Returns each run with its BYDAY (None when the run is a single onset)."""
+    by_kind: dict[tuple, list[_Transition]] = {}
+    for transition in transitions:
+        by_kind.setdefault(transition.kind, []).append(transition)
+    runs: list[tuple[list[_Transition], str | None]] = []
+    for group in by_kind.values():
+        run: list[_Transition] = []
+        names: set[str] = set()
+        for transition in group:
+            candidates = _byday_candidates(transition.onset)
+            if run:
+                last = run[-1]
+                if (
+                    transition.onset.year == last.onset.year + 1
+                    and transition.onset.month == last.onset.month
+                    and transition.onset.time() == last.onset.time()
+                    and names & candidates
+                ):
+                    run.append(transition)
+                    names &= candidates
+                    continue
+                runs.append((run, min(names) if len(run) > 1 else None))
+            run, names = [transition], candidates
+        if run:
+            runs.append((run, min(names) if len(run) > 1 else None))
+    return sorted(runs, key=lambda item: item[0][0].utc)
+
+
 @lru_cache(maxsize=256)
 def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     """Return the VTIMEZONE for `tzid` covering 1 January `first_year` to the end of `last_year`.
 
-    Cached because the transition search in icalendar is far slower than rendering an event. The component
-    is shared between renders and must never be modified.
+    Written so that ical.js (Thunderbird), libical and Outlook read it alike:
+
+    - each STANDARD/DAYLIGHT part has its own DTSTART and, when the change repeats on the same rule in
+      consecutive years, a yearly RRULE (the form Outlook writes and maps to its own rules); never RDATEs,
+      because ical.js ignores DTSTART when a part has RDATEs;
+    - DTSTART is the wall time the change happens at under the old offset (RFC 5545 3.6.5): 02:00 for the
+      New York spring-forward, not 03:00;
+    - a rule that stops within the years covered (the zone changed its rules) gets an UNTIL, and the parts
+      start with the last change of the year before, so every instant covered has a part in force;
+    - a zone without changes in those years gets one STANDARD part with its fixed offset.
+
+    Cached because finding the transitions is far slower than rendering an event. The component is shared
+    between renders and must never be modified.
     """
-    component = Timezone.from_tzinfo(
-        zone(tzid), tzid=tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
-    )
-    # icalendar adds a COMMENT naming the covered dates; it is noise in every client and it is not needed.
-    component.pop("COMMENT", None)
+    tz = zone(tzid)
+    start = datetime(first_year - 1, 1, 1, tzinfo=UTC)
+    end = datetime(last_year + 1, 1, 1, tzinfo=UTC)
+    component = Timezone()
+    component.add("TZID", tzid)
+    transitions = _transitions(tz, start, end)
+    if not transitions:
+        offset, _, name = _state(tz, start)
+        part = TimezoneStandard()
+        part.add("DTSTART", datetime(1970, 1, 1))
+        part.add("TZOFFSETFROM", offset)
+        part.add("TZOFFSETTO", offset)
+        part.add("TZNAME", name or tzid)
+        component.add_component(part)
+        return component
+    for run, byday in _runs(transitions):
+        first = run[0]
+        part = TimezoneDaylight() if first.daylight else TimezoneStandard()
+        part.add("DTSTART", first.onset)
+        part.add("TZOFFSETFROM", first.offset_from)
+        part.add("TZOFFSETTO", first.offset_to)
+        part.add("TZNAME", first.name)
+        if byday is not None:
+            rule: dict = {"FREQ": "YEARLY", "BYMONTH": first.onset.month, "BYDAY": byday}
+            if run[-1].onset.year < last_year:
+                # The rule ended inside the years covered; UNTIL is in UTC inside a VTIMEZONE.
+                rule["UNTIL"] = run[-1].utc
+            part.add("RRULE", rule)
+        component.add_component(part)
     return component
 
 
@@ -135,15 +298,19 @@ def _vevent(event: FeedEvent) -> Event:
     component.add("DTEND", event.end.astimezone(tz).replace(tzinfo=None), parameters=tzid)
     component.add("SUMMARY", event.summary)
     component.add("LOCATION", event.location)
+    if event.url:
+        component.add("URL", event.url)
+    if event.geo is not None:
+        component.add("GEO", event.geo)
     component.add("DESCRIPTION", event.description)
     component.add("STATUS", event.status)
     if event.status != "CANCELLED":
         # Some clients still fire alarms of a cancelled event; nobody should be told to leave for it.
-        for before in event.alarms:
+        for planned in event.alarms:
             alarm = Alarm()
             alarm.add("ACTION", "DISPLAY")
-            alarm.add("DESCRIPTION", event.summary)
-            alarm.add("TRIGGER", -before)
+            alarm.add("DESCRIPTION", planned.description)
+            alarm.add("TRIGGER", planned.trigger)
             component.add_component(alarm)
     return component
 

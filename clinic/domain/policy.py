@@ -60,6 +60,8 @@ class Action(StrEnum):
     ALERT_ACKNOWLEDGE = "alert.acknowledge"
     REMS_FORM_SUBMIT = "rems_form.submit"
     FOLLOW_UP_BOOK = "follow_up.book"
+    MESSAGES_READ = "messages.read"  # texts patients sent the clinic
+    MESSAGES_HANDLE = "messages.handle"  # mark a patient's text as handled
 
 
 _A, _F, _P = Role.ADMIN, Role.FRONTDESK, Role.PROVIDER
@@ -95,6 +97,8 @@ POLICY: dict[Action, dict[Role, Reach]] = {
     Action.ALERT_ACKNOWLEDGE: {_P: TREATED},
     Action.REMS_FORM_SUBMIT: {_P: TREATED},
     Action.FOLLOW_UP_BOOK: {_F: ANY, _P: TREATED},
+    Action.MESSAGES_READ: {_F: ANY, _P: TREATED},
+    Action.MESSAGES_HANDLE: {_F: ANY, _P: TREATED},
 }
 
 DESCRIPTIONS: dict[Action, str] = {
@@ -128,6 +132,9 @@ DESCRIPTIONS: dict[Action, str] = {
     Action.ALERT_ACKNOWLEDGE: "acknowledge an alert",
     Action.REMS_FORM_SUBMIT: "mark a REMS monitoring form as submitted",
     Action.FOLLOW_UP_BOOK: "book a follow-up that is due",
+    Action.MESSAGES_READ: "read the texts patients sent the clinic (providers: of patients they treat; texts "
+    "from unknown numbers: front desk only)",
+    Action.MESSAGES_HANDLE: "mark a patient's text as handled",
 }
 
 

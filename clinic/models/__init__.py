@@ -8,6 +8,7 @@ from clinic.models.chair import Chair
 from clinic.models.feed import FeedToken
 from clinic.models.location import Location, LocationClosure
 from clinic.models.measurement import Measurement
+from clinic.models.message import InboundMessage
 from clinic.models.patient import Patient
 from clinic.models.protocol import Protocol
 from clinic.models.provider import Provider, ProviderAvailability, ProviderTimeOff
@@ -27,6 +28,7 @@ __all__ = [
     "Chair",
     "Dose",
     "FeedToken",
+    "InboundMessage",
     "Location",
     "LocationClosure",
     "Measurement",

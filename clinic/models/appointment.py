@@ -245,6 +245,16 @@ class Appointment(Base):
         self.status, self.cancel_reason = VisitStatus.CANCELLED, reason
         self.touch(now)
 
+    def confirm(self, now: datetime) -> bool:
+        """The patient confirmed they will come; True if that changed the status (confirming twice is fine).
+
+        Calendars show a visit the same whether confirmed or not, so SEQUENCE stays."""
+        require_status(VisitStatus(self.status), OPEN, "confirmed")
+        if self.status == VisitStatus.CONFIRMED:
+            return False
+        self.status, self.updated_at = VisitStatus.CONFIRMED, now
+        return True
+
     def mark_no_show(self, now: datetime) -> None:
         """Record that the patient did not come (once the visit's start has passed)."""
         no_show_refusal(VisitStatus(self.status), self.start_at, now)

@@ -1,8 +1,9 @@
-"""FeedToken: the secret in a calendar subscription URL, stored only as its SHA-256 hash."""
+"""FeedToken: the secret in a calendar subscription URL, stored only as its SHA-256 hash; FeedEntry: what the
+feed last showed of one visit, so that a visible change raises its SEQUENCE and LAST-MODIFIED."""
 
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinic.models.base import Base
@@ -21,3 +22,23 @@ class FeedToken(Base):
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     last_fetched_at: Mapped[datetime | None]
+    # Bumped whenever what the feed shows changes; part of every worker's render cache key.
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    # SHA-256 over every event the feed showed last time, and when that last changed (its Last-Modified).
+    content_digest: Mapped[str | None] = mapped_column(String(64))
+    changed_at: Mapped[datetime | None]
+
+
+class FeedEntry(Base):
+    """One visit as a feed last showed it: a digest of its visible text and times, and the SEQUENCE and
+    LAST-MODIFIED the feed gave it."""
+
+    __tablename__ = "feed_entries"
+    __table_args__ = (UniqueConstraint("feed_id", "uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feed_tokens.id"))
+    uid: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64))
+    sequence: Mapped[int]
+    modified_at: Mapped[datetime]

@@ -1,4 +1,6 @@
-"""SMS through an HTTP gateway: a JSON POST with the idempotency key, so the gateway drops repeats."""
+"""SMS through an HTTP gateway: a JSON POST with the idempotency key, so the gateway drops repeats.
+
+Clinics on Twilio use clinic.notify.twilio instead (chosen in clinic.notify.channels)."""
 
 import base64
 import json

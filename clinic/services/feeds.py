@@ -2,32 +2,67 @@
 
 A token is 256 random bits given out once; only its SHA-256 hash is stored, so the database cannot leak
 working feed URLs. Issuing a new token revokes the old one: the old URL answers 404.
+
+A feed's version lives in the database, so every worker agrees on it:
+
+- each fetch reads a digest of every value the feed shows (the visits in the window, their rides, patients,
+  chairs and locations, the owner's settings); the render cache is keyed by it and by the feed's revision,
+  so a worker's cache only saves work and never serves an older body than another worker;
+- when that digest is new, the feed compares each event with what it showed last time (one FeedEntry row
+  per feed and visit): a visible change raises the event's SEQUENCE and LAST-MODIFIED (a ride or a phone
+  number changes no appointment row, so the appointment's own SEQUENCE is not enough), and any change,
+  a visit entering or leaving the window included, moves the feed's Last-Modified (FeedToken.changed_at)
+  and its revision. Comparing what is shown, rather than bumping on writes, also covers changes no write
+  announces: a visit sliding out of the window, a cancelled visit's grace period ending.
+
+What each feed says: a patient's feed is neutral (titled "Clinic visit", the location's public name, never a
+drug or a diagnosis) and tells the patient what to do (arrive by, fasting, the ride home), with alarms at the
+fasting cut-off and before the pickup when the patient opted in; staff feeds (a provider's, a location's)
+use staff wording (chair, check-in, REMS form, the patient's phone for the provider). Every clock time
+carries the zone's abbreviation, every phone number is written as the location's country dials it.
+
+A location's feed covers a shorter window (LOCATION_BACK, LOCATION_AHEAD) and at most LOCATION_MAX_EVENTS
+visits, so that a busy clinic's feed stays well under the 1 MB Google Calendar accepts.
 """
 
+import gzip
 import hashlib
 import hmac
 import secrets
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
+from urllib.parse import quote_plus
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from clinic.domain.ical import FeedCalendar, FeedEvent, feed_etag, feed_window, render_feed
-from clinic.domain.localtime import format_clock
+from clinic.domain.ical import (
+    DEFAULT_AHEAD,
+    DEFAULT_BACK,
+    FeedAlarm,
+    FeedCalendar,
+    FeedEvent,
+    feed_etag,
+    feed_window,
+    render_feed,
+)
 from clinic.domain.policy import Action, Reach
 from clinic.domain.protocols import ProtocolSpec
 from clinic.domain.transport import TransportStatus
 from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
+from clinic.formatting import format_phone, format_time, zone_abbreviation
 from clinic.models.appointment import Appointment
-from clinic.models.feed import FeedToken
+from clinic.models.chair import Chair
+from clinic.models.feed import FeedEntry, FeedToken
 from clinic.models.location import Location
 from clinic.models.patient import Patient
 from clinic.models.provider import Provider
+from clinic.models.rems_form import RemsForm
+from clinic.models.transport import Transport
 from clinic.services.access import actor_provider_id, authorize
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event
@@ -35,7 +70,19 @@ from clinic.services.errors import NotFound
 from clinic.services.protocols import visit_protocol
 
 CANCELLED_GRACE = timedelta(days=14)
-PATIENT_ALARMS = (timedelta(hours=2),)
+# Alarms (patients who opted in): at the food cut-off of a dosing visit, PICKUP_ALARM before the ride home,
+# and VISIT_ALARM before a visit with neither.
+PICKUP_ALARM = timedelta(minutes=30)
+VISIT_ALARM = timedelta(hours=2)
+ARRIVE_EARLY = timedelta(minutes=15)
+# A location's feed: a busy clinic's visits over the default 13 months pass Google's limit of about 1 MB;
+# about 100 days and a cap keep it far below, however busy the clinic.
+LOCATION_BACK = timedelta(days=7)
+LOCATION_AHEAD = timedelta(days=90)
+LOCATION_MAX_EVENTS = 1500
+# Shown instead of the location's name in a patient's feed when it has no public name.
+NEUTRAL_PLACE = "Clinic"
+MAPS_SEARCH = "https://www.google.com/maps/search/?api=1&query="
 CACHE_SIZE = 1024
 LAST_FETCHED_GRANULARITY = timedelta(minutes=5)
 _OWNER_COLUMN = {
@@ -54,9 +101,13 @@ class IssuedFeed:
 
 @dataclass(frozen=True)
 class RenderedFeed:
+    """A feed ready to send: the identity and the gzip body, each with its own strong ETag."""
+
     body: bytes
     etag: str
     last_modified: datetime
+    gzip_body: bytes
+    gzip_etag: str
 
 
 def _hash(token: str) -> str:
@@ -136,9 +187,21 @@ def resolve_feed_token(token: str) -> FeedToken | None:
     return row
 
 
+def feed_span(owner_type: str) -> tuple[timedelta, timedelta]:
+    """How far back and ahead an owner's feed reaches: shorter for a location (a whole clinic's visits)."""
+    if owner_type == "location":
+        return LOCATION_BACK, LOCATION_AHEAD
+    return DEFAULT_BACK, DEFAULT_AHEAD
+
+
+def _max_events(owner_type: str) -> int | None:
+    return LOCATION_MAX_EVENTS if owner_type == "location" else None
+
+
 def _visible(owner_type: str, owner_id: int, now: datetime):
     """Visits in the window; cancelled ones stay for the grace period (day-aligned: a stable cache key)."""
-    window_start, window_end = feed_window(now)
+    back, ahead = feed_span(owner_type)
+    window_start, window_end = feed_window(now, back, ahead)
     day = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
     grace_cutoff = day - CANCELLED_GRACE
     return and_(
@@ -150,8 +213,9 @@ def _visible(owner_type: str, owner_id: int, now: datetime):
 
 
 class _FeedCache:
-    """Rendered feeds by (owner, day, visit count, sum of sequences, last change): any change to a visit in
-    the feed makes a new key, so nothing needs to be invalidated by hand."""
+    """Rendered feeds by (feed, feed revision, version of what it shows). The version is read from the
+    database on every fetch, so a change anywhere makes a new key and nothing is invalidated by hand; the
+    same key gives the same bytes on every worker, because rendering depends only on the database."""
 
     def __init__(self, size: int) -> None:
         self._items: OrderedDict[tuple, RenderedFeed] = OrderedDict()
@@ -182,49 +246,260 @@ def _cache() -> _FeedCache:
     return current_app.extensions.setdefault("clinic.feed_cache", _FeedCache(CACHE_SIZE))
 
 
-def rendered_feed(token: FeedToken, now: datetime) -> RenderedFeed:
-    """The feed's bytes, ETag and Last-Modified: from the cache unless a visit in it changed."""
-    owner = feed_owner(token.owner_type, token.owner_id)
-    condition = _visible(token.owner_type, token.owner_id, now)
-    # Every change to a visit bumps its SEQUENCE, so the sum moves even when two changes share a timestamp.
-    summary = select(
-        func.count(Appointment.id), func.sum(Appointment.sequence), func.max(Appointment.updated_at)
-    ).where(condition)
-    count, versions, changed = db.session.execute(summary).one()
-    flags = (
+def _digest(value: object) -> str:
+    return hashlib.sha256(repr(value).encode()).hexdigest()
+
+
+def _version(token: FeedToken, owner, condition) -> str:
+    """A digest of every database value the feed shows: which visits are in it, their changes (SEQUENCE,
+    updated_at, status, check-in), their rides, REMS forms, patients' names and phones, chairs and locations
+    (name, public name, address, phone, zone, locale), and the owner's feed settings. One indexed query; no
+    rendering."""
+    statement = (
+        select(
+            Appointment.id,
+            Appointment.sequence,
+            Appointment.updated_at,
+            Appointment.status,
+            Appointment.checked_in_at,
+            RemsForm.submitted_at,
+            # The values shown rather than when they changed: two changes within one clock tick still differ.
+            Transport.status,
+            Transport.mode,
+            Transport.contact_name,
+            Transport.contact_phone,
+            Transport.pickup_at,
+            Patient.first_name,
+            Patient.last_name,
+            Patient.phone,
+            Chair.name,
+            Location.id,
+            Location.name,
+            Location.public_name,
+            Location.address,
+            Location.phone,
+            Location.timezone,
+            Location.locale,
+        )
+        .join(Location, Location.id == Appointment.location_id)
+        .join(Patient, Patient.id == Appointment.patient_id)
+        .outerjoin(Transport, Transport.appointment_id == Appointment.id)
+        .outerjoin(Chair, Chair.id == Appointment.chair_id)
+        .outerjoin(RemsForm, RemsForm.appointment_id == Appointment.id)
+        .where(condition)
+        .order_by(Appointment.start_at, Appointment.id)
+    )
+    limit = _max_events(token.owner_type)
+    rows = db.session.execute(statement if limit is None else statement.limit(limit)).all()
+    settings = (
         getattr(owner, "calendar_alarms", None),
         getattr(owner, "feed_full_names", None),
         _owner_label(owner),
     )
-    key = (token.owner_type, token.owner_id, now.date(), count, versions, changed, flags)
-    cached = _cache().get(key)
-    if cached is not None:
-        return cached
-    visits = list(
-        db.session.scalars(
-            select(Appointment)
-            .options(
-                selectinload(Appointment.location),
-                selectinload(Appointment.patient),
-                selectinload(Appointment.provider),
-                selectinload(Appointment.transport),
-                selectinload(Appointment.series),
-                selectinload(Appointment.chair),
-            )
-            .where(condition)
-            .order_by(Appointment.start_at, Appointment.id)
+    return _digest((tuple(tuple(row) for row in rows), settings))
+
+
+def _shown(event: FeedEvent) -> str:
+    """A digest of what a client shows of an event: everything but its SEQUENCE and LAST-MODIFIED."""
+    return _digest(
+        (
+            event.uid,
+            event.start,
+            event.end,
+            event.timezone,
+            event.summary,
+            event.location,
+            event.description,
+            event.status,
+            event.alarms,
         )
     )
-    body = render_feed(
-        FeedCalendar(_calendar_name(token.owner_type, owner), _events(token.owner_type, owner, visits))
+
+
+def _later(now: datetime, previous: datetime | None) -> datetime:
+    """`now` in whole seconds (what HTTP dates and iCalendar times carry), and at least a second after
+    `previous`, so a change always moves the date a client compares, even within one second or with a
+    clock behind another host's."""
+    moment = now.replace(microsecond=0)
+    if previous is not None and moment <= previous.replace(microsecond=0):
+        moment = previous.replace(microsecond=0) + timedelta(seconds=1)
+    return moment
+
+
+def _versioned(token: FeedToken, shown: list[FeedEvent], changes: dict[str, datetime], now: datetime):
+    """The events with the SEQUENCE and LAST-MODIFIED this feed gives them, and the feed's Last-Modified.
+
+    What the feed last showed of each visit is kept per feed (FeedEntry). A visit seen for the first time
+    keeps its own SEQUENCE and newest change; one whose visible text or times differ from last time gets a
+    higher SEQUENCE and LAST-MODIFIED `now`; the feed's Last-Modified moves when any event changed, appeared
+    or left. Runs with the feed's row locked, so two workers noticing one change record it once.
+    """
+    entries = {
+        entry.uid: entry
+        for entry in db.session.scalars(select(FeedEntry).where(FeedEntry.feed_id == token.id))
+    }
+    events = []
+    for event in shown:
+        digest = _shown(event)
+        entry = entries.get(event.uid)
+        if entry is None:
+            entry = FeedEntry(
+                feed_id=token.id,
+                uid=event.uid,
+                digest=digest,
+                sequence=event.sequence,
+                modified_at=changes[event.uid],
+            )
+            db.session.add(entry)
+        elif entry.digest != digest:
+            entry.digest = digest
+            entry.sequence = max(event.sequence, entry.sequence + 1)
+            entry.modified_at = _later(now, entry.modified_at)
+        events.append(replace(event, sequence=entry.sequence, last_modified=entry.modified_at))
+    content = _digest(sorted((event.uid, _shown(event)) for event in shown))
+    if token.content_digest != content:
+        if token.content_digest is None:
+            # First render of this feed: its date is that of its newest visit, or when it was issued.
+            first = max((event.last_modified for event in events), default=token.created_at)
+            token.changed_at = first.replace(microsecond=0)
+        else:
+            token.changed_at = _later(now, token.changed_at)
+        token.content_digest = content
+        token.revision += 1
+    return events, token.changed_at
+
+
+def rendered_feed(token: FeedToken, now: datetime) -> RenderedFeed:
+    """The feed's bytes (plain and gzip), ETags and Last-Modified: from the cache unless what it shows
+    changed.
+
+    Every fetch reads the feed's version from the database (`_version`), so every worker sees a change at
+    once. When the version is new to this worker, the visits are loaded and compared with what the feed
+    showed last time (`_versioned`): an event whose visible text or times changed (a ride, a location's
+    phone, an alarm setting, a move) gets a higher SEQUENCE and a new LAST-MODIFIED, and the feed's
+    Last-Modified moves whenever an event changed, appeared or left the window.
+    """
+    owner = feed_owner(token.owner_type, token.owner_id)
+    condition = _visible(token.owner_type, token.owner_id, now)
+    version = _version(token, owner, condition)
+    cached = _cache().get((token.id, token.revision, version))
+    if cached is not None:
+        return cached
+    db.session.refresh(token, with_for_update=True)
+    statement = (
+        select(Appointment)
+        .options(
+            selectinload(Appointment.location),
+            selectinload(Appointment.patient),
+            selectinload(Appointment.provider),
+            selectinload(Appointment.transport),
+            selectinload(Appointment.series),
+            selectinload(Appointment.chair),
+        )
+        .where(condition)
+        .order_by(Appointment.start_at, Appointment.id)
     )
-    result = RenderedFeed(body, feed_etag(body), changed or token.created_at)
-    _cache().put(key, result)
+    limit = _max_events(token.owner_type)
+    visits = list(db.session.scalars(statement if limit is None else statement.limit(limit)))
+    changes = {
+        visit.uid: max(visit.updated_at, visit.transport.updated_at if visit.transport else visit.updated_at)
+        for visit in visits
+    }
+    events, last_modified = _versioned(token, _events(token.owner_type, owner, visits), changes, now)
+    body = render_feed(FeedCalendar(_calendar_name(token.owner_type, owner), events))
+    # mtime=0: the same feed always compresses to the same bytes, so its gzip ETag is stable too.
+    compressed = gzip.compress(body, compresslevel=6, mtime=0)
+    result = RenderedFeed(body, feed_etag(body), last_modified, compressed, feed_etag(compressed))
+    _cache().put((token.id, token.revision, version), result)
     return result
 
 
 def _owner_label(owner) -> str:
     return getattr(owner, "name", None) or getattr(owner, "first_name", "")
+
+
+def _events(owner_type: str, owner, visits: list[Appointment]) -> list[FeedEvent]:
+    specs: dict[int | None, ProtocolSpec | None] = {}
+    submitted = _submitted_forms(visits) if owner_type != "patient" else set()
+    alarms = owner_type == "patient" and owner.calendar_alarms
+    events = []
+    for visit in visits:
+        if visit.series_id not in specs or visit.series_id is None:
+            specs[visit.series_id] = visit_protocol(visit)
+        spec = specs[visit.series_id] if visit.kind == "dose" else None
+        cancelled = visit.status == VisitStatus.CANCELLED
+        if owner_type == "patient":
+            description = _patient_description(visit, spec)
+        else:
+            description = _staff_description(owner_type, visit, spec, visit.id in submitted)
+        summary = _summary(owner_type, owner, visit)
+        events.append(
+            FeedEvent(
+                uid=visit.uid,
+                sequence=visit.sequence,
+                start=visit.start_at,
+                end=visit.end_at,
+                timezone=visit.location.timezone,
+                # Clients that ignore STATUS (some show a cancelled event as live) still read the title.
+                summary=f"Cancelled: {summary}" if cancelled else summary,
+                location=_place(owner_type, visit.location),
+                description=description,
+                status="CANCELLED" if cancelled else "CONFIRMED",
+                last_modified=visit.updated_at,
+                alarms=_alarms(visit, spec) if alarms and not cancelled else (),
+                url=directions_url(visit.location) if owner_type == "patient" else "",
+            )
+        )
+    return events
+
+
+def _submitted_forms(visits: list[Appointment]) -> set[int]:
+    """The visits among `visits` whose REMS form was sent (one query)."""
+    ids = [visit.id for visit in visits if visit.kind == "dose"]
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(RemsForm.appointment_id).where(RemsForm.appointment_id.in_(ids))))
+
+
+def directions_url(location: Location) -> str:
+    """A maps search for the location's address, which phones open in their maps app; empty without one."""
+    address = (location.address or "").strip()
+    return MAPS_SEARCH + quote_plus(address) if address else ""
+
+
+def _place(owner_type: str, location: Location) -> str:
+    """LOCATION: for patients the neutral public name (a full name may name the treatment), for staff the
+    location's own name; then the address."""
+    name = location.name
+    if owner_type == "patient":
+        name = (location.public_name or "").strip() or NEUTRAL_PLACE
+    return ", ".join(part for part in (name, (location.address or "").strip()) if part)
+
+
+def _clock(instant: datetime, location: Location) -> str:
+    """A clock time with the zone's abbreviation (``1:45 PM EST``), so it reads right in any zone."""
+    return f"{format_time(instant, location)} {zone_abbreviation(instant, location)}"
+
+
+def _alarms(visit: Appointment, spec: ProtocolSpec | None) -> tuple[FeedAlarm, ...]:
+    """The opted-in patient's alarms: at the food cut-off of a dosing visit and PICKUP_ALARM before the ride
+    home; VISIT_ALARM before a visit with neither."""
+    location, found = visit.location, []
+    at = _clock(visit.start_at, location)
+    if spec is not None:
+        cut_off = -timedelta(minutes=spec.fasting_food_minutes)
+        found.append(FeedAlarm(cut_off, f"No food from now on (clinic visit at {at})"))
+    if visit.transport is not None:
+        pickup = visit.transport.pickup_at
+        found.append(
+            FeedAlarm(
+                pickup - PICKUP_ALARM - visit.start_at,
+                f"Ride home: pickup about {_clock(pickup, location)}",
+            )
+        )
+    if not found:
+        found.append(FeedAlarm(-VISIT_ALARM, f"Clinic visit at {at}"))
+    return tuple(found)
 
 
 def _calendar_name(owner_type: str, owner) -> str:
@@ -233,31 +508,6 @@ def _calendar_name(owner_type: str, owner) -> str:
     if owner_type == "provider":
         return f"Clinic schedule · {owner.name}"
     return f"{owner.name} · all chairs"
-
-
-def _events(owner_type: str, owner, visits: list[Appointment]) -> list[FeedEvent]:
-    specs: dict[int | None, ProtocolSpec | None] = {}
-    events = []
-    for visit in visits:
-        if visit.series_id not in specs or visit.series_id is None:
-            specs[visit.series_id] = visit_protocol(visit)
-        spec = specs[visit.series_id] if visit.kind == "dose" else None
-        events.append(
-            FeedEvent(
-                uid=visit.uid,
-                sequence=visit.sequence,
-                start=visit.start_at,
-                end=visit.end_at,
-                timezone=visit.location.timezone,
-                summary=_summary(owner_type, owner, visit),
-                location=f"{visit.location.name}, {visit.location.address}".strip(", "),
-                description=_description(owner_type, visit, spec),
-                status="CANCELLED" if visit.status == VisitStatus.CANCELLED else "CONFIRMED",
-                last_modified=visit.updated_at,
-                alarms=PATIENT_ALARMS if owner_type == "patient" and owner.calendar_alarms else (),
-            )
-        )
-    return events
 
 
 def _patient_label(visit: Appointment, full_names: bool) -> str:
@@ -274,27 +524,78 @@ def _summary(owner_type: str, owner, visit: Appointment) -> str:
     return f"{prefix}{kind} · {label}"
 
 
-def _description(owner_type: str, visit: Appointment, spec: ProtocolSpec | None) -> str:
-    tz = visit.location.timezone
+def _patient_description(visit: Appointment, spec: ProtocolSpec | None) -> str:
+    """What the patient needs to do, in the patient's words; a cancelled visit says only that."""
+    location = visit.location
     lines = []
-    if owner_type == "patient":
-        lines.append(f"Please arrive by {format_clock(visit.start_at - timedelta(minutes=15), tz)}.")
-        if spec is not None:
-            food = format_clock(visit.start_at - timedelta(minutes=spec.fasting_food_minutes), tz)
-            liquid = format_clock(visit.start_at - timedelta(minutes=spec.fasting_liquid_minutes), tz)
-            lines.append(f"No food after {food}; no liquids after {liquid}.")
-    if visit.transport is not None:
-        ride = visit.transport
-        pickup = format_clock(ride.pickup_at, tz)
-        if ride.status == TransportStatus.MISSING:
-            lines.append(f"Ride home: not arranged yet - you cannot drive yourself. Pickup about {pickup}.")
-        else:
-            who = ride.contact_name or ride.mode.replace("_", " ")
-            lines.append(f"Ride home: {who} ({ride.status}), pickup about {pickup}.")
     if visit.status == VisitStatus.CANCELLED:
         lines.append("This visit is cancelled.")
-    if visit.location.phone:
-        lines.append(f"Questions: {visit.location.phone}")
+    else:
+        lines.append(f"Please arrive by {_clock(visit.start_at - ARRIVE_EARLY, location)}.")
+        if spec is not None:
+            food = _clock(visit.start_at - timedelta(minutes=spec.fasting_food_minutes), location)
+            liquid = _clock(visit.start_at - timedelta(minutes=spec.fasting_liquid_minutes), location)
+            lines.append(f"No food after {food}; no liquids after {liquid}.")
+        if visit.transport is not None:
+            ride = visit.transport
+            pickup = _clock(ride.pickup_at, location)
+            if ride.status == TransportStatus.MISSING:
+                lines.append(
+                    f"Ride home: not arranged yet - you cannot drive yourself. Pickup about {pickup}."
+                )
+            else:
+                who = ride.contact_name or ride.mode.replace("_", " ")
+                lines.append(f"Ride home: {who} ({ride.status}), pickup about {pickup}.")
+        url = directions_url(location)
+        if url:
+            lines.append(f"Directions: {url}")
+    if location.phone:
+        lines.append(f"Questions: {format_phone(location.phone, location)}")
+    return "\n".join(lines)
+
+
+def _check_in(visit: Appointment) -> str:
+    if visit.status == VisitStatus.CHECKED_IN and visit.checked_in_at is not None:
+        return f"checked in at {_clock(visit.checked_in_at, visit.location)}"
+    return {
+        VisitStatus.SCHEDULED: "not checked in",
+        VisitStatus.CONFIRMED: "confirmed, not checked in",
+        VisitStatus.CHECKED_IN: "checked in",
+        VisitStatus.COMPLETED: "discharged",
+        VisitStatus.NO_SHOW: "no-show",
+    }.get(visit.status, str(visit.status))
+
+
+def _staff_description(
+    owner_type: str, visit: Appointment, spec: ProtocolSpec | None, form_sent: bool
+) -> str:
+    """The visit as the team needs it: chair, check-in, ride, REMS form; the patient's phone for providers."""
+    location = visit.location
+    if visit.status == VisitStatus.CANCELLED:
+        lines = ["Cancelled."]
+    else:
+        lines = [
+            f"Chair: {visit.chair.name if visit.chair else 'not assigned'}",
+            f"Check-in: {_check_in(visit)}",
+        ]
+        if visit.transport is not None:
+            ride = visit.transport
+            pickup = _clock(ride.pickup_at, location)
+            if ride.status == TransportStatus.MISSING:
+                lines.append(f"Ride home: missing (patient may not drive), pickup {pickup}")
+            else:
+                who = ride.contact_name or ride.mode.replace("_", " ")
+                lines.append(f"Ride home: {who} ({ride.status}), pickup {pickup}")
+        if spec is not None and spec.rems_required:
+            if form_sent:
+                form = "sent"
+            elif visit.status == VisitStatus.COMPLETED:
+                form = "to send"
+            else:
+                form = "after discharge"
+            lines.append(f"REMS form: {form}")
+    if owner_type == "provider" and visit.patient.phone:
+        lines.append(f"Patient phone: {format_phone(visit.patient.phone, location)}")
     return "\n".join(lines)
 
 

@@ -40,6 +40,7 @@ PATIENT_FIELDS = (
     "emergency_contact_phone",
     "default_ride",
     "notes",
+    "calendar_alarms",
 )
 NAME_MAX_LENGTH = 100
 CONTACT_NAME_MAX_LENGTH = 200

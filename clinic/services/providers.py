@@ -25,7 +25,7 @@ from clinic.services.errors import Invalid, NotFound
 from clinic.services.locations import home_place
 from clinic.services.lookup import get_referenced
 
-PROVIDER_FIELDS = ("name", "role", "email", "max_concurrent", "active")
+PROVIDER_FIELDS = ("name", "role", "email", "max_concurrent", "active", "feed_full_names")
 
 
 @dataclass(frozen=True)

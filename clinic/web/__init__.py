@@ -30,11 +30,13 @@ from clinic.web import (
     floor,
     health,
     home,
+    messages,
     navigation,
     outbox,
     patients,
     rides,
     series,
+    sms_inbound,
     today,
     week,
 )
@@ -88,6 +90,8 @@ def register_web(app: Flask) -> None:
         series.bp,
         feeds.bp,
         clinical.bp,
+        messages.bp,
+        sms_inbound.bp,
     ):
         app.register_blueprint(blueprint)
     app.context_processor(navigation.inject_navigation)

@@ -1,5 +1,6 @@
-"""Calendar feed pages: a patient's subscription link (with a QR code to scan at the desk), and a
-provider's own feed. Links are shown once, when they are made: only a hash of the token is stored."""
+"""Calendar feed pages: a patient's subscription link (with a QR code to scan at the desk), a provider's own
+feed and a location's staff feed. Links are shown once, when they are made: only a hash of the token is
+stored."""
 
 import segno
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -8,8 +9,17 @@ from flask_login import current_user
 from clinic.clock import utcnow
 from clinic.domain.policy import Action
 from clinic.extensions import db
+from clinic.models.location import Location
 from clinic.services.errors import ServiceError
-from clinic.services.feeds import IssuedFeed, active_feed, issue_feed, revoke_feed
+from clinic.services.feeds import (
+    LOCATION_AHEAD,
+    LOCATION_BACK,
+    LOCATION_MAX_EVENTS,
+    IssuedFeed,
+    active_feed,
+    issue_feed,
+    revoke_feed,
+)
 from clinic.web.access import permission_required, web_actor
 from clinic.web.forms import ActionForm
 
@@ -60,3 +70,26 @@ def my_feed():
         issued = issue_feed("provider", provider_id, web_actor(), utcnow())
         return _issued_page("feeds/issued.html", issued, back=url_for("web_feeds.my_feed"))
     return render_template("feeds/mine.html", feed=active_feed("provider", provider_id), action_form=form)
+
+
+@bp.route("/locations/<int:location_id>/feed", methods=["GET", "POST"])
+@permission_required(Action.LOCATION_FEED_MANAGE)
+def location_feed(location_id: int):
+    """A staff feed of every chair at a location; it covers a shorter window than other feeds (see
+    clinic.services.feeds), which the page says."""
+    location = db.session.get(Location, location_id)
+    if location is None:
+        abort(404)
+    span = {"back": LOCATION_BACK.days, "ahead": LOCATION_AHEAD.days, "max_events": LOCATION_MAX_EVENTS}
+    form = ActionForm()
+    if form.validate_on_submit():
+        issued = issue_feed("location", location_id, web_actor(), utcnow())
+        back = url_for("web_feeds.location_feed", location_id=location_id)
+        return _issued_page("feeds/issued.html", issued, back=back, kind="location", span=span)
+    return render_template(
+        "feeds/location.html",
+        location=location,
+        feed=active_feed("location", location_id),
+        span=span,
+        action_form=form,
+    )

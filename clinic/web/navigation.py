@@ -46,6 +46,7 @@ NAV_ENTRIES = (
     NavEntry("web_patients.index", "Patients", ("frontdesk", "provider"), PATIENT_PAGES),
     NavEntry("web_rides.at_risk", "At-risk rides", ("frontdesk",)),
     NavEntry("web_outbox.index", "Outbox", ("frontdesk",), ("web_outbox.",)),
+    NavEntry("web_messages.index", "Messages", ("frontdesk", "provider"), ("web_messages.",)),
     NavEntry("web_feeds.my_feed", "My calendar", ("provider",)),
     NavEntry("web_admin.index", "Clinic setup", ("admin",), ADMIN_PAGES),
     NavEntry("api-docs.openapi_swagger_ui", "API", ("admin",)),

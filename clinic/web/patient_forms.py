@@ -56,6 +56,9 @@ class PatientForm(FlaskForm):
     email_reminders = BooleanField("E-mail reminders")
     sms_reminders = BooleanField("Text message reminders")
     reminder_consent = BooleanField("Consent to reminders")
+    calendar_alarms = BooleanField(
+        "Alarms in the calendar feed (at the fasting cut-off and 30 minutes before pickup)"
+    )
     rems_enrolled_on = DateField(
         "REMS enrolment date",
         validators=[
@@ -96,6 +99,7 @@ class PatientForm(FlaskForm):
             "email_reminders": "email" in patient.reminder_channels,
             "sms_reminders": "sms" in patient.reminder_channels,
             "reminder_consent": patient.reminder_consent,
+            "calendar_alarms": patient.calendar_alarms,
             "rems_enrolled_on": patient.rems_enrolled_on,
             "emergency_contact_name": patient.emergency_contact_name,
             "emergency_contact_phone": display_phone(patient.emergency_contact_phone),
@@ -128,6 +132,7 @@ class PatientForm(FlaskForm):
             "phone": phones["phone"],
             "reminder_channels": channels,
             "reminder_consent": bool(self.reminder_consent.data),
+            "calendar_alarms": bool(self.calendar_alarms.data),
             "rems_enrolled_on": self.rems_enrolled_on.data,
             "emergency_contact_name": _text(self.emergency_contact_name.data),
             "emergency_contact_phone": phones["emergency_contact_phone"],

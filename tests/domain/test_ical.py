@@ -7,11 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import recurring_ical_events
+from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
 from clinic.domain import ical
 from clinic.domain.ical import (
     PRODID,
+    FeedAlarm,
     FeedCalendar,
     FeedEvent,
     feed_etag,
@@ -21,6 +23,7 @@ from clinic.domain.ical import (
     render_feed,
 )
 from clinic.domain.localtime import utc_at
+from tests.feeds.icaljs import read_with_icaljs
 
 NY = "America/New_York"
 LONDON = "Europe/London"
@@ -194,11 +197,140 @@ def test_vtimezone_rules_agree_with_zoneinfo_across_the_years_spanned():
             assert from_vtimezone.utcoffset() == local.utcoffset(), (event.uid, local)
     onsets = set()
     for part in vtimezone.subcomponents:
-        onsets.add(part.DTSTART.date())
-        onsets.update(rdate.date() for rdate, _ in part.rdates)
-    assert min(onsets) <= date(2026, 12, 30)
-    # Every DST change of the years spanned is in the rules, up to the 2028 one after the last visit.
-    assert {date(2027, 3, 14), date(2027, 11, 7), date(2028, 3, 12), date(2028, 11, 5)} <= onsets
+        assert "RDATE" not in part  # ical.js ignores DTSTART when RDATE is present
+        rule = part.get("RRULE")
+        rule_text = _text(rule) if rule else None
+        onsets.update(
+            list(rrulestr(rule_text + ";COUNT=6", dtstart=part.DTSTART)) if rule_text else [part.DTSTART]
+        )
+    assert min(onsets).date() <= date(2026, 12, 30)
+    # Every DST change of the years spanned is in the rules, up to the 2028 one after the last visit, each at
+    # the wall time it happens at under the old offset (02:00 both ways in New York).
+    assert {
+        datetime(2027, 3, 14, 2),
+        datetime(2027, 11, 7, 2),
+        datetime(2028, 3, 12, 2),
+        datetime(2028, 11, 5, 2),
+    } <= onsets
+
+
+def _text(value) -> str:
+    written = value.to_ical()
+    return written.decode() if isinstance(written, bytes) else written
+
+
+@pytest.mark.parametrize(
+    ("tz", "parts"),
+    [
+        (
+            NY,
+            {
+                ("DAYLIGHT", "20260308T020000", "FREQ=YEARLY;BYDAY=2SU;BYMONTH=3", "-0500", "-0400"),
+                ("STANDARD", "20261101T020000", "FREQ=YEARLY;BYDAY=1SU;BYMONTH=11", "-0400", "-0500"),
+            },
+        ),
+        (
+            "Australia/Sydney",
+            {
+                ("STANDARD", "20260405T030000", "FREQ=YEARLY;BYDAY=1SU;BYMONTH=4", "+1100", "+1000"),
+                ("DAYLIGHT", "20261004T020000", "FREQ=YEARLY;BYDAY=1SU;BYMONTH=10", "+1000", "+1100"),
+            },
+        ),
+        (
+            LONDON,
+            {
+                ("DAYLIGHT", "20260329T010000", "FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3", "+0000", "+0100"),
+                ("STANDARD", "20261025T020000", "FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10", "+0100", "+0000"),
+            },
+        ),
+        ("Asia/Kolkata", {("STANDARD", "19700101T000000", None, "+0530", "+0530")}),
+    ],
+)
+def test_vtimezone_has_one_yearly_rule_per_change_with_the_onset_under_the_old_offset(tz, parts):
+    body = feed(visit(day=date(2027, 3, 15), tz=tz), visit("later@clinic", day=date(2028, 3, 1), tz=tz))
+    (vtimezone,) = parse(body).walk("VTIMEZONE")
+    written = {
+        (
+            part.name,
+            _text(part["DTSTART"]),
+            _text(part["RRULE"]) if "RRULE" in part else None,
+            _text(part["TZOFFSETFROM"]),
+            _text(part["TZOFFSETTO"]),
+        )
+        for part in vtimezone.subcomponents
+    }
+    assert written == parts
+    assert "RDATE" not in unfolded(body)
+
+
+def test_a_rule_that_ends_inside_the_years_covered_gets_an_until():
+    # Mexico City dropped DST after October 2022: the daylight rule stops there, the standard part holds on.
+    mexico = "America/Mexico_City"
+    body = feed(visit(day=date(2022, 3, 15), tz=mexico), visit("b@clinic", day=date(2023, 6, 1), tz=mexico))
+    (vtimezone,) = parse(body).walk("VTIMEZONE")
+    embedded = vtimezone.to_tz(lookup_tzid=False)
+    real = ZoneInfo("America/Mexico_City")
+    moment = datetime(2021, 1, 1, 12, tzinfo=UTC)
+    while moment < datetime(2024, 1, 1, tzinfo=UTC):
+        local = moment.astimezone(real)
+        assert local.replace(tzinfo=embedded).utcoffset() == local.utcoffset(), local
+        moment += timedelta(days=5)
+    assert "UNTIL=" in unfolded(body)
+
+
+def _ambiguous(instant: datetime, tz: str) -> bool:
+    local = instant.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    return (
+        local.replace(tzinfo=ZoneInfo(tz), fold=0).utcoffset()
+        != local.replace(tzinfo=ZoneInfo(tz), fold=1).utcoffset()
+    )
+
+
+def test_ical_js_reads_every_instant_across_two_spring_forwards_in_three_zones():
+    # ical.js (Thunderbird) computes instants from the embedded VTIMEZONE, so it catches a wrong onset or a
+    # part it ignores; the window spans the 2027 and 2028 spring-forward changes.
+    events = []
+    for tz in (NY, "Australia/Sydney", "Asia/Kolkata"):
+        day = date(2027, 1, 2)
+        while day < date(2028, 12, 31):
+            for at in (time(1, 30), time(2, 30), time(9, 0), time(23, 30)):
+                events.append(visit(f"{tz}-{day}-{at}@clinic", day=day, at=at, tz=tz, minutes=90))
+            day += timedelta(days=11)
+        for change in (
+            date(2027, 3, 14),
+            date(2028, 3, 12),
+            date(2027, 4, 4),
+            date(2028, 4, 2),
+            date(2027, 10, 3),
+            date(2028, 10, 1),
+            date(2027, 11, 7),
+            date(2028, 11, 5),
+        ):
+            for at in (time(0, 30), time(1, 30), time(3, 0), time(4, 0), time(12, 0)):
+                events.append(visit(f"{tz}-{change}-{at}-change@clinic", day=change, at=at, tz=tz))
+    body = feed(*events)
+    read = read_with_icaljs(body)
+    assert len(read) == len(events)
+    checked = 0
+    for event in events:
+        start, end, tzid = read[event.uid]
+        assert tzid == event.timezone
+        # A wall time in the repeated hour of a fall-back is ambiguous in any TZID-based feed: RFC 5545 says
+        # the first occurrence, ical.js the second. Visits never fall there; only unambiguous ones count.
+        if not _ambiguous(event.start, event.timezone):
+            assert start == event.start, event.uid
+            checked += 1
+        if not _ambiguous(event.end, event.timezone):
+            assert end == event.end, event.uid
+            checked += 1
+    assert checked > 2 * len(events) - 10
+    # The icalendar library, reading the same VTIMEZONEs instead of the IANA names, agrees too.
+    for calendar_zone in parse(body).walk("VTIMEZONE"):
+        embedded = calendar_zone.to_tz(lookup_tzid=False)
+        for event in events:
+            if event.timezone == str(calendar_zone["TZID"]):
+                local = event.start.astimezone(ZoneInfo(event.timezone)).replace(tzinfo=embedded)
+                assert local.astimezone(UTC) == event.start, event.uid
 
 
 def test_vtimezone_is_built_once_per_zone_and_year_range():
@@ -336,25 +468,41 @@ def test_no_valarm_without_opt_in():
     assert "VALARM" not in unfolded(body)
 
 
-def test_valarms_for_opted_in_alarms():
-    body = feed(visit(alarms=(timedelta(hours=2), timedelta(days=1))))
+FASTING = FeedAlarm(-timedelta(hours=2), "No food from now on")
+PICKUP = FeedAlarm(timedelta(hours=1, minutes=30), "Ride home: pickup about 11:30 AM EDT")
+
+
+def test_valarms_for_opted_in_alarms_before_and_after_the_start():
+    body = feed(visit(alarms=(PICKUP, FASTING)))
     alarms = events_of(body)["appt-1@clinic"].walk("VALARM")
     assert [str(alarm["ACTION"]) for alarm in alarms] == ["DISPLAY", "DISPLAY"]
-    assert [alarm.decoded("TRIGGER") for alarm in alarms] == [-timedelta(days=1), -timedelta(hours=2)]
-    assert all(str(alarm["DESCRIPTION"]) == "Clinic visit" for alarm in alarms)
+    assert [alarm.decoded("TRIGGER") for alarm in alarms] == [
+        -timedelta(hours=2),
+        timedelta(hours=1, minutes=30),
+    ]
+    assert [str(alarm["DESCRIPTION"]) for alarm in alarms] == [FASTING.description, PICKUP.description]
     lines = unfolded(body).split("\r\n")
-    assert "TRIGGER:-P1D" in lines
     assert "TRIGGER:-PT2H" in lines
+    assert "TRIGGER:PT1H30M" in lines
 
 
 def test_alarm_order_and_repeats_do_not_change_the_bytes():
-    one = feed(visit(alarms=(timedelta(hours=2), timedelta(days=1))))
-    other = feed(visit(alarms=(timedelta(days=1), timedelta(hours=2), timedelta(days=1))))
+    one = feed(visit(alarms=(FASTING, PICKUP)))
+    other = feed(visit(alarms=(PICKUP, FASTING, PICKUP)))
     assert one == other
 
 
+def test_url_and_geo_only_when_given():
+    body = feed(visit(url="https://maps.example/?q=1+Main+St", geo=(42.36, -71.06)))
+    event = events_of(body)["appt-1@clinic"]
+    assert str(event["URL"]) == "https://maps.example/?q=1+Main+St"
+    assert (event["GEO"].latitude, event["GEO"].longitude) == (42.36, -71.06)
+    plain = unfolded(feed(visit()))
+    assert "\r\nURL" not in plain and "GEO" not in plain
+
+
 def test_cancelled_event_has_no_valarm():
-    body = feed(visit(status="CANCELLED", alarms=(timedelta(hours=2),)))
+    body = feed(visit(status="CANCELLED", alarms=(FASTING,)))
     assert parse(body).walk("VALARM") == []
 
 
@@ -364,7 +512,7 @@ def test_cancelled_event_has_no_valarm():
 def test_identical_input_gives_identical_bytes():
     def build() -> bytes:
         return feed(
-            visit("a@clinic", alarms=(timedelta(hours=1),)),
+            visit("a@clinic", alarms=(FASTING,)),
             visit("b@clinic", tz=LONDON, day=date(2027, 6, 1)),
             visit("c@clinic", status="CANCELLED", day=date(2027, 2, 1)),
         )
@@ -396,7 +544,9 @@ def test_etag_is_strong_and_quoted():
         {"description": DESCRIPTION + " "},
         {"status": "CANCELLED"},
         {"last_modified": MODIFIED + timedelta(seconds=1)},
-        {"alarms": (timedelta(hours=2),)},
+        {"alarms": (FASTING,)},
+        {"url": "https://maps.example/?q=1"},
+        {"geo": (42.36, -71.06)},
     ],
     ids=lambda change: next(iter(change)),
 )
@@ -426,7 +576,9 @@ def test_calendar_changes_change_the_etag():
         ({"start": datetime(2027, 3, 15, 13)}, "aware"),
         ({"last_modified": datetime(2026, 12, 1)}, "aware"),
         ({"end": utc_at(date(2027, 3, 15), time(9, 0), NY)}, "after"),
-        ({"alarms": (-timedelta(minutes=5),)}, "negative"),
+        ({"alarms": (timedelta(minutes=5),)}, "FeedAlarm"),
+        ({"alarms": (FeedAlarm(-timedelta(days=8), "Too early"),)}, "week"),
+        ({"geo": (91.0, 0.0)}, "latitude"),
     ],
 )
 def test_invalid_events_are_rejected(change, message):

@@ -274,7 +274,7 @@ def test_vdirsyncer_and_khal_keep_local_times_across_dst_and_see_a_cancellation(
     assert set(statuses.values()) == {"CONFIRMED"}
     local = clients.khal_list("America/New_York", first, last)
     expected = _listing(visits, NEW_YORK)
-    expected[cancelled] = (expected[cancelled][0], "CANCELLED", "Clinic visit")
+    expected[cancelled] = (expected[cancelled][0], "CANCELLED", "Cancelled: Clinic visit")
     assert local == expected
 
     log = gunicorn_server.log()

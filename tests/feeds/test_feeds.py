@@ -54,7 +54,7 @@ def test_patient_feed_is_valid_neutral_and_keeps_local_time_across_dst(client, f
     assert tzids == {"America/New_York"}
     assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["America/New_York"]
     expanded = recurring_ical_events.of(calendar).between(datetime(2027, 3, 1), datetime(2027, 6, 1))
-    doses = [e for e in expanded if "No food after 07:00" in str(e["DESCRIPTION"])]
+    doses = [e for e in expanded if "No food after 7:00\u202fAM" in str(e["DESCRIPTION"])]
     assert len(doses) == 12
     assert {e["DTSTART"].dt.strftime("%H:%M") for e in doses} == {"09:00"}
     assert {e["DTSTART"].dt.utcoffset() for e in doses} == NEW_YORK_OFFSETS
@@ -140,7 +140,8 @@ def test_alarms_only_when_the_patient_opted_in(app, client, feed_path, booked):
         db.session.get(Patient, booked["patient_id"]).calendar_alarms = True
         db.session.commit()
     calendar = _calendar(client.get(feed_path))
-    assert len(calendar.walk("VALARM")) == 14
+    # Each of the 12 doses rings at the food cut-off and before the pickup; the two other visits once.
+    assert len(calendar.walk("VALARM")) == 12 * 2 + 2
 
 
 def test_provider_feed_shows_initials_unless_opted_in(app, client, api_as, booked):

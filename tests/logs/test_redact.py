@@ -23,6 +23,7 @@ NOT_SECRET_RULES = {
     "/floor/visits/<int:appointment_id>/measurements/<any(bp, sedation):instrument>",
     "/api/v1/protocols/<string:code>",
     "/admin/protocols/<string:code>",
+    "/patients/<int:patient_id>/questionnaires/<any(phq9, gad7):instrument>",
 }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from clinic.api.smorest import ApiBlueprint
 from clinic.extensions import db
+from clinic.models.message import InboundMessage
 from tests.factories import DEFAULT_PASSWORD, book_series, make_clinic, make_patient, make_user
 from tests.sessions import monitored_session
 
@@ -90,6 +91,19 @@ def _feed(kind):
     return issue
 
 
+def _inbound_message(api, w):
+    with api.frontdesk.client.application.app_context():
+        message = InboundMessage(
+            provider_message_id="SM0001",
+            from_number="+16175550199",
+            body="Running late",
+            received_at=api.clock.now,
+        )
+        db.session.add(message)
+        db.session.commit()
+        w["message"] = message.id
+
+
 NEW_PATIENT = {"first_name": "Riley", "last_name": "Castellanos", "date_of_birth": "1990-05-01"}
 RIDE = {"mode": "driver", "contact_name": "Sam", "contact_phone": "+16175550100", "status": "arranged"}
 
@@ -136,6 +150,9 @@ CASES = {
     "location feed issue": Case("admin", "POST", "/api/v1/locations/{location_id}/feed"),
     "location feed revoke": Case(
         "admin", "DELETE", "/api/v1/locations/{location_id}/feed", prepare=_feed("location")
+    ),
+    "message handled": Case(
+        "frontdesk", "POST", "/api/v1/messages/{message}/handled", prepare=_inbound_message
     ),
     "patient register": Case("frontdesk", "POST", "/api/v1/patients", NEW_PATIENT),
     "patient change": Case("frontdesk", "PATCH", "/api/v1/patients/{patient_id}", {"phone": "+16175550199"}),

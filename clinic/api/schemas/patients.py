@@ -24,6 +24,9 @@ class PatientLoadSchema(ma.Schema):
         RideSchema, allow_none=True, metadata={"description": "How the patient usually gets home"}
     )
     notes = ma.fields.String(validate=validate.Length(max=NOTES_MAX_LENGTH), allow_none=True)
+    calendar_alarms = ma.fields.Boolean(
+        metadata={"description": "Alarms in the calendar feed: at the fasting cut-off and before the pickup"}
+    )
 
     @ma.post_load
     def _dedupe_channels(self, data: dict, **kwargs: object) -> dict:
@@ -56,6 +59,7 @@ class PatientDumpSchema(ma.Schema):
     emergency_contact_phone = ma.fields.String(allow_none=True)
     default_ride = ma.fields.Nested(RideDumpSchema, allow_none=True)
     notes = ma.fields.String()
+    calendar_alarms = ma.fields.Boolean()
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
 

@@ -51,6 +51,9 @@ class ProviderUpdateSchema(ma.Schema):
     max_concurrent = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=20))
     active = ma.fields.Boolean()
     availability = ma.fields.List(ma.fields.Nested(AvailabilitySchema))
+    feed_full_names = ma.fields.Boolean(
+        metadata={"description": "The provider's calendar feed names patients in full (else by initials)"}
+    )
 
 
 class AvailabilityDumpSchema(ma.Schema):
@@ -68,6 +71,7 @@ class ProviderDumpSchema(ma.Schema):
     max_concurrent = ma.fields.Integer()
     active = ma.fields.Boolean()
     availability = ma.fields.List(ma.fields.Nested(AvailabilityDumpSchema))
+    feed_full_names = ma.fields.Boolean()
 
 
 class TimeOffInstant(VisitInstant):
