@@ -33,7 +33,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
-from urllib.parse import quote_plus
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
@@ -42,7 +41,6 @@ from sqlalchemy.orm import selectinload
 from clinic.domain.ical import (
     DEFAULT_AHEAD,
     DEFAULT_BACK,
-    FeedAlarm,
     FeedCalendar,
     FeedEvent,
     feed_etag,
@@ -50,11 +48,8 @@ from clinic.domain.ical import (
     render_feed,
 )
 from clinic.domain.policy import Action, Reach
-from clinic.domain.protocols import ProtocolSpec
-from clinic.domain.transport import TransportStatus
 from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
-from clinic.formatting import format_phone, format_time, zone_abbreviation
 from clinic.models.appointment import Appointment
 from clinic.models.chair import Chair
 from clinic.models.feed import FeedEntry, FeedToken
@@ -67,22 +62,14 @@ from clinic.services.access import actor_provider_id, authorize
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event
 from clinic.services.errors import NotFound
-from clinic.services.protocols import visit_protocol
+from clinic.services.feed_events import calendar_name, feed_events, owner_label
 
 CANCELLED_GRACE = timedelta(days=14)
-# Alarms (patients who opted in): at the food cut-off of a dosing visit, PICKUP_ALARM before the ride home,
-# and VISIT_ALARM before a visit with neither.
-PICKUP_ALARM = timedelta(minutes=30)
-VISIT_ALARM = timedelta(hours=2)
-ARRIVE_EARLY = timedelta(minutes=15)
 # A location's feed: a busy clinic's visits over the default 13 months pass Google's limit of about 1 MB;
 # about 100 days and a cap keep it far below, however busy the clinic.
 LOCATION_BACK = timedelta(days=7)
 LOCATION_AHEAD = timedelta(days=90)
 LOCATION_MAX_EVENTS = 1500
-# Shown instead of the location's name in a patient's feed when it has no public name.
-NEUTRAL_PLACE = "Clinic"
-MAPS_SEARCH = "https://www.google.com/maps/search/?api=1&query="
 CACHE_SIZE = 1024
 LAST_FETCHED_GRANULARITY = timedelta(minutes=5)
 _OWNER_COLUMN = {
@@ -294,7 +281,7 @@ def _version(token: FeedToken, owner, condition) -> str:
     settings = (
         getattr(owner, "calendar_alarms", None),
         getattr(owner, "feed_full_names", None),
-        _owner_label(owner),
+        owner_label(owner),
     )
     return _digest((tuple(tuple(row) for row in rows), settings))
 
@@ -405,198 +392,13 @@ def rendered_feed(token: FeedToken, now: datetime) -> RenderedFeed:
         visit.uid: max(visit.updated_at, visit.transport.updated_at if visit.transport else visit.updated_at)
         for visit in visits
     }
-    events, last_modified = _versioned(token, _events(token.owner_type, owner, visits), changes, now)
-    body = render_feed(FeedCalendar(_calendar_name(token.owner_type, owner), events))
+    events, last_modified = _versioned(token, feed_events(token.owner_type, owner, visits), changes, now)
+    body = render_feed(FeedCalendar(calendar_name(token.owner_type, owner), events))
     # mtime=0: the same feed always compresses to the same bytes, so its gzip ETag is stable too.
     compressed = gzip.compress(body, compresslevel=6, mtime=0)
     result = RenderedFeed(body, feed_etag(body), last_modified, compressed, feed_etag(compressed))
     _cache().put((token.id, token.revision, version), result)
     return result
-
-
-def _owner_label(owner) -> str:
-    return getattr(owner, "name", None) or getattr(owner, "first_name", "")
-
-
-def _events(owner_type: str, owner, visits: list[Appointment]) -> list[FeedEvent]:
-    specs: dict[int | None, ProtocolSpec | None] = {}
-    submitted = _submitted_forms(visits) if owner_type != "patient" else set()
-    alarms = owner_type == "patient" and owner.calendar_alarms
-    events = []
-    for visit in visits:
-        if visit.series_id not in specs or visit.series_id is None:
-            specs[visit.series_id] = visit_protocol(visit)
-        spec = specs[visit.series_id] if visit.kind == "dose" else None
-        cancelled = visit.status == VisitStatus.CANCELLED
-        if owner_type == "patient":
-            description = _patient_description(visit, spec)
-        else:
-            description = _staff_description(owner_type, visit, spec, visit.id in submitted)
-        summary = _summary(owner_type, owner, visit)
-        events.append(
-            FeedEvent(
-                uid=visit.uid,
-                sequence=visit.sequence,
-                start=visit.start_at,
-                end=visit.end_at,
-                timezone=visit.location.timezone,
-                # Clients that ignore STATUS (some show a cancelled event as live) still read the title.
-                summary=f"Cancelled: {summary}" if cancelled else summary,
-                location=_place(owner_type, visit.location),
-                description=description,
-                status="CANCELLED" if cancelled else "CONFIRMED",
-                last_modified=visit.updated_at,
-                alarms=_alarms(visit, spec) if alarms and not cancelled else (),
-                url=directions_url(visit.location) if owner_type == "patient" else "",
-            )
-        )
-    return events
-
-
-def _submitted_forms(visits: list[Appointment]) -> set[int]:
-    """The visits among `visits` whose REMS form was sent (one query)."""
-    ids = [visit.id for visit in visits if visit.kind == "dose"]
-    if not ids:
-        return set()
-    return set(db.session.scalars(select(RemsForm.appointment_id).where(RemsForm.appointment_id.in_(ids))))
-
-
-def directions_url(location: Location) -> str:
-    """A maps search for the location's address, which phones open in their maps app; empty without one."""
-    address = (location.address or "").strip()
-    return MAPS_SEARCH + quote_plus(address) if address else ""
-
-
-def _place(owner_type: str, location: Location) -> str:
-    """LOCATION: for patients the neutral public name (a full name may name the treatment), for staff the
-    location's own name; then the address."""
-    name = location.name
-    if owner_type == "patient":
-        name = (location.public_name or "").strip() or NEUTRAL_PLACE
-    return ", ".join(part for part in (name, (location.address or "").strip()) if part)
-
-
-def _clock(instant: datetime, location: Location) -> str:
-    """A clock time with the zone's abbreviation (``1:45 PM EST``), so it reads right in any zone."""
-    return f"{format_time(instant, location)} {zone_abbreviation(instant, location)}"
-
-
-def _alarms(visit: Appointment, spec: ProtocolSpec | None) -> tuple[FeedAlarm, ...]:
-    """The opted-in patient's alarms: at the food cut-off of a dosing visit and PICKUP_ALARM before the ride
-    home; VISIT_ALARM before a visit with neither."""
-    location, found = visit.location, []
-    at = _clock(visit.start_at, location)
-    if spec is not None:
-        cut_off = -timedelta(minutes=spec.fasting_food_minutes)
-        found.append(FeedAlarm(cut_off, f"No food from now on (clinic visit at {at})"))
-    if visit.transport is not None:
-        pickup = visit.transport.pickup_at
-        found.append(
-            FeedAlarm(
-                pickup - PICKUP_ALARM - visit.start_at,
-                f"Ride home: pickup about {_clock(pickup, location)}",
-            )
-        )
-    if not found:
-        found.append(FeedAlarm(-VISIT_ALARM, f"Clinic visit at {at}"))
-    return tuple(found)
-
-
-def _calendar_name(owner_type: str, owner) -> str:
-    if owner_type == "patient":
-        return "My clinic visits"
-    if owner_type == "provider":
-        return f"Clinic schedule · {owner.name}"
-    return f"{owner.name} · all chairs"
-
-
-def _patient_label(visit: Appointment, full_names: bool) -> str:
-    patient = visit.patient
-    return patient.full_name if full_names else f"{patient.first_name[:1]}. {patient.last_name[:1]}."
-
-
-def _summary(owner_type: str, owner, visit: Appointment) -> str:
-    if owner_type == "patient":
-        return "Clinic visit"  # neutral: a shared or glanced-at calendar must not reveal the treatment
-    kind = visit.kind.replace("_", " ").capitalize() + (f" {visit.dose_number}" if visit.dose_number else "")
-    label = _patient_label(visit, owner_type == "provider" and owner.feed_full_names)
-    prefix = f"{visit.chair.name}: " if owner_type == "location" and visit.chair else ""
-    return f"{prefix}{kind} · {label}"
-
-
-def _patient_description(visit: Appointment, spec: ProtocolSpec | None) -> str:
-    """What the patient needs to do, in the patient's words; a cancelled visit says only that."""
-    location = visit.location
-    lines = []
-    if visit.status == VisitStatus.CANCELLED:
-        lines.append("This visit is cancelled.")
-    else:
-        lines.append(f"Please arrive by {_clock(visit.start_at - ARRIVE_EARLY, location)}.")
-        if spec is not None:
-            food = _clock(visit.start_at - timedelta(minutes=spec.fasting_food_minutes), location)
-            liquid = _clock(visit.start_at - timedelta(minutes=spec.fasting_liquid_minutes), location)
-            lines.append(f"No food after {food}; no liquids after {liquid}.")
-        if visit.transport is not None:
-            ride = visit.transport
-            pickup = _clock(ride.pickup_at, location)
-            if ride.status == TransportStatus.MISSING:
-                lines.append(
-                    f"Ride home: not arranged yet - you cannot drive yourself. Pickup about {pickup}."
-                )
-            else:
-                who = ride.contact_name or ride.mode.replace("_", " ")
-                lines.append(f"Ride home: {who} ({ride.status}), pickup about {pickup}.")
-        url = directions_url(location)
-        if url:
-            lines.append(f"Directions: {url}")
-    if location.phone:
-        lines.append(f"Questions: {format_phone(location.phone, location)}")
-    return "\n".join(lines)
-
-
-def _check_in(visit: Appointment) -> str:
-    if visit.status == VisitStatus.CHECKED_IN and visit.checked_in_at is not None:
-        return f"checked in at {_clock(visit.checked_in_at, visit.location)}"
-    return {
-        VisitStatus.SCHEDULED: "not checked in",
-        VisitStatus.CONFIRMED: "confirmed, not checked in",
-        VisitStatus.CHECKED_IN: "checked in",
-        VisitStatus.COMPLETED: "discharged",
-        VisitStatus.NO_SHOW: "no-show",
-    }.get(visit.status, str(visit.status))
-
-
-def _staff_description(
-    owner_type: str, visit: Appointment, spec: ProtocolSpec | None, form_sent: bool
-) -> str:
-    """The visit as the team needs it: chair, check-in, ride, REMS form; the patient's phone for providers."""
-    location = visit.location
-    if visit.status == VisitStatus.CANCELLED:
-        lines = ["Cancelled."]
-    else:
-        lines = [
-            f"Chair: {visit.chair.name if visit.chair else 'not assigned'}",
-            f"Check-in: {_check_in(visit)}",
-        ]
-        if visit.transport is not None:
-            ride = visit.transport
-            pickup = _clock(ride.pickup_at, location)
-            if ride.status == TransportStatus.MISSING:
-                lines.append(f"Ride home: missing (patient may not drive), pickup {pickup}")
-            else:
-                who = ride.contact_name or ride.mode.replace("_", " ")
-                lines.append(f"Ride home: {who} ({ride.status}), pickup {pickup}")
-        if spec is not None and spec.rems_required:
-            if form_sent:
-                form = "sent"
-            elif visit.status == VisitStatus.COMPLETED:
-                form = "to send"
-            else:
-                form = "after discharge"
-            lines.append(f"REMS form: {form}")
-    if owner_type == "provider" and visit.patient.phone:
-        lines.append(f"Patient phone: {format_phone(visit.patient.phone, location)}")
-    return "\n".join(lines)
 
 
 def record_fetch(token: FeedToken, remote_addr: str, now: datetime) -> None:

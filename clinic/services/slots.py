@@ -1,14 +1,15 @@
 """Free times to book a visit: every start that passes each rule booking it would check."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from clinic.domain.localtime import utc_at
-from clinic.domain.planning import VisitCheck
+from clinic.domain.planning import LocationRules, VisitCheck
 from clinic.domain.policy import Action
 from clinic.domain.rems import is_rems_enrolled_for
-from clinic.domain.slots import DEFAULT_DAYS, find_slots
+from clinic.domain.slots import DEFAULT_DAYS, SUGGESTION_DAYS, find_slots, nearest_starts
 from clinic.models.location import Location
 from clinic.models.patient import Patient
 from clinic.models.provider import Provider
@@ -28,13 +29,16 @@ class FreeSlot:
     chair_id: int | None
 
 
-def free_slots(query: dict[str, Any], actor: Actor, now: datetime) -> list[FreeSlot]:
-    """Starts of a visit of `kind` with a provider at a location, every 15 minutes of the opening hours
-    over `days` local days from `from` (default: today there), that pass every rule booking checks.
+@dataclass(frozen=True)
+class _SlotCheck:
+    """What a booking of the asked visit would check, built once for a window of local days."""
 
-    With a patient, the patient's own visits and doses count too (no overlap, one dose a day) and a
-    Spravato dose needs their REMS enrolment by that day. At most 200 slots, earliest first.
-    """
+    rules: LocationRules
+    check: VisitCheck
+    day_ok: Callable[[date], bool] | None
+
+
+def _slot_check(query: dict[str, Any], actor: Actor, first_day: date, days: int, now: datetime) -> _SlotCheck:
     authorize(actor, Action.VISIT_BOOK)
     location = get_referenced(Location, query["location_id"], "location_id")
     provider = get_referenced(Provider, query["provider_id"], "provider_id")
@@ -47,8 +51,6 @@ def free_slots(query: dict[str, Any], actor: Actor, now: datetime) -> list[FreeS
     spec = dose_spec_of(query, None) if kind == "dose" else None
     minutes = spec.chair_minutes if spec else query.get("duration_minutes") or DEFAULT_MINUTES[kind]
     tz = location.zone
-    first_day: date = query.get("from") or now.astimezone(tz).date()
-    days = query.get("days") or DEFAULT_DAYS
     window_start = utc_at(first_day, time(0), tz)
     window_end = utc_at(first_day + timedelta(days=days), time(0), tz)
     inputs = load_planning_inputs(
@@ -76,6 +78,41 @@ def free_slots(query: dict[str, Any], actor: Actor, now: datetime) -> list[FreeS
         def day_ok(day: date) -> bool:
             return is_rems_enrolled_for(enrolled_on, day)
 
-    hours = inputs.location.opening_hours
-    slots = find_slots(check, hours, location.timezone, first_day, days, day_ok=day_ok)
+    return _SlotCheck(inputs.location, check, day_ok)
+
+
+def free_slots(query: dict[str, Any], actor: Actor, now: datetime) -> list[FreeSlot]:
+    """Starts of a visit of `kind` with a provider at a location, every 15 minutes of the opening hours
+    over `days` local days from `from` (default: today there), that pass every rule booking checks.
+
+    With a patient, the patient's own visits and doses count too (no overlap, one dose a day) and a
+    Spravato dose needs their REMS enrolment by that day. At most 200 slots, earliest first.
+    """
+    location = get_referenced(Location, query["location_id"], "location_id")
+    tz = location.zone
+    first_day: date = query.get("from") or now.astimezone(tz).date()
+    days = query.get("days") or DEFAULT_DAYS
+    found = _slot_check(query, actor, first_day, days, now)
+    slots = find_slots(
+        found.check, found.rules.opening_hours, location.timezone, first_day, days, day_ok=found.day_ok
+    )
     return [FreeSlot(s.start.astimezone(tz), s.end.astimezone(tz), s.chair_id) for s in slots]
+
+
+def suggest_visit_starts(query: dict[str, Any], actor: Actor, now: datetime) -> list[datetime]:
+    """Up to three starts nearest to the asked one (`query["start"]`) where booking the visit passes every
+    rule, in the location's local time: what a refused booking offers instead."""
+    location = get_referenced(Location, query["location_id"], "location_id")
+    tz = location.zone
+    asked: datetime = query["start"]
+    first_day = asked.astimezone(tz).date() - timedelta(days=SUGGESTION_DAYS)
+    found = _slot_check(query, actor, first_day, 2 * SUGGESTION_DAYS + 1, now)
+    day_ok = found.day_ok
+    starts = nearest_starts(
+        found.check,
+        found.rules.opening_hours,
+        location.timezone,
+        asked,
+        accept=(lambda start: day_ok(start.astimezone(tz).date())) if day_ok else None,
+    )
+    return [start.astimezone(tz) for start in starts]

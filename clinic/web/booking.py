@@ -1,6 +1,8 @@
 """Booking: a whole series (choose patient, protocol, place and time; preview every visit; confirm) and a
 single visit of any kind (a consultation, a follow-up, an integration session or a booster dose)."""
 
+from datetime import datetime
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
@@ -21,6 +23,7 @@ from clinic.services.patients import search_patients
 from clinic.services.protocols import list_protocols
 from clinic.services.providers import list_providers
 from clinic.services.series import create_series, preview_series
+from clinic.services.slots import suggest_visit_starts
 from clinic.web.access import permission_required, web_actor
 from clinic.web.forms import SeriesForm
 from clinic.web.visit_forms import VisitForm
@@ -139,23 +142,49 @@ def _visit_data(form: VisitForm) -> dict:
     return data
 
 
+def _take_suggested_start(form: VisitForm) -> bool:
+    """A suggested time picked on a refused booking ("2027-03-08T10:15", local) replaces the typed one;
+    False (with the error on the time field) when it is not a time."""
+    picked = request.form.get("suggested_start")
+    if picked:
+        try:
+            start = datetime.strptime(picked, "%Y-%m-%dT%H:%M")
+        except ValueError:
+            form.start_time.errors = ["Pick one of the suggested times"]
+            return False
+        form.start_date.data, form.start_time.data = start.date(), start.time()
+    return True
+
+
+def _suggestions(data: dict, error: ServiceError) -> list[datetime]:
+    """Where the refused visit could go instead: only for a refusal by the rules (409), not for bad input."""
+    if error.status != 409:
+        return []
+    try:
+        return suggest_visit_starts(data, web_actor(), utcnow())
+    except ServiceError:
+        return []
+
+
 @bp.route("/visit", methods=["GET", "POST"])
 @permission_required(Action.VISIT_BOOK)
 def visit():
     form = _visit_form()
-    conflict = None
+    conflict, suggestions = None, []
     status = 200
     if request.method == "POST":
         status = 400
-        if form.validate():
+        if form.validate() and _take_suggested_start(form):
+            data = _visit_data(form)
             try:
-                booked = book_appointment(_visit_data(form), web_actor(), utcnow())
+                booked = book_appointment(data, web_actor(), utcnow())
             except ServiceError as error:
                 db.session.rollback()
                 for name, messages in (error.errors or {}).items():
                     if name in form:
                         form[name].errors = list(messages)
                 conflict, status = error, error.status
+                suggestions = _suggestions(data, error)
             else:
                 flash(
                     f"Booked: {form.kind.data.replace('_', ' ')} for {booked.patient.full_name} on "
@@ -164,5 +193,10 @@ def visit():
                 )
                 return redirect(url_for("web_appointments.show", appointment_id=booked.id))
     return render_template(
-        "booking/visit.html", form=form, conflict=conflict, patient=_chosen_patient(form)
+        "booking/visit.html",
+        form=form,
+        conflict=conflict,
+        suggestions=suggestions,
+        suggestions_at=db.session.get(Location, form.location_id.data) if suggestions else None,
+        patient=_chosen_patient(form),
     ), status

@@ -1,5 +1,6 @@
 """Booking a single visit and managing a whole series from the pages, as the front desk does."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -71,6 +72,28 @@ def test_a_visit_that_breaks_a_rule_is_refused_naming_it_and_nothing_is_booked(a
     assert wrong_chair.status_code == 422 and "needs an infusion chair" in wrong_chair.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalars(select(Appointment)).all() == []
+
+
+def test_a_refused_visit_offers_the_nearest_free_times_and_books_the_one_picked(app, clock, clinic):
+    desk = _desk(app)
+    first = desk.post("/book/visit", data=_visit(clinic, duration_minutes="60"))
+    assert first.status_code == 302
+    # The provider is busy 10:00-11:00: 10:30 is refused, and the times offered instead pass every rule.
+    refused = desk.post("/book/visit", data=_visit(clinic, start_time="10:30", duration_minutes="30"))
+    assert refused.status_code == 409
+    html = refused.get_data(as_text=True)
+    offered = re.findall(r'name="suggested_start" value="([^"]+)"', html)
+    # nearest first; 11:30 and 09:30 are as near, and the later one comes first (as the planner picks)
+    assert offered == ["2027-03-03T11:00", "2027-03-03T11:15", "2027-03-03T11:30"]
+    assert "Book Wed, Mar 3, 11:00\u202fAM" in html  # in the location's locale
+    retry = _visit(clinic, start_time="10:30", duration_minutes="30", suggested_start=offered[0])
+    picked = desk.post("/book/visit", data=retry)
+    assert picked.status_code == 302
+    garbled = desk.post("/book/visit", data=_visit(clinic, suggested_start="soon"))
+    assert garbled.status_code == 400 and "Pick one of the suggested times" in garbled.get_data(as_text=True)
+    with app.app_context():
+        starts = sorted(v.start_at for v in db.session.scalars(select(Appointment)))
+    assert starts == [datetime(2027, 3, 3, 15, 0, tzinfo=UTC), datetime(2027, 3, 3, 16, 0, tzinfo=UTC)]
 
 
 def test_providers_do_not_book_single_visits(app, clock, clinic):
