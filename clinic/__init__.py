@@ -41,6 +41,9 @@ def create_app(config: type[config_module.Config] | None = None, **overrides: An
     from clinic.feeds.views import bp as feeds_bp
 
     app.register_blueprint(feeds_bp)
+    from clinic.fhir.views import bp as fhir_bp
+
+    app.register_blueprint(fhir_bp)
     register_cli(app)
     register_error_handlers(app)
     register_security(app)

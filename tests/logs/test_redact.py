@@ -24,6 +24,7 @@ NOT_SECRET_RULES = {
     "/api/v1/protocols/<string:code>",
     "/admin/protocols/<string:code>",
     "/patients/<int:patient_id>/questionnaires/<any(phq9, gad7):instrument>",
+    "/fhir/<path:unknown>",  # an unknown FHIR path, answered with an OperationOutcome
 }
 
 
