@@ -14,6 +14,7 @@ from clinic.api import (
     patients,
     protocols,
     providers,
+    questionnaire_links,
     series,
     session,
     slots,
@@ -43,6 +44,7 @@ BLUEPRINTS = (
     feeds.blp,
     monitoring.blp,
     messages.blp,
+    questionnaire_links.blp,
 )
 
 

@@ -62,6 +62,7 @@ class Action(StrEnum):
     FOLLOW_UP_BOOK = "follow_up.book"
     MESSAGES_READ = "messages.read"  # texts patients sent the clinic
     MESSAGES_HANDLE = "messages.handle"  # mark a patient's text as handled
+    QUESTIONNAIRE_LINK_SEND = "questionnaire_link.send"  # the patient's PHQ-9/GAD-7 link for a visit
 
 
 _A, _F, _P = Role.ADMIN, Role.FRONTDESK, Role.PROVIDER
@@ -99,6 +100,7 @@ POLICY: dict[Action, dict[Role, Reach]] = {
     Action.FOLLOW_UP_BOOK: {_F: ANY, _P: TREATED},
     Action.MESSAGES_READ: {_F: ANY, _P: TREATED},
     Action.MESSAGES_HANDLE: {_F: ANY, _P: TREATED},
+    Action.QUESTIONNAIRE_LINK_SEND: {_F: ANY, _P: TREATED},
 }
 
 DESCRIPTIONS: dict[Action, str] = {
@@ -135,6 +137,7 @@ DESCRIPTIONS: dict[Action, str] = {
     Action.MESSAGES_READ: "read the texts patients sent the clinic (providers: of patients they treat; texts "
     "from unknown numbers: front desk only)",
     Action.MESSAGES_HANDLE: "mark a patient's text as handled",
+    Action.QUESTIONNAIRE_LINK_SEND: "send or re-send a patient the link to their questionnaire for a visit",
 }
 
 

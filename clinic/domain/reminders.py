@@ -46,6 +46,21 @@ class ReminderStatus(StrEnum):
 
 
 VISIT_KINDS = ("dose", "follow_up", "integration", "consult")
+
+
+class ReminderKind(StrEnum):
+    """What a planned patient reminder is for. `questionnaire` carries the signed link to the PHQ-9 (and
+    GAD-7) page; its wording lives in templates (messages/questionnaire.*), not in `render_message`."""
+
+    RIDE_CHECK = "ride_check"
+    PREPARATION = "preparation"
+    SOON = "soon"
+    CHECK_IN = "check_in"
+    VISIT_24H = "visit_24h"
+    QUESTIONNAIRE = "questionnaire"
+
+
+# The kinds `render_message` words.
 REMINDER_KINDS = ("ride_check", "preparation", "soon", "check_in", "visit_24h")
 MESSAGE_KINDS = (*REMINDER_KINDS, "cancellation", "follow_up_unbooked", "ride_missing")
 
@@ -77,6 +92,8 @@ _OFFSETS = {
     "preparation": timedelta(hours=24),
     "soon": timedelta(hours=2),
     "visit_24h": timedelta(hours=24),
+    # the patient answers the day before, so the scores are there when the visit starts
+    ReminderKind.QUESTIONNAIRE: timedelta(hours=24),
 }
 # A late reminder is still worth sending now while the visit is more than this far away; closer than that
 # it would arrive too late to act on (a ride cannot be found in a few hours, so ride_check needs 12 h).
@@ -85,6 +102,8 @@ _STILL_USEFUL = {
     "preparation": timedelta(hours=2),
     "soon": timedelta(minutes=30),
     "visit_24h": timedelta(hours=2),
+    # answered in the waiting room is still better than not at all
+    ReminderKind.QUESTIONNAIRE: timedelta(minutes=30),
 }
 _QUIET_LEAD = timedelta(minutes=15)
 _QUIET_WAIT_CUTOFF = timedelta(minutes=30)
@@ -243,7 +262,7 @@ def _nominal_times(visit: VisitFacts) -> list[tuple[str, datetime]]:
     if visit.kind != "dose":
         return [("visit_24h", visit.start - _OFFSETS["visit_24h"])]
     kinds = ["ride_check"] if visit.needs_ride else []
-    kinds += ["preparation", "soon"]
+    kinds += ["preparation", ReminderKind.QUESTIONNAIRE, "soon"]
     times = [(kind, visit.start - _OFFSETS[kind]) for kind in kinds]
     next_day = to_local(visit.start, visit.timezone).date() + timedelta(days=1)
     times.append(("check_in", utc_at(next_day, _CHECK_IN_AT, visit.timezone)))
@@ -278,10 +297,10 @@ def _key(visit: VisitFacts, kind: str, channel: str) -> str:
 def plan_visit_reminders(visit: VisitFacts, prefs: RecipientPrefs, now: datetime) -> list[PlannedReminder]:
     """Plan the patient reminders of one visit, one per reachable channel, sorted by due time.
 
-    Dose: `ride_check` 72 h before (only when the visit needs a ride), `preparation` 24 h before, `soon` 2 h
-    before (elapsed time before the start instant, see the module docstring for DST), and `check_in` at 10:00
-    local time the day after. Other visits: `visit_24h` 24 h before. Quiet hours and late bookings adjust or
-    drop reminders as described in the module docstring; `now` is an aware instant.
+    Dose: `ride_check` 72 h before (only when the visit needs a ride), `preparation` and `questionnaire`
+    24 h before, `soon` 2 h before (elapsed time before the start instant, see the module docstring for
+    DST), and `check_in` at 10:00 local time the day after. Other visits: `visit_24h` 24 h before. Quiet
+    hours and late bookings adjust or drop reminders as described in the module docstring; `now` is aware.
     """
     now = require_aware(now, "now")
     channels = prefs.reachable_channels()
@@ -623,6 +642,7 @@ __all__ = [
     "Message",
     "PlannedReminder",
     "RecipientPrefs",
+    "ReminderKind",
     "VisitFacts",
     "digest_due_at",
     "in_quiet_hours",

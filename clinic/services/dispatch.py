@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from clinic.domain.reminders import ReminderStatus, render_message
+from clinic.domain.reminders import ReminderKind, ReminderStatus, render_message
 from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
@@ -20,6 +20,7 @@ from clinic.models.reminder import Reminder
 from clinic.notify.base import Channel, DeliveryError, OutgoingMessage
 from clinic.services.digests import render_provider_digest
 from clinic.services.followups import is_follow_up_booked
+from clinic.services.questionnaires import questionnaire_message
 from clinic.services.reminders import visit_facts
 
 # Waits before the 2nd, 3rd, ... attempt; the last one repeats.
@@ -89,6 +90,8 @@ def build_message(reminder: Reminder, now: datetime) -> OutgoingMessage | None:
         return None
     if reminder.kind == "digest":
         message = render_provider_digest(reminder.provider, reminder.due_at, now)
+    elif reminder.kind == ReminderKind.QUESTIONNAIRE:
+        message = questionnaire_message(reminder.appointment, reminder.channel, now)
     else:
         message = render_message(
             reminder.kind, reminder.channel, visit_facts(reminder.appointment, now, with_ride_link=True), now

@@ -107,6 +107,18 @@ def record_measurement(
     authorize_record(actor, Action.MEASUREMENT_RECORD, appointment, "appointment")
     if amends is None:
         _require_started(appointment, now)
+    return store_measurement(appointment, data, actor, now, amends)
+
+
+def store_measurement(
+    appointment: Appointment,
+    data: dict[str, Any],
+    actor: Actor,
+    now: datetime,
+    amends: Measurement | None = None,
+) -> tuple[Measurement, list[Alert]]:
+    """Validate, store and alert on a measurement whose access the caller has already settled: staff go
+    through `record_measurement`; a patient's answers through their signed questionnaire link."""
     result = _validated(data)
     baseline = _baseline_phq9(appointment.series_id, appointment.patient_id)
     measurement = Measurement(

@@ -34,6 +34,7 @@ from clinic.web import (
     navigation,
     outbox,
     patients,
+    questionnaire_link,
     rides,
     series,
     sms_inbound,
@@ -92,6 +93,7 @@ def register_web(app: Flask) -> None:
         clinical.bp,
         messages.bp,
         sms_inbound.bp,
+        questionnaire_link.bp,
     ):
         app.register_blueprint(blueprint)
     app.context_processor(navigation.inject_navigation)

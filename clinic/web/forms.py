@@ -30,6 +30,8 @@ from wtforms.validators import (
 
 from clinic.clock import utcnow
 from clinic.domain.plausible import Span, visit_days
+from clinic.domain.questionnaires import GAD7_QUESTIONS as GAD7_QUESTIONS  # one home, shared with /q/
+from clinic.domain.questionnaires import PHQ9_QUESTIONS as PHQ9_QUESTIONS
 from clinic.domain.transport import TransportStatus
 from clinic.services.commands import CheckIn, Discharge, RecordDose, UndoCheckIn
 from clinic.web.phone import to_e164
@@ -254,29 +256,6 @@ ANSWER_CHOICES = [
         ("0 · not at all", "1 · several days", "2 · more than half the days", "3 · nearly every day")
     )
 ]
-# The standard wording (Kroenke, Spitzer & Williams; free to reproduce): "Over the last 2 weeks, how often
-# have you been bothered by any of the following problems?"
-PHQ9_QUESTIONS = (
-    "Little interest or pleasure in doing things",
-    "Feeling down, depressed, or hopeless",
-    "Trouble falling or staying asleep, or sleeping too much",
-    "Feeling tired or having little energy",
-    "Poor appetite or overeating",
-    "Feeling bad about yourself, or that you are a failure or have let yourself or your family down",
-    "Trouble concentrating on things, such as reading the newspaper or watching television",
-    "Moving or speaking so slowly that other people could have noticed? Or the opposite, being so fidgety or "
-    "restless that you have been moving around a lot more than usual",
-    "Thoughts that you would be better off dead or of hurting yourself in some way",
-)
-GAD7_QUESTIONS = (
-    "Feeling nervous, anxious, or on edge",
-    "Not being able to stop or control worrying",
-    "Worrying too much about different things",
-    "Trouble relaxing",
-    "Being so restless that it is hard to sit still",
-    "Becoming easily annoyed or irritable",
-    "Feeling afraid as if something awful might happen",
-)
 
 
 class QuestionnaireForm(FlaskForm):

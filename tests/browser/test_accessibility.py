@@ -31,6 +31,7 @@ from clinic.models.user import User
 from clinic.services.actor import Actor
 from clinic.services.demo import DEMO_LOGINS, demo_location, seed_demo
 from clinic.services.floor import floor_board
+from clinic.services.questionnaires import questionnaire_link
 from clinic.services.rems_forms import rems_queue
 from clinic.services.ride_links import ride_link
 from clinic.services.transport import AT_RISK_WINDOW, rides_at_risk_for
@@ -60,6 +61,7 @@ class Visit:
 PAGES = (
     Visit("anonymous", "login", "/login"),
     Visit("anonymous", "patient-ride", "{ride_path}"),
+    Visit("anonymous", "patient-questionnaire", "{questionnaire_path}"),
     Visit("frontdesk", "home", "/"),
     Visit("frontdesk", "today", "/today/"),
     Visit("frontdesk", "week", "/week/"),
@@ -143,6 +145,9 @@ def _seeded_ids(clock: FrozenClock) -> dict[str, object]:
         "appointment": on_floor.appointment_id,
         "rems_appointment": rems.appointment_id,
         "ride_path": urlsplit(ride_link(db.session.get(Appointment, at_risk.id), clock.now)).path,
+        "questionnaire_path": urlsplit(
+            questionnaire_link(db.session.get(Appointment, at_risk.id), clock.now)
+        ).path,
         "chair": db.session.scalar(select(Chair.id).order_by(Chair.id)),
         "provider": db.session.scalar(select(Provider.id).order_by(Provider.id)),
         "user": db.session.scalar(select(User.id).where(User.email == "frontdesk@demo.clinic")),

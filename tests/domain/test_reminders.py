@@ -115,9 +115,10 @@ LONG_AGO = datetime(2027, 1, 1, tzinfo=UTC)
 def test_dose_reminders_on_a_normal_day_are_exact_elapsed_offsets():
     start = at(date(2027, 6, 16), 12)  # Wed, EDT all week
     plan = plan_visit_reminders(visit(start), prefs(), LONG_AGO)
-    assert [r.kind for r in plan] == ["ride_check", "preparation", "soon", "check_in"]
+    assert [r.kind for r in plan] == ["ride_check", "preparation", "questionnaire", "soon", "check_in"]
     assert due(plan, "ride_check") == start - timedelta(hours=72) == datetime(2027, 6, 13, 16, tzinfo=UTC)
     assert due(plan, "preparation") == start - timedelta(hours=24)
+    assert due(plan, "questionnaire") == start - timedelta(hours=24)
     assert due(plan, "soon") == start - timedelta(hours=2) == datetime(2027, 6, 16, 14, tzinfo=UTC)
     assert local(due(plan, "check_in")) == (date(2027, 6, 17), time(10))
     assert all(r.due_at.tzinfo == UTC for r in plan)
@@ -257,7 +258,7 @@ def test_follow_up_and_other_visits_get_one_reminder_a_day_before():
 
 def test_dose_without_ride_needs_no_ride_check():
     plan = plan_visit_reminders(visit(at(date(2027, 6, 16), 12), needs_ride=False), prefs(), LONG_AGO)
-    assert [r.kind for r in plan] == ["preparation", "soon", "check_in"]
+    assert [r.kind for r in plan] == ["preparation", "questionnaire", "soon", "check_in"]
 
 
 def test_no_consent_means_nothing():
@@ -290,7 +291,7 @@ def test_keys_are_unique_and_change_when_the_visit_moves():
     start = at(date(2027, 6, 16), 12)
     plan = plan_visit_reminders(visit(start), prefs(("email", "sms")), LONG_AGO)
     keys = [r.key for r in plan]
-    assert len(keys) == len(set(keys)) == 8
+    assert len(keys) == len(set(keys)) == 10
     assert "appt-7:preparation:sms:2027-06-16T16:00:00+00:00" in keys
     moved = plan_visit_reminders(visit(start + timedelta(days=1)), prefs(("email", "sms")), LONG_AGO)
     assert not set(keys) & {r.key for r in moved}

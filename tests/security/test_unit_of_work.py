@@ -209,6 +209,7 @@ CASES = {
     "visit move": Case(
         "frontdesk", "PATCH", "/api/v1/appointments/{dose}", {"start": "2027-03-08T10:00:00-05:00"}
     ),
+    "questionnaire link send": Case("frontdesk", "POST", "/api/v1/appointments/{dose}/questionnaire-link"),
     "visit cancel": Case("frontdesk", "POST", "/api/v1/appointments/{dose}/cancel", {"reason": "Unwell"}),
     "visit no-show": Case("frontdesk", "POST", "/api/v1/appointments/{dose}/no-show", at=DOSE_TIME),
     "ride record": Case("frontdesk", "PUT", "/api/v1/appointments/{dose}/transport", RIDE),

@@ -1,14 +1,17 @@
-// The running total of a PHQ-9 or GAD-7 form while answers are picked (forms marked data-questionnaire).
+// The running total of a PHQ-9 or GAD-7 form while answers are picked (forms, or parts of one form, marked
+// data-questionnaire; data-prefix names the answer fields: item1..item9 by default, gad1..gad7 on the
+// patient's own page, where both questionnaires share one form).
 // Only a guide for the person entering it: the server scores what is recorded.
 (function () {
   "use strict";
 
   function update(form) {
     const count = Number(form.dataset.items);
+    const prefix = form.dataset.prefix || "item";
     let total = 0;
     let answered = 0;
     for (let number = 1; number <= count; number += 1) {
-      const picked = form.querySelector('input[name="item' + number + '"]:checked');
+      const picked = form.querySelector('input[name="' + prefix + number + '"]:checked');
       if (picked) {
         total += Number(picked.value);
         answered += 1;
@@ -20,13 +23,13 @@
     // The self-harm question: say before saving that a score above 0 raises an urgent alert.
     const warning = form.querySelector("[data-warn-item]");
     if (warning) {
-      const item = form.querySelector('input[name="item' + warning.dataset.warnItem + '"]:checked');
+      const item = form.querySelector('input[name="' + prefix + warning.dataset.warnItem + '"]:checked');
       warning.hidden = !item || Number(item.value) === 0;
     }
   }
 
   function start() {
-    document.querySelectorAll("form[data-questionnaire]").forEach(function (form) {
+    document.querySelectorAll("[data-questionnaire]").forEach(function (form) {
       const shown = form.querySelector("[data-running-total]");
       if (!shown) {
         return;
