@@ -3,12 +3,17 @@ Vary on every answer, HEAD; and a version that moves with everything the feed sh
 
 import gzip
 import http.client
+import socket
+import time
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from icalendar import Calendar
 
 from clinic.extensions import db
 from clinic.models.location import Location
+from tests.concurrency.conftest import WORKERS
 from tests.factories import book_series, make_clinic
 
 RIDE = {
@@ -103,6 +108,58 @@ def _events(response) -> dict:
     return {str(e["UID"]): e for e in Calendar.from_ical(response.data).walk("VEVENT")}
 
 
+def _waiting_to_be_accepted(port: int) -> int:
+    """Connections in the accept queue of the socket listening on `port` (Linux: a listening socket's
+    rx_queue in /proc/net/tcp); 0 where that cannot be read."""
+    try:
+        table = Path("/proc/net/tcp").read_text(encoding="ascii").splitlines()[1:]
+    except OSError:
+        return 0
+    for line in table:
+        fields = line.split()
+        if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+            return int(fields[4].split(":")[1], 16)
+    return 0
+
+
+def _from_every_worker(server, path: str, headers: dict[str, str] | None = None) -> list[SimpleNamespace]:
+    """One answer from each of the server's workers, as (status, headers, data).
+
+    A sync worker takes one connection at a time and blocks until its request is complete; so WORKERS
+    connections, opened together and each holding back its request's final empty line until every one has
+    been accepted, are served by WORKERS different workers.
+    """
+    head = f"GET {path} HTTP/1.1\r\nHost: {server.host}:{server.port}\r\nConnection: close\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+    connections = [socket.create_connection((server.host, server.port), timeout=30) for _ in range(WORKERS)]
+    try:
+        for connection in connections:
+            connection.sendall(head.encode())
+        deadline = time.monotonic() + 30
+        while _waiting_to_be_accepted(server.port) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not _waiting_to_be_accepted(server.port), "not every worker took a connection"
+        for connection in connections:
+            connection.sendall(b"\r\n")
+        answers = []
+        for connection in connections:
+            response = http.client.HTTPResponse(connection)
+            response.begin()
+            answers.append(
+                SimpleNamespace(status=response.status, headers=response.headers, data=response.read())
+            )
+        return answers
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def _served_alike(answers: list[SimpleNamespace]) -> SimpleNamespace:
+    """The one answer every worker gave: the same status, body, ETag and Last-Modified."""
+    assert len({(a.status, a.data, a.headers["ETag"], a.headers["Last-Modified"]) for a in answers}) == 1
+    return answers[0]
+
+
 def _changed(client, feed_path, before):
     """The feed after a change: a new body, ETag and Last-Modified, and a 200 for the old date."""
     after = client.get(feed_path)
@@ -172,9 +229,7 @@ def test_a_visit_sliding_out_of_the_window_moves_last_modified(client, feed_path
     assert len(_events(after)) < len(_events(before))
 
 
-def test_a_live_server_with_four_workers_agrees_and_compresses(
-    app, feed_path, gunicorn_server, booked, api_as
-):
+def test_a_live_server_with_four_workers_agrees_and_compresses(app, feed_path, gunicorn_server):
     def fetch(method="GET", **headers):
         connection = http.client.HTTPConnection(gunicorn_server.host, gunicorn_server.port, timeout=30)
         connection.request(method, feed_path, headers=headers)
@@ -195,11 +250,66 @@ def test_a_live_server_with_four_workers_agrees_and_compresses(
     assert weak.status == 304
     head, head_body = fetch("HEAD", **{"Accept-Encoding": "gzip"})
     assert head.status == 200 and head_body == b"" and head.headers["ETag"] == response.headers["ETag"]
-    # A ride change reaches every worker at once: no worker serves the old body afterwards.
-    first = booked["appointments"][0]
-    assert api_as("frontdesk").put(f"/api/v1/appointments/{first}/transport", json=RIDE).status_code == 200
-    later = [fetch() for _ in range(12)]
-    assert {r.headers["ETag"] for r, _ in later} != {plain.headers["ETag"]}
-    assert len({r.headers["ETag"] for r, _ in later}) == 1
-    assert len({r.headers["Last-Modified"] for r, _ in later}) == 1
-    assert all(b"Sam Lindqvist" in b.replace(b"\r\n ", b"") for _, b in later)
+
+
+def test_ride_alarm_and_phone_changes_bump_the_events_and_the_etag_on_every_worker(
+    feed_path, gunicorn_server, booked, api_as
+):
+    desk, admin = api_as("frontdesk"), api_as("admin")
+    uids = [desk.get(f"/api/v1/appointments/{a}").json["uid"] for a in booked["appointments"]]
+    # Every worker renders (and caches) the feed before each change.
+    before = _served_alike(_from_every_worker(gunicorn_server, feed_path))
+
+    def served_after_the_change() -> SimpleNamespace:
+        """Every worker serves the changed feed: a new ETag and Last-Modified, a 200 (not 304) for the old
+        ETag, a 304 for the new one."""
+        after = _served_alike(_from_every_worker(gunicorn_server, feed_path))
+        assert after.status == 200
+        assert after.headers["ETag"] != before.headers["ETag"]
+        assert after.headers["Last-Modified"] != before.headers["Last-Modified"]
+        stale = _served_alike(
+            _from_every_worker(gunicorn_server, feed_path, {"If-None-Match": before.headers["ETag"]})
+        )
+        assert stale.status == 200 and stale.data == after.data
+        fresh = _from_every_worker(gunicorn_server, feed_path, {"If-None-Match": after.headers["ETag"]})
+        assert {answer.status for answer in fresh} == {304}
+        return after
+
+    # A ride: only its visit's event moves.
+    ride = desk.put(f"/api/v1/appointments/{booked['appointments'][0]}/transport", json=RIDE)
+    assert ride.status_code == 200, ride.json
+    after = served_after_the_change()
+    _bumped(before, after, uids[0])
+    assert "Sam Lindqvist" in str(_events(after)[uids[0]]["DESCRIPTION"])
+    assert all(_events(after)[uid]["SEQUENCE"] == _events(before)[uid]["SEQUENCE"] for uid in uids[1:])
+
+    # Alarms on: every event that now rings moves, and only those.
+    before = after
+    answer = desk.patch(f"/api/v1/patients/{booked['patient_id']}", json={"calendar_alarms": True})
+    assert answer.status_code == 200, answer.json
+    after = served_after_the_change()
+    ringing = [uid for uid, event in _events(after).items() if event.walk("VALARM")]
+    assert uids[0] in ringing
+    for uid in _events(after):
+        if uid in ringing:
+            _bumped(before, after, uid)
+        else:
+            assert _events(after)[uid]["SEQUENCE"] == _events(before)[uid]["SEQUENCE"]
+
+    # Alarms off again: the same events move once more.
+    before = after
+    answer = desk.patch(f"/api/v1/patients/{booked['patient_id']}", json={"calendar_alarms": False})
+    assert answer.status_code == 200, answer.json
+    after = served_after_the_change()
+    assert not any(event.walk("VALARM") for event in _events(after).values())
+    for uid in ringing:
+        _bumped(before, after, uid)
+
+    # The location's phone: every event moves.
+    before = after
+    answer = admin.patch(f"/api/v1/locations/{booked['location_id']}", json={"phone": "+16175550199"})
+    assert answer.status_code == 200, answer.json
+    after = served_after_the_change()
+    for uid, event in _events(after).items():
+        _bumped(before, after, uid)
+        assert "Questions: (617) 555-0199" in str(event["DESCRIPTION"])

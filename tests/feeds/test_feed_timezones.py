@@ -1,10 +1,11 @@
-"""Feeds across two spring-forward changes, read by Mozilla's ical.js (Thunderbird) and by icalendar, land
-every visit on the instant the database stores, in a northern, a southern and a no-DST zone. (Provider feeds:
-they cover 13 months; a location's feed covers about 100 days.)"""
+"""Feeds across two spring-forward changes, read by Mozilla's ical.js (Thunderbird), by libical (Evolution,
+GNOME, KDE) and by icalendar, land every visit on the instant the database stores, in a northern, a southern
+and a no-DST zone. (Provider feeds: they cover 13 months; a location's feed covers about 100 days.)"""
 
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from clinic.models.appointment import Appointment
 from clinic.services.appointments import book_appointment
 from tests.factories import FACTORY_ACTOR, make_clinic
 from tests.feeds.icaljs import read_with_icaljs
+from tests.feeds.libical import read_with_libical
 
 ZONES = ("America/New_York", "Australia/Sydney", "Asia/Kolkata")
 # Weekdays on both sides of each zone's changes in 2027 and 2028 (New York: 14 Mar 2027, 7 Nov 2027,
@@ -24,7 +26,10 @@ DAYS = (
 )  # fmt: skip
 
 
-def test_provider_feeds_spanning_two_spring_forwards_read_right_in_ical_js(app, client, api_as, clock):
+@pytest.fixture
+def spanning_feeds(app, client, api_as, clock):
+    """Each zone's provider feed (its bytes) on 1 April 2027, and what the database stores of every visit:
+    UID -> (start, end, zone)."""
     paths = {}
     with app.app_context():
         for tz in ZONES:
@@ -52,15 +57,23 @@ def test_provider_feeds_spanning_two_spring_forwards_read_right_in_ical_js(app, 
     with app.app_context():
         visits = db.session.scalars(select(Appointment))
         stored = {a.uid: (a.start_at, a.end_at, a.location.timezone) for a in visits}
+    feeds = {}
     for tz, path in paths.items():
         response = client.get(path)
         assert response.status_code == 200
-        read = read_with_icaljs(response.data)
+        feeds[tz] = response.data
+    return feeds, stored
+
+
+def test_provider_feeds_spanning_two_spring_forwards_read_right_in_ical_js(spanning_feeds):
+    feeds, stored = spanning_feeds
+    for tz, body in feeds.items():
+        read = read_with_icaljs(body)
         assert len(read) == len(DAYS)
         for uid, (start, end, tzid) in read.items():
             assert (start, end, tzid) == stored[uid], (tz, uid)
         # icalendar, reading the embedded VTIMEZONE rather than the IANA name, agrees with the database.
-        calendar = Calendar.from_ical(response.data)
+        calendar = Calendar.from_ical(body)
         (vtimezone,) = calendar.walk("VTIMEZONE")
         assert "RDATE" not in vtimezone.to_ical().decode()
         embedded = vtimezone.to_tz(lookup_tzid=False)
@@ -69,3 +82,16 @@ def test_provider_feeds_spanning_two_spring_forwards_read_right_in_ical_js(app, 
             local = event["DTSTART"].dt.replace(tzinfo=embedded)
             assert local.astimezone(UTC) == start
             assert event["DTEND"].dt.replace(tzinfo=embedded).astimezone(UTC) == end
+
+
+def test_provider_feeds_spanning_two_spring_forwards_read_right_in_libical(
+    spanning_feeds, libical_reader, tmp_path
+):
+    feeds, stored = spanning_feeds
+    for tz, body in feeds.items():
+        read = read_with_libical(libical_reader, body, tmp_path)
+        # Neither libical's parser nor its RFC 5545/5546 restriction checks find anything to object to.
+        assert read.errors == [], tz
+        assert len(read.events) == len(DAYS)
+        for uid, (start, end, tzid) in read.events.items():
+            assert (start, end, tzid) == stored[uid], (tz, uid)
