@@ -10,6 +10,7 @@ from flask_login import current_user
 from clinic.clock import utcnow
 from clinic.domain.monitoring import GAD7_MAX, ITEM_MAX, PHQ9_MAX
 from clinic.domain.policy import Action
+from clinic.domain.rems_form import RemsFormStatus
 from clinic.domain.session import measurement_refusal
 from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
@@ -22,6 +23,7 @@ from clinic.models.series import Series
 from clinic.services.access import load_for
 from clinic.services.appointments import list_appointments
 from clinic.services.errors import ServiceError
+from clinic.services.exports import export_rems_forms
 from clinic.services.followups import book_due_follow_up
 from clinic.services.locations import home_place
 from clinic.services.monitoring import (
@@ -48,6 +50,7 @@ from clinic.web.forms import (
     QuestionnaireForm,
     SedationForm,
 )
+from clinic.web.today import csv_answer
 
 bp = Blueprint("web_clinical", __name__)
 FOLLOW_UP_DAYS = 14
@@ -72,6 +75,20 @@ def home():
         action_form=ActionForm(),
         ack_form=AcknowledgeForm(),
     )
+
+
+REMS_STATUS_MESSAGE = "Choose a status from the list: due, overdue or submitted."
+
+
+@bp.route("/provider/rems-forms.csv")
+@permission_required(Action.MONITORING_READ)
+def rems_forms_export():
+    """The provider's REMS form log (every status, or only `status`) as a CSV download."""
+    raw = request.args.get("status", "").strip()
+    if raw and raw not in RemsFormStatus.__members__.values():
+        raise ServiceError(f"status: {REMS_STATUS_MESSAGE}", errors={"status": [REMS_STATUS_MESSAGE]})
+    status = RemsFormStatus(raw) if raw else None
+    return csv_answer(export_rems_forms(web_actor(), status, utcnow()))
 
 
 @bp.route("/provider/series/<int:series_id>/book-follow-up", methods=["POST"])

@@ -4,7 +4,7 @@ filtered by provider, by kind of visit, or to the signed-in provider's own visit
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
 from clinic.clock import utcnow
@@ -13,7 +13,8 @@ from clinic.domain.policy import Action, Role
 from clinic.models.appointment import APPOINTMENT_KINDS
 from clinic.models.location import Location
 from clinic.services.calendar_views import Filters, day_grid, provider_choices
-from clinic.services.errors import NotFound
+from clinic.services.errors import NotFound, ServiceError
+from clinic.services.exports import CsvExport, export_day
 from clinic.services.locations import list_locations
 from clinic.services.lookup import get_or_404
 from clinic.services.schedule import local_today
@@ -101,3 +102,28 @@ def index():
         next_day=query.day + timedelta(days=1),
     )
     return page, 400 if query.errors else 200
+
+
+def csv_answer(export: CsvExport) -> Response:
+    """A CSV export as a download: UTF-8 (its byte order mark included), never kept by a cache."""
+    return Response(
+        export.content.encode("utf-8"),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@bp.route("/export.csv")
+@permission_required(Action.VISIT_READ)
+def export():
+    """The day Today shows, with the same filters and the same names, as a CSV download; a filter that
+    cannot be read answers 400 naming it."""
+    query = read_query()
+    if query.errors:
+        detail = " ".join(f"{name}: {message}" for name, message in query.errors.items())
+        raise ServiceError(detail, errors={name: [message] for name, message in query.errors.items()})
+    return csv_answer(export_day(web_actor(), query.location, query.day, query.filters, utcnow()))
