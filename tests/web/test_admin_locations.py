@@ -78,6 +78,7 @@ def test_an_admin_creates_a_location_with_two_spans_on_a_weekday(app, admin):
     edit = admin.get(f"/admin/locations/{location_id}").get_data(as_text=True)
     assert 'value="08:00-12:00, 13:00-18:00"' in edit
     assert "never name the treatment" in edit
+    assert f'href="/locations/{location_id}/feed">Calendar feed of the location<' in edit
 
 
 @pytest.mark.parametrize(
