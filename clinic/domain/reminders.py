@@ -16,10 +16,12 @@ Timing policy:
   unless that is later than 30 minutes before the visit, in which case it is dropped.
 - Nothing is planned for a visit that has started, nor for a patient without consent or a reachable channel.
 
-Message policy: times are the location's local wall-clock time ("Mon 8 Mar 09:00"), because that is where
-the visit happens. No message says "today" or "tomorrow": quiet hours and late bookings move the send time.
-SMS (and every subject line, which lock screens show) carries no drug, diagnosis or clinical detail and no
-address; a clinic name that itself names a treatment is replaced by "Your clinic" in SMS.
+Message policy: the wording lives in templates (templates/messages/<kind>.*); this module gives them the
+facts as instants (`visit_guidance`) and they write times in the location's zone and locale, because that
+is where the visit happens. No message says "today" or "tomorrow": quiet hours and late bookings move the
+send time. SMS (and every subject line, which lock screens show) carries no drug, diagnosis or clinical
+detail and no address; a clinic name that itself names a treatment is replaced by "Your clinic" in SMS
+(`sms_sender_name`). E-mail says "treatment", never the drug: patients have no way to opt in to more.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from html import escape
 
-from clinic.domain.localtime import format_clock, require_aware, shift_wall, to_local, utc_at, zone
+from clinic.domain.localtime import require_aware, shift_wall, to_local, utc_at, zone
 from clinic.domain.protocols import DRUGS
+from clinic.domain.visits import VisitStatus
 
 CHANNELS = ("email", "sms")
 
@@ -49,8 +52,9 @@ VISIT_KINDS = ("dose", "follow_up", "integration", "consult")
 
 
 class ReminderKind(StrEnum):
-    """What a planned patient reminder is for. `questionnaire` carries the signed link to the PHQ-9 (and
-    GAD-7) page; its wording lives in templates (messages/questionnaire.*), not in `render_message`."""
+    """What a patient message is for; each kind is worded in templates/messages/<kind>.{subject.txt,txt,sms,
+    html}. `questionnaire` carries the signed link to the PHQ-9 (and GAD-7) page; `confirmation` follows a
+    booking (a whole series or one visit), `moved` a visit's new time."""
 
     RIDE_CHECK = "ride_check"
     PREPARATION = "preparation"
@@ -58,11 +62,15 @@ class ReminderKind(StrEnum):
     CHECK_IN = "check_in"
     VISIT_24H = "visit_24h"
     QUESTIONNAIRE = "questionnaire"
+    CANCELLATION = "cancellation"
+    FOLLOW_UP_UNBOOKED = "follow_up_unbooked"
+    RIDE_MISSING = "ride_missing"
+    CONFIRMATION = "confirmation"
+    MOVED = "moved"
 
 
-# The kinds `render_message` words.
-REMINDER_KINDS = ("ride_check", "preparation", "soon", "check_in", "visit_24h")
-MESSAGE_KINDS = (*REMINDER_KINDS, "cancellation", "follow_up_unbooked", "ride_missing")
+# Every kind has its templates.
+MESSAGE_KINDS = tuple(ReminderKind)
 
 # Word stems an SMS must never contain: an SMS preview is readable by anyone near the phone. Matched
 # case-insensitively as substrings, so "psych" also covers psychiatric and psychiatry.
@@ -115,15 +123,6 @@ _SMS_NAME_MAX = 40
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_TREATMENT = {"esketamine": "Spravato (esketamine)", "ketamine": "your ketamine infusion"}
-_VISIT_LABEL = {
-    "dose": "visit",
-    "follow_up": "follow-up visit",
-    "integration": "integration visit",
-    "consult": "consultation",
-}
-_RIDE_SMS = "Arrange a ride home - you cannot drive yourself."
-_RIDE_EMAIL = "Arrange a ride home — you cannot drive yourself."
 
 
 @dataclass(frozen=True)
@@ -327,11 +326,7 @@ def plan_cancellation_notice(
     channels = prefs.reachable_channels()
     if not channels or now >= visit.start:
         return []
-    due = now
-    if _is_quiet(now, prefs):
-        wake = _quiet_period(now, prefs)[1]
-        if wake <= visit.start - _CANCEL_QUIET_MARGIN:
-            due = wake
+    due = _notice_due(visit, prefs, now)
     return [PlannedReminder("cancellation", c, due, _key(visit, "cancellation", c)) for c in channels]
 
 
@@ -349,6 +344,15 @@ def plan_follow_up_unbooked_notice(
     return [PlannedReminder(kind, c, due, _key(visit, kind, c)) for c in prefs.reachable_channels()]
 
 
+def _notice_due(visit: VisitFacts, prefs: RecipientPrefs, now: datetime) -> datetime:
+    """Now, or the end of the quiet hours `now` is in unless that is within 2 hours of the visit."""
+    if _is_quiet(now, prefs):
+        wake = _quiet_period(now, prefs)[1]
+        if wake <= visit.start - _CANCEL_QUIET_MARGIN:
+            return wake
+    return now
+
+
 def plan_ride_missing_notice(
     visit: VisitFacts, prefs: RecipientPrefs, now: datetime
 ) -> list[PlannedReminder]:
@@ -357,15 +361,57 @@ def plan_ride_missing_notice(
     now = require_aware(now, "now")
     if now >= visit.start:
         return []
-    due = now
-    if _is_quiet(now, prefs):
-        wake = _quiet_period(now, prefs)[1]
-        if wake <= visit.start - _CANCEL_QUIET_MARGIN:
-            due = wake
+    due = _notice_due(visit, prefs, now)
     return [
         PlannedReminder("ride_missing", c, due, _key(visit, "ride_missing", c))
         for c in prefs.reachable_channels()
     ]
+
+
+def plan_booking_confirmation(
+    first: VisitFacts, prefs: RecipientPrefs, now: datetime
+) -> list[PlannedReminder]:
+    """Plan one booking confirmation per reachable channel about the first visit of what was booked (a
+    series' confirmation lists every visit when it is sent). Due now; it waits out quiet hours unless
+    that would be within 2 hours of the visit."""
+    now = require_aware(now, "now")
+    if now >= first.start:
+        return []
+    due = _notice_due(first, prefs, now)
+    kind = ReminderKind.CONFIRMATION
+    return [PlannedReminder(kind, c, due, _key(first, kind, c)) for c in prefs.reachable_channels()]
+
+
+_MOVED_FROM = ":from:"
+
+
+def plan_move_notice(
+    visit: VisitFacts, old_start: datetime, prefs: RecipientPrefs, now: datetime
+) -> list[PlannedReminder]:
+    """Plan one "your visit has moved" notice per reachable channel, due now (quiet hours as for a booking
+    confirmation). The old start travels in the key, where `moved_from` reads it back for the message."""
+    now = require_aware(now, "now")
+    old_start = require_aware(old_start, "old_start")
+    if now >= visit.start or old_start == visit.start:
+        return []
+    due = _notice_due(visit, prefs, now)
+    kind = ReminderKind.MOVED
+    return [
+        PlannedReminder(kind, c, due, f"{_key(visit, kind, c)}{_MOVED_FROM}{old_start.isoformat()}")
+        for c in prefs.reachable_channels()
+    ]
+
+
+def moved_from(key: str) -> datetime | None:
+    """The old start (UTC) a move notice's key carries, or None for any other key. The outbox may append
+    ":v<sequence>" to the key."""
+    if _MOVED_FROM not in key:
+        return None
+    stamp = key.split(_MOVED_FROM, 1)[1].split(":v", 1)[0]
+    try:
+        return require_aware(datetime.fromisoformat(stamp), "old_start")
+    except ValueError:
+        return None
 
 
 def digest_due_at(day: date, tz: str, at: time = time(7, 0)) -> datetime:
@@ -385,20 +431,68 @@ def _when(instant: datetime, tz: str) -> str:
     return f"{_day(local.date())} {local:%H:%M}"
 
 
-def no_driving_until(drug: str, end: datetime, tz: str) -> str:
-    """The no-driving rule after a dose ending at `end`, with local dates/times in `tz` (no final period).
+class DrivingRule(StrEnum):
+    """Which no-driving rule follows a visit; the message templates word each one."""
+
+    AFTER_SLEEP = "after_sleep"  # esketamine: not until the next day, after a night's restful sleep
+    HOURS_24 = "hours_24"  # ketamine: 24 hours, never shortened by a DST change
+    AFTER_VISIT = "after_visit"  # a dose whose drug is not known: not home from the visit
+
+
+@dataclass(frozen=True)
+class NoDriving:
+    """The no-driving rule after a dose; `until` is the instant driving may resume (AFTER_SLEEP: the start
+    of the local day after the visit, shown as a day only; AFTER_VISIT: the end of the visit)."""
+
+    rule: DrivingRule
+    until: datetime
+
+
+def no_driving_until(drug: str | None, end: datetime, tz: str) -> NoDriving:
+    """The no-driving rule after a dose ending at `end` at a location in `tz`.
 
     Ketamine: 24 hours, counted as the later of 24 elapsed hours and the same clock time the next day, so a
     DST change never shortens it. ValueError for a drug without a rule.
     """
     end = require_aware(end, "end")
+    if drug is None:
+        return NoDriving(DrivingRule.AFTER_VISIT, end)
     if drug == "esketamine":
         next_day = to_local(end, tz).date() + timedelta(days=1)
-        return f"Do not drive until the next day after a night's restful sleep (not before {_day(next_day)})"
+        return NoDriving(DrivingRule.AFTER_SLEEP, utc_at(next_day, time(0), tz))
     if drug == "ketamine":
         until = max(end + timedelta(hours=24), shift_wall(end, timedelta(days=1), tz))
-        return f"Do not drive for 24 hours, until {_when(until, tz)}"
+        return NoDriving(DrivingRule.HOURS_24, until)
     raise ValueError(f"no driving rule for drug {drug!r}")
+
+
+@dataclass(frozen=True)
+class Guidance:
+    """What a message about a visit tells the patient to do, as instants; the templates word and format
+    them in the location's zone and locale. Fasting and ride apply to doses only; `stay_until` is the end
+    of a dose's monitored recovery."""
+
+    arrive_by: datetime
+    food_stop: datetime | None
+    liquid_stop: datetime | None
+    needs_ride: bool
+    no_driving: NoDriving | None
+    stay_until: datetime | None
+
+
+def visit_guidance(visit: VisitFacts) -> Guidance:
+    """Arrival, fasting cut-offs, the ride rule and the end of monitoring of one visit."""
+    dose = visit.kind == "dose"
+    food = visit.fasting_food_minutes if dose else 0
+    liquid = visit.fasting_liquid_minutes if dose else 0
+    return Guidance(
+        arrive_by=visit.start - timedelta(minutes=visit.arrival_minutes_before),
+        food_stop=visit.start - timedelta(minutes=food) if food else None,
+        liquid_stop=visit.start - timedelta(minutes=liquid) if liquid else None,
+        needs_ride=dose and visit.needs_ride,
+        no_driving=no_driving_until(visit.drug, visit.end, visit.timezone) if dose else None,
+        stay_until=visit.end if dose else None,
+    )
 
 
 def sms_is_neutral(text: str) -> bool:
@@ -407,146 +501,30 @@ def sms_is_neutral(text: str) -> bool:
     return not any(word in lowered for word in SMS_FORBIDDEN_WORDS)
 
 
-def _sms_clinic(visit: VisitFacts) -> str:
-    name = visit.location_name.strip()[:_SMS_NAME_MAX].rstrip()
+def sms_sender_name(name: str) -> str:
+    """The clinic's name as an SMS starts with it: "Your clinic" when the name itself names a treatment."""
+    name = name.strip()[:_SMS_NAME_MAX].rstrip()
     return name if name and sms_is_neutral(name) else "Your clinic"
 
 
-def _fasting(visit: VisitFacts, liquids: str) -> str | None:
-    tz = visit.timezone
-    parts = []
-    if visit.fasting_food_minutes:
-        food_stop = visit.start - timedelta(minutes=visit.fasting_food_minutes)
-        parts.append(f"food after {format_clock(food_stop, tz)}")
-    if visit.fasting_liquid_minutes:
-        liquid_stop = visit.start - timedelta(minutes=visit.fasting_liquid_minutes)
-        parts.append(f"{liquids} after {format_clock(liquid_stop, tz)}")
-    return "No " + ", no ".join(parts) + "." if parts else None
+def visit_skip_reason(kind: str, status: str, start: datetime, now: datetime) -> str | None:
+    """Why a reminder about a visit must not go out any more, judged from the visit's state when it is sent.
 
-
-def _arrival(visit: VisitFacts) -> str:
-    return format_clock(visit.start - timedelta(minutes=visit.arrival_minutes_before), visit.timezone)
-
-
-def _no_driving(visit: VisitFacts) -> str:
-    if visit.drug is None:
-        return "Do not drive yourself home after the visit"
-    return no_driving_until(visit.drug, visit.end, visit.timezone)
-
-
-def _ride_link_line(visit: VisitFacts) -> str | None:
-    return f"Tell us who is driving you home: {visit.ride_link}" if visit.ride_link else None
-
-
-def _ride_link_sms(visit: VisitFacts) -> str | None:
-    return f"Tell us your driver: {visit.ride_link}" if visit.ride_link else None
-
-
-def _email_paragraphs(kind: str, visit: VisitFacts, now: datetime | None) -> tuple[str, list[str | None]]:
-    tz = visit.timezone
-    when = _when(visit.start, tz)
-    label = _VISIT_LABEL[visit.kind]
-    call = f"call us at {visit.location_phone}" if visit.location_phone else "call us"
-    where = f"{visit.location_name}\n{visit.location_address}"
-    arrive = f"Please arrive by {_arrival(visit)}."
-    treatment = _TREATMENT.get(visit.drug or "", "the visit")
-    ride = f"{_RIDE_EMAIL} {_no_driving(visit)}." if visit.kind == "dose" and visit.needs_ride else None
-    if kind == "ride_check":
-        return f"Your ride home after your visit on {_day(to_local(visit.start, tz).date())}", [
-            f"Your {label} at {visit.location_name} is on {when}.",
-            f"After {treatment} you must not drive yourself. {_no_driving(visit)}.",
-            f"Please confirm that someone will take you home; plan to be picked up at about "
-            f"{format_clock(visit.end, tz)}. If you cannot arrange a ride, {call} so we can help.",
-            _ride_link_line(visit),
-        ]
-    if kind == "ride_missing":
-        return "We do not have your ride home yet", [
-            f"Your {label} at {visit.location_name} is on {when}, and we have no ride home on file for you.",
-            f"After {treatment} you must not drive yourself. {_no_driving(visit)}.",
-            _ride_link_line(visit) or f"Please {call} and tell us who will pick you up.",
-        ]
-    if kind == "preparation":
-        stay = (
-            f"After {treatment} you stay with us for monitoring until about {format_clock(visit.end, tz)}."
-            if visit.kind == "dose"
-            else None
-        )
-        return f"Preparing for your visit on {when}", [
-            f"Your {label} is on {when}. {arrive}",
-            where,
-            _fasting(visit, "liquids"),
-            ride,
-            stay,
-            f"If you feel unwell or need to change the time, {call}.",
-        ]
-    if kind == "soon":
-        return f"Your visit on {when}", [
-            f"Your {label} starts {when}. {arrive}",
-            where,
-            _fasting(visit, "liquids"),
-            ride,
-        ]
-    if kind == "check_in":
-        return "How are you feeling?", [
-            f"We hope you are feeling well after your visit on {_day(to_local(visit.start, tz).date())}.",
-            f"If you feel unwell or anything worries you, {call}. "
-            "In an emergency, call your local emergency number.",
-        ]
-    if kind == "visit_24h":
-        return f"Reminder: your visit on {when}", [
-            f"Your {label} is on {when}. {arrive}",
-            where,
-            f"If you need to change the time, {call}.",
-        ]
-    if kind == "cancellation":
-        return f"Your visit on {when} is cancelled", [
-            f"Your {label} at {visit.location_name} on {when} has been cancelled.",
-            f"To book a new time, {call}.",
-        ]
-    # follow_up_unbooked: `start` is the date the follow-up is due
-    due_day = _day(to_local(visit.start, tz).date())
-    verb = "was" if now is not None and require_aware(now, "now") >= visit.start else "is"
-    return "Time to book your follow-up visit", [
-        f"Your follow-up visit {verb} due on {due_day} and is not booked yet: please call us to book it"
-        + (f" at {visit.location_phone}." if visit.location_phone else "."),
-        "Follow-up visits help us make sure your treatment is working well and safely.",
-    ]
-
-
-def _sms_text(kind: str, visit: VisitFacts, now: datetime | None) -> str:
-    tz = visit.timezone
-    when = _when(visit.start, tz)
-    call = f"call {visit.location_phone}" if visit.location_phone else "call us"
-    arrive = f"Please arrive by {_arrival(visit)}."
-    ride = _RIDE_SMS if visit.kind == "dose" and visit.needs_ride else None
-    if kind == "ride_check":
-        parts = [
-            f"you have a visit on {when}.",
-            _RIDE_SMS,
-            _ride_link_sms(visit) or f"If you cannot, {call}.",
-        ]
-    elif kind == "ride_missing":
-        parts = [
-            f"we have no ride home on file for your visit on {when}.",
-            _RIDE_SMS,
-            _ride_link_sms(visit) or call,
-        ]
-    elif kind == "preparation":
-        parts = [f"your visit is on {when}.", arrive, _fasting(visit, "drinks"), ride, f"Questions: {call}."]
-    elif kind == "soon":
-        parts = [f"your visit starts {when}.", arrive, _fasting(visit, "drinks"), ride]
-    elif kind == "check_in":
-        parts = ["how are you feeling after your visit?", f"If anything worries you, {call}."]
-    elif kind == "visit_24h":
-        parts = [f"reminder of your visit on {when}.", arrive, f"To change it, {call}."]
-    elif kind == "cancellation":
-        parts = [f"your visit on {when} has been cancelled.", f"To book a new time, {call}."]
-    else:
-        due_day = _day(to_local(visit.start, tz).date())
-        verb = "was" if now is not None and require_aware(now, "now") >= visit.start else "is"
-        book = f"Please call us to book it: {visit.location_phone}." if visit.location_phone else None
-        parts = [f"a visit with us {verb} due on {due_day}.", book or "Please call us to book it."]
-    return f"{_sms_clinic(visit)}: " + " ".join(p for p in parts if p)
+    A cancellation notice goes whatever the state. The next-day check (`check_in`) asks how a visit that
+    took place went, so it goes after a completed visit and never after a cancelled or missed one (nor one
+    left checked in). Everything else announces a visit that has not begun: it goes only while the visit is
+    open and before its start.
+    """
+    if kind in (ReminderKind.CANCELLATION, ReminderKind.FOLLOW_UP_UNBOOKED):
+        return None
+    state = VisitStatus(status)
+    if kind == ReminderKind.CHECK_IN:
+        return None if state == VisitStatus.COMPLETED else f"the visit is {state.label}"
+    if not state.is_open:
+        return f"the visit is {state.label}"
+    if start <= require_aware(now, "now"):
+        return "the visit has already started"
+    return None
 
 
 def _html(subject: str, blocks: list[str]) -> str:
@@ -560,26 +538,6 @@ def _html(subject: str, blocks: list[str]) -> str:
 
 def _paragraph(text: str) -> str:
     return "<p>" + "<br>\n".join(escape(line) for line in text.split("\n")) + "</p>"
-
-
-def render_message(kind: str, channel: str, visit: VisitFacts, now: datetime | None = None) -> Message:
-    """Render reminder `kind` for `channel` ("email" or "sms"); SMS uses `text` and stays neutral.
-
-    Kinds: the reminder kinds, `cancellation` and `follow_up_unbooked` (whose `visit.start` is the date the
-    follow-up is due; with `now` past it the message says it "was" due). Times are the location's local time.
-    """
-    if kind not in MESSAGE_KINDS:
-        raise ValueError(f"unknown message kind: {kind!r}")
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown channel: {channel!r}")
-    if channel == "sms":
-        subject = f"Message from {_sms_clinic(visit)}"
-        text = _sms_text(kind, visit, now)
-        return Message(subject, text, _html(subject, [_paragraph(text)]))
-    subject, paragraphs = _email_paragraphs(kind, visit, now)
-    signature = "\n".join(p for p in (visit.location_name, visit.location_address, visit.location_phone) if p)
-    paras = [f"Hello {visit.patient_first_name},", *(p for p in paragraphs if p), signature]
-    return Message(subject, "\n\n".join(paras) + "\n", _html(subject, [_paragraph(p) for p in paras]))
 
 
 def _plural(n: int, word: str) -> str:
@@ -634,22 +592,29 @@ def render_digest(
 __all__ = [
     "CHANNELS",
     "MESSAGE_KINDS",
-    "REMINDER_KINDS",
     "SMS_FORBIDDEN_WORDS",
     "SMS_MAX_CHARS",
     "VISIT_KINDS",
     "DigestVisit",
+    "DrivingRule",
+    "Guidance",
     "Message",
+    "NoDriving",
     "PlannedReminder",
     "RecipientPrefs",
     "ReminderKind",
     "VisitFacts",
     "digest_due_at",
     "in_quiet_hours",
+    "moved_from",
     "no_driving_until",
+    "plan_booking_confirmation",
     "plan_cancellation_notice",
+    "plan_move_notice",
     "plan_visit_reminders",
     "render_digest",
-    "render_message",
     "sms_is_neutral",
+    "sms_sender_name",
+    "visit_guidance",
+    "visit_skip_reason",
 ]

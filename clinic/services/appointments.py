@@ -36,7 +36,9 @@ from clinic.services.lookup import get_referenced
 from clinic.services.planning_inputs import PlanningInputs, load_planning_inputs, lock_for_booking
 from clinic.services.protocols import resolve_protocol, visit_protocol
 from clinic.services.reminders import (
+    notify_booked,
     notify_cancellation,
+    notify_moved,
     plan_reminders,
     replace_reminders,
     withdraw_reminders,
@@ -159,6 +161,7 @@ def place_visit(data: dict[str, Any], actor: Actor, now: datetime) -> Appointmen
     flush_bookings()
     ensure_transports([appointment], patient.default_ride, now)
     plan_reminders([appointment], now)
+    notify_booked([appointment], now)
     record_event(
         actor,
         "appointment.book",
@@ -364,6 +367,7 @@ def reschedule_appointment(
             ],
         )
     old_ends = {proposal.appointment: proposal.appointment.end_at for proposal in proposals}
+    old_starts = {proposal.appointment: proposal.appointment.start_at for proposal in proposals}
     for proposal in proposals:
         moving = proposal.appointment
         record_event(
@@ -383,6 +387,7 @@ def reschedule_appointment(
     moved = [p.appointment for p in proposals]
     follow_moved_visits(old_ends)
     replace_reminders(moved, now)
+    notify_moved(old_starts, now)
     return moved
 
 

@@ -12,16 +12,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from clinic.domain.reminders import ReminderKind, ReminderStatus, render_message
-from clinic.domain.visits import VisitStatus
+from clinic.domain.reminders import ReminderKind, ReminderStatus, moved_from, visit_skip_reason
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.reminder import Reminder
 from clinic.notify.base import Channel, DeliveryError, OutgoingMessage
 from clinic.services.digests import render_provider_digest
 from clinic.services.followups import is_follow_up_booked
-from clinic.services.questionnaires import questionnaire_message
-from clinic.services.reminders import visit_facts
+from clinic.services.questionnaires import questionnaire_link
+from clinic.services.reminders import render_reminder
 
 # Waits before the 2nd, 3rd, ... attempt; the last one repeats.
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
@@ -68,13 +67,9 @@ def _skip_reason(reminder: Reminder, now: datetime) -> str | None:
         if appointment.series and is_follow_up_booked(appointment.series, appointment.start_at):
             return "a follow-up has been booked since"
         return None
-    if appointment is None or reminder.kind == "cancellation":
+    if appointment is None:
         return None
-    if not appointment.is_open:
-        return f"the visit is {VisitStatus(appointment.status).label}"
-    if appointment.start_at <= now and reminder.kind != "check_in":
-        return "the visit has already started"
-    return None
+    return visit_skip_reason(reminder.kind, appointment.status, appointment.start_at, now)
 
 
 def _recipient(reminder: Reminder) -> str | None:
@@ -90,11 +85,16 @@ def build_message(reminder: Reminder, now: datetime) -> OutgoingMessage | None:
         return None
     if reminder.kind == "digest":
         message = render_provider_digest(reminder.provider, reminder.due_at, now)
-    elif reminder.kind == ReminderKind.QUESTIONNAIRE:
-        message = questionnaire_message(reminder.appointment, reminder.channel, now)
     else:
-        message = render_message(
-            reminder.kind, reminder.channel, visit_facts(reminder.appointment, now, with_ride_link=True), now
+        appointment = reminder.appointment
+        url = questionnaire_link(appointment, now) if reminder.kind == ReminderKind.QUESTIONNAIRE else None
+        message = render_reminder(
+            reminder.kind,
+            reminder.channel,
+            appointment,
+            now,
+            old_start=moved_from(reminder.idempotency_key),
+            url=url,
         )
     return OutgoingMessage(recipient, message.subject, message.text, message.html, reminder.idempotency_key)
 

@@ -16,7 +16,7 @@ from sqlalchemy import exists, select
 from clinic.domain.monitoring import MeasurementError
 from clinic.domain.policy import Action
 from clinic.domain.questionnaires import Questionnaire, questionnaires_for_visit, read_answers
-from clinic.domain.reminders import Message, PlannedReminder, ReminderKind, sms_is_neutral
+from clinic.domain.reminders import PlannedReminder, ReminderKind
 from clinic.extensions import db
 from clinic.formatting import region_of
 from clinic.models.alert import Alert
@@ -139,34 +139,6 @@ def crisis_country(appointment: Appointment) -> str:
     return region_of(appointment.location.locale)
 
 
-def _render(name: str, **context) -> str:
-    # the template alone, without the pages' context processors: the scheduler sends outside any request
-    return current_app.jinja_env.get_template(name).render(**context)
-
-
-def questionnaire_message(appointment: Appointment, channel: str, now: datetime) -> Message:
-    """The questionnaire reminder with a freshly signed link, worded in templates/messages/questionnaire.*.
-
-    No drug, diagnosis or questionnaire name: lock screens and shared inboxes show messages."""
-    location = appointment.location
-    name = (location.public_name or location.name).strip()
-    context = {
-        "appointment": appointment,
-        "location": location,
-        "url": questionnaire_link(appointment, now),
-        "clinic": name if name and sms_is_neutral(name) else "Your clinic",
-    }
-    subject = _render("messages/questionnaire.subject.txt", **context).strip()
-    if channel == "sms":
-        text = " ".join(_render("messages/questionnaire.sms", **context).split())
-        return Message(subject, text, _render("messages/questionnaire.html", **context, sms=text))
-    return Message(
-        subject,
-        _render("messages/questionnaire.txt", **context).strip() + "\n",
-        _render("messages/questionnaire.html", **context, subject=subject),
-    )
-
-
 def send_questionnaire_link(
     appointment: Appointment, actor: Actor, now: datetime
 ) -> tuple[str, list[Reminder]]:
@@ -212,7 +184,6 @@ __all__ = [
     "crisis_country",
     "open_questionnaire_link",
     "questionnaire_link",
-    "questionnaire_message",
     "send_questionnaire_link",
     "submit_answers",
 ]

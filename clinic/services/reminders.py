@@ -1,28 +1,41 @@
-"""The reminder outbox: rows planned with a booking, replaced on a move, withdrawn on a cancel.
+"""The reminder outbox: rows planned with a booking, replaced on a move, withdrawn on a cancel, and the one
+function that words every patient message from its templates.
 
 Rows are written in the same transaction as the change that caused them; the scheduler process sends them
 after commit (clinic.services.dispatch).
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import selectinload
 
 from clinic.domain.policy import Action
 from clinic.domain.protocols import ProtocolSpec
 from clinic.domain.reminders import (
+    CHANNELS,
+    MESSAGE_KINDS,
+    DrivingRule,
+    Message,
     PlannedReminder,
     RecipientPrefs,
+    ReminderKind,
     ReminderStatus,
     VisitFacts,
+    plan_booking_confirmation,
     plan_cancellation_notice,
+    plan_move_notice,
     plan_visit_reminders,
+    sms_sender_name,
+    visit_guidance,
 )
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
+from clinic.models.feed import FeedToken
 from clinic.models.patient import Patient
 from clinic.models.reminder import Reminder
 from clinic.services.access import authorize
@@ -122,8 +135,13 @@ def plan_reminders(appointments: Iterable[Appointment], now: datetime) -> list[R
     return add_planned(planned, now)
 
 
-def withdraw_reminders(appointments: Iterable[Appointment], reason: str, now: datetime) -> None:
-    """Cancel the reminders of these visits that have not been sent yet."""
+def withdraw_reminders(
+    appointments: Iterable[Appointment],
+    reason: str,
+    now: datetime,
+    keep: tuple[str, ...] = (ReminderKind.CANCELLATION,),
+) -> None:
+    """Cancel the reminders of these visits that have not been sent yet, except the kinds in `keep`."""
     ids = [a.id for a in appointments]
     if not ids:
         return
@@ -132,7 +150,7 @@ def withdraw_reminders(appointments: Iterable[Appointment], reason: str, now: da
         .where(
             Reminder.appointment_id.in_(ids),
             Reminder.status == ReminderStatus.PENDING,
-            Reminder.kind != "cancellation",
+            Reminder.kind.not_in(keep),
         )
         .values(status=ReminderStatus.CANCELLED, status_reason=reason, updated_at=now)
         .execution_options(synchronize_session=False)
@@ -140,10 +158,38 @@ def withdraw_reminders(appointments: Iterable[Appointment], reason: str, now: da
 
 
 def replace_reminders(appointments: Iterable[Appointment], now: datetime) -> list[Reminder]:
-    """After a move: the old pending reminders are cancelled and new ones planned for the new time."""
+    """After a move: the old pending reminders are cancelled and new ones planned for the new time. A
+    confirmation not sent yet stays: it is worded when it goes, with the new times."""
     appointments = list(appointments)
-    withdraw_reminders(appointments, "visit moved", now)
+    withdraw_reminders(
+        appointments, "visit moved", now, keep=(ReminderKind.CANCELLATION, ReminderKind.CONFIRMATION)
+    )
     return plan_reminders(appointments, now)
+
+
+def notify_booked(appointments: Iterable[Appointment], now: datetime) -> list[Reminder]:
+    """Plan the patient's booking confirmation: one per booking action (a whole series or one visit), on
+    every consented channel, about the earliest visit; a series' confirmation lists its visits when sent."""
+    appointments = sorted(appointments, key=lambda a: a.start_at)
+    if not appointments:
+        return []
+    first = appointments[0]
+    facts = visit_facts(first, now)
+    planned = plan_booking_confirmation(facts, recipient_prefs(first.patient, facts.timezone), now)
+    return add_planned([(first, p) for p in planned], now)
+
+
+def notify_moved(old_starts: dict[Appointment, datetime], now: datetime) -> list[Reminder]:
+    """Plan the patient's notice of a move (old and new time): one per moving action, about the earliest
+    moved visit; for a series the notice also lists its visits ahead, as they are when it is sent."""
+    moved = sorted(old_starts, key=lambda a: a.start_at)
+    if not moved:
+        return []
+    first = moved[0]
+    facts = visit_facts(first, now)
+    prefs = recipient_prefs(first.patient, facts.timezone)
+    planned = plan_move_notice(facts, old_starts[first], prefs, now)
+    return add_planned([(first, p) for p in planned], now)
 
 
 def notify_cancellation(appointments: Iterable[Appointment], now: datetime) -> list[Reminder]:
@@ -160,6 +206,95 @@ def notify_cancellation(appointments: Iterable[Appointment], now: datetime) -> l
     facts = visit_facts(first, now)
     notices = plan_cancellation_notice(facts, recipient_prefs(first.patient, facts.timezone), now)
     return add_planned([(first, notice) for notice in notices[:1]], now)
+
+
+def _upcoming_of_series(appointment: Appointment, now: datetime) -> list[Appointment]:
+    """The open visits ahead of the visit's series (the visit alone when it is not part of one)."""
+    if appointment.series_id is None:
+        return [appointment]
+    query = (
+        select(Appointment)
+        .where(
+            Appointment.series_id == appointment.series_id, Appointment.is_open, Appointment.start_at > now
+        )
+        .order_by(Appointment.start_at)
+    )
+    return list(db.session.scalars(query)) or [appointment]
+
+
+def _has_feed(patient: Patient) -> bool:
+    query = select(
+        exists().where(
+            FeedToken.owner_type == "patient",
+            FeedToken.owner_id == patient.id,
+            FeedToken.revoked_at.is_(None),
+        )
+    )
+    return bool(db.session.scalar(query))
+
+
+def _render(name: str, context: dict) -> str:
+    # the template alone, without the pages' context processors: the scheduler sends outside any request
+    return current_app.jinja_env.get_template(name).render(**context)
+
+
+def _tidy(text: str) -> str:
+    """Template output as a message body: no trailing spaces, at most one blank line between paragraphs."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+def render_reminder(
+    kind: str,
+    channel: str,
+    appointment: Appointment,
+    now: datetime,
+    *,
+    old_start: datetime | None = None,
+    url: str | None = None,
+) -> Message:
+    """Word a patient message of `kind` for `channel` from templates/messages/<kind>.{subject.txt, txt, sms,
+    html}, with today's data (a changed address or phone is used as it is now).
+
+    The templates get the visit and its location (times are written in its zone and locale), the patient,
+    `guidance` (arrival, fasting, ride rule), `visits` (a series' open visits ahead, for a confirmation or a
+    move), `old_start` (a move), `url` (the questionnaire link) and `clinic` (the name an SMS may show).
+    SMS is one line of plain words without clinical detail; e-mail never names the drug.
+    """
+    if kind not in MESSAGE_KINDS:
+        raise ValueError(f"unknown message kind: {kind!r}")
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel: {channel!r}")
+    location = appointment.location
+    rides = (ReminderKind.RIDE_CHECK, ReminderKind.RIDE_MISSING)
+    facts = visit_facts(appointment, now, with_ride_link=kind in rides)
+    series_wide = kind in (ReminderKind.CONFIRMATION, ReminderKind.MOVED)
+    context = {
+        "kind": kind,
+        "appointment": appointment,
+        "location": location,
+        "patient": appointment.patient,
+        "clinic": sms_sender_name(location.public_name or location.name),
+        "clinic_name": location.public_name or location.name,
+        "guidance": visit_guidance(facts),
+        "DrivingRule": DrivingRule,
+        "ride_link": facts.ride_link,
+        "visits": _upcoming_of_series(appointment, now) if series_wide else [appointment],
+        "has_feed": _has_feed(appointment.patient) if kind == ReminderKind.CONFIRMATION else False,
+        "was_due": now >= appointment.start_at,
+        "old_start": old_start,
+        "url": url,
+        "now": now,
+    }
+    subject = " ".join(_render(f"messages/{kind}.subject.txt", context).split())
+    if channel == "sms":
+        text = " ".join(_render(f"messages/{kind}.sms", context).split())
+        return Message(subject, text, _render(f"messages/{kind}.html", {**context, "sms": text}))
+    text = _tidy(_render(f"messages/{kind}.txt", context))
+    # the HTML part says what the text says (templates/messages/_layout.html), paragraph by paragraph
+    paragraphs = text.strip().split("\n\n")
+    html = _render(f"messages/{kind}.html", {**context, "subject": subject, "paragraphs": paragraphs})
+    return Message(subject, text, html)
 
 
 def reminders_of(appointment: Appointment) -> list[Reminder]:

@@ -1,6 +1,6 @@
-"""Reminder plans (timing, quiet hours, late bookings, DST), message wording and provider digests."""
+"""Reminder plans (timing, quiet hours, late bookings, DST), what messages say as facts (guidance, driving
+rules, when a reminder must not go) and provider digests. The wording is tested in tests/services."""
 
-import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -8,36 +8,29 @@ import pytest
 from clinic.domain.localtime import to_local, utc_at
 from clinic.domain.reminders import (
     MESSAGE_KINDS,
-    SMS_MAX_CHARS,
     DigestVisit,
+    DrivingRule,
+    NoDriving,
     RecipientPrefs,
+    ReminderKind,
     VisitFacts,
     digest_due_at,
     in_quiet_hours,
+    moved_from,
     no_driving_until,
+    plan_booking_confirmation,
     plan_cancellation_notice,
+    plan_move_notice,
     plan_visit_reminders,
     render_digest,
-    render_message,
     sms_is_neutral,
+    sms_sender_name,
+    visit_guidance,
+    visit_skip_reason,
 )
 
 NY = "America/New_York"
 LA = "America/Los_Angeles"
-CLINICAL_WORDS = (
-    "ketamine",
-    "esketamine",
-    "spravato",
-    "infusion",
-    "dose",
-    "dosing",
-    "depression",
-    "ptsd",
-    "anxiety",
-    "treatment",
-    "medication",
-    "psychiatric",
-)
 
 
 def at(day: date, hour: int, minute: int = 0, tz: str = NY) -> datetime:
@@ -324,127 +317,102 @@ def test_cancellation_notice_waits_out_quiet_hours_unless_the_visit_is_too_close
 # --- messages -----------------------------------------------------------------------------------------
 
 
-def test_preparation_email_for_a_spravato_dose():
-    start = at(date(2027, 3, 1), 9)  # Mon
-    message = render_message("preparation", "email", visit(start, minutes=150))
-    for part in (message.text, message.html):
-        assert "07:00" in part
-        assert "08:30" in part
-        assert "08:45" in part
-        assert "12 Main Street, Springfield" in part
-    assert "No food after 07:00, no liquids after 08:30." in message.text
-    assert "Please arrive by 08:45." in message.text
-    assert "Spravato (esketamine)" in message.text
-    assert "not before Tue 2 Mar" in message.text
-    assert "Mon 1 Mar 09:00" in message.subject
-    assert message.text.startswith("Hello Ann,")
-
-
-def test_preparation_email_for_a_ketamine_infusion():
-    start = at(date(2027, 6, 16), 9)
-    message = render_message("preparation", "email", visit(start, drug="ketamine", food=360, liquid=120))
-    assert "No food after 03:00, no liquids after 07:00." in message.text
-    assert "Do not drive for 24 hours, until Thu 17 Jun 11:30" in message.text
-
-
 def test_no_driving_rules():
     end = at(date(2027, 3, 15), 11, 30)
-    assert no_driving_until("esketamine", end, NY) == (
-        "Do not drive until the next day after a night's restful sleep (not before Tue 16 Mar)"
+    assert no_driving_until("esketamine", end, NY) == NoDriving(
+        DrivingRule.AFTER_SLEEP, at(date(2027, 3, 16), 0)
     )
-    assert no_driving_until("ketamine", at(date(2027, 3, 10), 11), NY) == (
-        "Do not drive for 24 hours, until Thu 11 Mar 11:00"
+    assert no_driving_until("ketamine", at(date(2027, 3, 10), 11), NY) == NoDriving(
+        DrivingRule.HOURS_24, at(date(2027, 3, 11), 11)
     )
     # across a DST change the longer of 24 elapsed hours and the same clock time next day
-    assert no_driving_until("ketamine", at(date(2027, 3, 13), 11), NY).endswith("Sun 14 Mar 12:00")
-    assert no_driving_until("ketamine", at(date(2027, 11, 6), 11), NY).endswith("Sun 7 Nov 11:00")
+    assert local(no_driving_until("ketamine", at(date(2027, 3, 13), 11), NY).until) == (
+        date(2027, 3, 14),
+        time(12),
+    )
+    assert local(no_driving_until("ketamine", at(date(2027, 11, 6), 11), NY).until) == (
+        date(2027, 11, 7),
+        time(11),
+    )
+    assert no_driving_until(None, end, NY) == NoDriving(DrivingRule.AFTER_VISIT, end)
     with pytest.raises(ValueError):
         no_driving_until("aspirin", end, NY)
 
 
-def sample_visits() -> list[VisitFacts]:
-    start = at(date(2027, 3, 15), 9)
-    return [
-        visit(start, drug="esketamine"),
-        visit(start, drug="ketamine", food=360, liquid=120),
-        visit(start, needs_ride=False, phone=None),
-        visit(start, kind="follow_up"),
-        visit(start, kind="integration"),
-        visit(start, kind="consult", phone=None),
+def test_guidance_gives_arrival_fasting_and_ride_as_instants():
+    start = at(date(2027, 3, 1), 9)
+    guidance = visit_guidance(visit(start, minutes=150))
+    assert local(guidance.arrive_by) == (date(2027, 3, 1), time(8, 45))
+    assert local(guidance.food_stop) == (date(2027, 3, 1), time(7))
+    assert local(guidance.liquid_stop) == (date(2027, 3, 1), time(8, 30))
+    assert guidance.needs_ride and guidance.no_driving.rule == DrivingRule.AFTER_SLEEP
+    assert local(guidance.stay_until) == (date(2027, 3, 1), time(11, 30))
+    follow_up = visit_guidance(visit(start, kind="follow_up"))
+    assert (follow_up.food_stop, follow_up.needs_ride, follow_up.no_driving) == (None, False, None)
+
+
+def test_sms_sender_name_hides_a_name_that_names_the_treatment():
+    assert sms_sender_name("Riverside Clinic") == "Riverside Clinic"
+    assert sms_sender_name("Springfield Ketamine & Spravato Center") == "Your clinic"
+    assert sms_sender_name("  ") == "Your clinic"
+    assert sms_is_neutral("Your clinic: your visit is on Mon") and not sms_is_neutral("your infusion")
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "reason"),
+    [
+        ("check_in", "completed", None),
+        ("check_in", "cancelled", "the visit is cancelled"),
+        ("check_in", "no_show", "the visit is no show"),
+        ("check_in", "checked_in", "the visit is checked in"),
+        ("check_in", "scheduled", "the visit is scheduled"),
+        ("preparation", "scheduled", None),
+        ("preparation", "completed", "the visit is completed"),
+        ("confirmation", "confirmed", None),
+        ("moved", "cancelled", "the visit is cancelled"),
+        ("cancellation", "cancelled", None),
+    ],
+)
+def test_the_next_day_check_follows_a_completed_visit_and_nothing_else(kind, status, reason):
+    start = at(date(2027, 3, 8), 9)
+    now = start + (timedelta(days=1) if kind == "check_in" else -timedelta(days=1))
+    assert visit_skip_reason(kind, status, start, now) == reason
+
+
+def test_announcements_stop_once_the_visit_has_started():
+    start = at(date(2027, 3, 8), 9)
+    assert visit_skip_reason("soon", "scheduled", start, start) == "the visit has already started"
+
+
+def test_booking_confirmation_is_due_now_or_after_quiet_hours():
+    start = at(date(2027, 3, 8), 9)
+    noon = at(date(2027, 3, 1), 12)
+    (planned,) = plan_booking_confirmation(visit(start), prefs(), noon)
+    assert (planned.kind, planned.channel, planned.due_at) == ("confirmation", "email", noon)
+    night = at(date(2027, 3, 1), 23)
+    (late,) = plan_booking_confirmation(visit(start), prefs(), night)
+    assert local(late.due_at) == (date(2027, 3, 2), time(8))
+    assert plan_booking_confirmation(visit(start), prefs(consent=False), noon) == []
+    assert plan_booking_confirmation(visit(start), prefs(), start) == []
+
+
+def test_move_notice_carries_the_old_start():
+    old, new = at(date(2027, 3, 8), 9), at(date(2027, 3, 9), 10)
+    noon = at(date(2027, 3, 1), 12)
+    planned = plan_move_notice(visit(new), old, prefs(("email", "sms")), noon)
+    assert [(p.kind, p.channel, p.due_at) for p in planned] == [
+        ("moved", "email", noon),
+        ("moved", "sms", noon),
     ]
+    assert {moved_from(p.key) for p in planned} == {old}
+    assert moved_from(planned[0].key + ":v3") == old
+    assert moved_from("appt-7:soon:email:2027-03-09T15:00:00+00:00:v1") is None
+    assert plan_move_notice(visit(new), new, prefs(), noon) == []
 
 
-def clinical_words_in(text: str) -> list[str]:
-    return [w for w in CLINICAL_WORDS if re.search(w, text, re.IGNORECASE)]
-
-
-@pytest.mark.parametrize("kind", MESSAGE_KINDS)
-def test_sms_carries_no_clinical_detail(kind):
-    for facts in sample_visits():
-        message = render_message(kind, "sms", facts, now=facts.start)
-        assert clinical_words_in(message.text) == []
-        assert clinical_words_in(message.subject) == []
-        assert sms_is_neutral(message.text)
-        assert len(message.text) < SMS_MAX_CHARS
-        assert "Main Street" not in message.text  # no address either
-
-
-def test_sms_says_what_the_patient_must_do():
-    start = at(date(2027, 3, 15), 9)
-    text = render_message("preparation", "sms", visit(start)).text
-    assert text.startswith("Riverside Clinic: ")
-    assert "Mon 15 Mar 09:00" in text
-    assert "arrive by 08:45" in text
-    assert "No food after 07:00, no drinks after 08:30" in text
-    assert "ride home - you cannot drive yourself" in text
-    assert "+1 555 0100" in text
-
-
-def test_sms_hides_a_clinic_name_that_names_the_treatment():
-    facts = visit(at(date(2027, 3, 15), 9), location_name="Springfield Ketamine & Spravato Center")
-    for kind in MESSAGE_KINDS:
-        message = render_message(kind, "sms", facts)
-        assert message.text.startswith("Your clinic: ")
-        assert clinical_words_in(message.text + message.subject) == []
-
-
-def test_email_subjects_are_neutral_too():
-    for facts in sample_visits():
-        for kind in MESSAGE_KINDS:
-            assert clinical_words_in(render_message(kind, "email", facts).subject) == []
-
-
-def test_html_escapes_every_value():
-    facts = visit(at(date(2027, 3, 15), 9), location_name="<script>alert(1)</script>")
-    for kind in MESSAGE_KINDS:
-        for channel in ("email", "sms"):
-            message = render_message(kind, channel, facts)
-            assert "<script>" not in message.html
-            if channel == "email" and facts.location_name in message.text:
-                assert "&lt;script&gt;alert(1)&lt;/script&gt;" in message.html
-
-
-def test_check_in_cancellation_and_unbooked_follow_up_wording():
-    start = at(date(2027, 3, 15), 9)
-    assert "how are you feeling" in render_message("check_in", "sms", visit(start)).text.lower()
-    cancelled = render_message("cancellation", "email", visit(start))
-    assert "Mon 15 Mar 09:00" in cancelled.text
-    assert "cancelled" in cancelled.subject
-    due_day = visit(at(date(2027, 4, 12), 9), kind="follow_up")
-    email = render_message("follow_up_unbooked", "email", due_day, now=at(date(2027, 4, 1), 9))
-    assert "is due on Mon 12 Apr" in email.text
-    assert "please call us to book it" in email.text
-    late = render_message("follow_up_unbooked", "sms", due_day, now=at(date(2027, 4, 20), 9))
-    assert "was due on Mon 12 Apr" in late.text
-    assert "call us to book it" in late.text
-
-
-def test_unknown_kind_or_channel_is_rejected():
-    facts = visit(at(date(2027, 3, 15), 9))
-    with pytest.raises(ValueError):
-        render_message("party", "email", facts)
-    with pytest.raises(ValueError):
-        render_message("soon", "pigeon", facts)
+def test_every_kind_has_a_name_in_the_vocabulary():
+    assert set(MESSAGE_KINDS) == {k.value for k in ReminderKind}
+    assert {"confirmation", "moved", "check_in", "cancellation"} <= set(MESSAGE_KINDS)
 
 
 # --- provider digest ----------------------------------------------------------------------------------

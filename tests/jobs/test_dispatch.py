@@ -72,14 +72,15 @@ def test_preparation_reminder_reaches_smtp_and_the_sms_gateway(app, clock, booke
     assert message["To"] == "avery@example.com"
     text, html = mailbox.bodies(message)
     for body in (text, html):
-        assert "07:00" in body  # no food after: 2 h before the 09:00 dose
-        assert "08:30" in body  # no liquids after: 30 min before
-        assert "08:45" in body  # arrival, 15 min before
+        # New York times, written the en_US way (a narrow no-break space before AM)
+        assert "7:00\u202fAM" in body  # no food after: 2 h before the 9:00 AM dose
+        assert "8:30\u202fAM" in body  # no liquids after: 30 min before
+        assert "8:45\u202fAM" in body  # arrival, 15 min before
         assert "120 Harbor" in body or "1 Main Street" in body
     sms = [s for s in gateway.received if ":preparation:" in s["idempotency_key"]]
     assert len(sms) == 1
     assert sms[0]["to"] == "+16175550142"
-    assert "07:00" in sms[0]["text"] and "08:30" in sms[0]["text"]
+    assert "7:00 AM" in sms[0]["text"] and "8:30 AM" in sms[0]["text"]
     lowered = sms[0]["text"].lower()
     assert not [word for word in SMS_FORBIDDEN_WORDS if word in lowered]
     assert gateway.headers[0]["Idempotency-Key"] == gateway.received[0]["idempotency_key"]

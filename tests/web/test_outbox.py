@@ -38,6 +38,8 @@ def test_reminders_api_and_outbox_page_show_failures_first_and_retry(
     appointment_id = _booked_visit(app, api_as)
     listed = api_as("frontdesk").get(f"/api/v1/appointments/{appointment_id}/reminders")
     assert [(r["kind"], r["channel"], r["status"]) for r in listed.json] == [
+        ("confirmation", "email", "pending"),  # the word that the visit is booked
+        ("confirmation", "sms", "pending"),
         ("visit_24h", "email", "pending"),
         ("visit_24h", "sms", "pending"),
     ]
@@ -53,7 +55,9 @@ def test_reminders_api_and_outbox_page_show_failures_first_and_retry(
     assert "SMS gateway answered 400" in visit_page and "sent" in visit_page
 
     with app.app_context():
-        failed = db.session.scalar(select(Reminder).where(Reminder.status == "failed"))
+        failed = db.session.scalar(
+            select(Reminder).where(Reminder.status == "failed", Reminder.kind == "visit_24h")
+        )
     token = _token_from(client.get("/outbox/").data)
     assert client.post(f"/outbox/{failed.id}/retry", data={"csrf_token": token}).status_code == 302
     gateway.fail_with = None
