@@ -129,7 +129,16 @@ def _dispatch_ride_check(app, clock):
         dispatch_due_reminders()
 
 
+def _send_the_booking_confirmation(app, clock, on_twilio):
+    """The word that the visit is booked goes out first, so what follows is the ride check alone."""
+    with app.app_context():
+        clock.now = db.session.scalar(select(Reminder.due_at).where(Reminder.kind == "confirmation"))
+        assert dispatch_due_reminders()["sent"] == 1
+    on_twilio.requests.clear()
+
+
 def test_a_reminder_text_is_one_messages_api_request_in_twilios_shape(app, clock, booked, on_twilio):
+    _send_the_booking_confirmation(app, clock, on_twilio)
     _dispatch_ride_check(app, clock)
     sent = [r for r in on_twilio.requests if r[2].get("To") == "+16175550142"]
     assert len(sent) == 1
