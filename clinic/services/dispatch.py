@@ -103,16 +103,16 @@ def deliver(reminder: Reminder, channels: dict[str, Channel], now: datetime, max
     """Send one claimed reminder and record what happened on its row."""
     outcome = _attempt(reminder, channels, now)
     reminder.updated_at = now
-    if outcome.status == "sent":
+    if outcome.status == ReminderStatus.SENT:
         reminder.status, reminder.sent_at, reminder.status_reason = ReminderStatus.SENT, now, ""
-    elif outcome.status == "skipped":
+    elif outcome.status == ReminderStatus.SKIPPED:
         reminder.status, reminder.status_reason = ReminderStatus.SKIPPED, outcome.reason
     else:
         reminder.attempts += 1
         reminder.status_reason = outcome.reason
-        if outcome.status == "failed" or reminder.attempts >= max_attempts:
+        if outcome.status == ReminderStatus.FAILED or reminder.attempts >= max_attempts:
             reminder.status = ReminderStatus.FAILED
-            return Outcome("failed", outcome.reason)
+            return Outcome(ReminderStatus.FAILED, outcome.reason)
         reminder.next_attempt_at = now + BACKOFF[min(reminder.attempts, len(BACKOFF)) - 1]
     return outcome
 
