@@ -6,12 +6,23 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint clean bench
+.PHONY: run test lint typecheck clean bench lock
 
-$(STAMP): pyproject.toml
+LOCK := requirements.lock
+
+# Every dependency, the tools included, comes from the lock file at its pinned version and hash; the project
+# itself is then installed without resolving anything again.
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# Refresh the lock after changing the dependencies in pyproject.toml: the newest releases within its bounds, for
+# every platform and Python from 3.11, with the hashes of every file. setuptools and wheel build the project.
+lock: $(STAMP)
+	printf 'setuptools>=68\nwheel\n' | $(BIN)/uv pip compile pyproject.toml - --extra dev --universal \
+		--python-version 3.11 --generate-hashes --upgrade --quiet --custom-compile-command 'make lock' -o $(LOCK)
 
 # Upgrade the database, seed the demo clinic (once), then run the scheduler beside the web app.
 # Links in pages, feeds and messages use CLINIC_BASE_URL: by default the address served here (a server
@@ -30,6 +41,10 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# mypy on clinic/domain and clinic/services (the files and settings are in pyproject.toml).
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
