@@ -256,6 +256,15 @@ class Recorder:
         return reference(self.resource_type, self.record_id, self.display or None)
 
 
+def measurement_id_of(observation_id: str) -> int | None:
+    """The measurement an observation id names (its digits before a kind's suffix), or None for no such id."""
+    for kind in OBSERVATION_KINDS:
+        digits = observation_id.removesuffix(kind.suffix) if kind.suffix else observation_id
+        if digits.isascii() and digits.isdigit() and len(digits) < 19:
+            return int(digits)
+    return None
+
+
 def observation_resources(
     measurement: Measurement, recorder: Recorder, codes: set[str] | None = None
 ) -> list[Observation]:

@@ -34,7 +34,7 @@ from clinic.models.provider import Provider
 from clinic.models.user import User
 from clinic.services.access import authorize, load_for
 from clinic.services.appointments import list_appointments
-from clinic.services.errors import NotAuthenticated, ServiceError
+from clinic.services.errors import NotAuthenticated, NotFound, ServiceError
 from clinic.services.lookup import get_or_404
 from clinic.services.monitoring import patient_measurements
 from clinic.services.patients import read_patient
@@ -159,6 +159,24 @@ def observation_search():
     return fhir.searchset(observations, _base_url(), request.url)
 
 
+@bp.get("/Observation/<observation_id>")
+@_signed_in
+def observation_read(observation_id: str):
+    """One observation by the id a search gave ("12", or "12-item9" for a PHQ-9's item 9), for the providers
+    of the patient; any other id, or a patient outside the reader's care, is the same 404."""
+    not_found = NotFound(f"No observation with id {observation_id}")
+    measurement_id = fhir.measurement_id_of(observation_id)
+    measurement = db.session.get(Measurement, measurement_id) if measurement_id is not None else None
+    if measurement is None:
+        raise not_found
+    authorize(api_actor(), Action.MONITORING_READ, measurement.patient_id, not_found=not_found.detail)
+    recorder = _recorders([measurement])[measurement.id]
+    for observation in fhir.observation_resources(measurement, recorder):
+        if observation.id == observation_id:
+            return observation
+    raise not_found
+
+
 # The patient's own channels (a questionnaire or ride link, a text message) record under labels beginning
 # with this; staff record as their user.
 PATIENT_LABEL_PREFIX = "patient"
@@ -238,7 +256,7 @@ def metadata():
                     _resource("Practitioner", read=True),
                     _resource("Location", read=True),
                     _resource("Appointment", read=True, search=APPOINTMENT_SEARCH),
-                    _resource("Observation", read=False, search=OBSERVATION_SEARCH),
+                    _resource("Observation", read=True, search=OBSERVATION_SEARCH),
                 ],
             )
         ],

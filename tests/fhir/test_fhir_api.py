@@ -284,3 +284,46 @@ def test_observations_are_for_the_patients_providers_only(desk, visit):
 def test_an_empty_search_is_a_bundle_without_entries(doctor, visit):
     bundle = fhir_json(doctor.get(f"/fhir/Observation?patient={visit['patient_id']}"), Bundle)
     assert bundle.total == 0 and bundle.entry is None
+
+
+def test_each_observation_a_search_finds_reads_back_by_its_id(at_dose, app, desk, doctor, visit):
+    check_in_with_ride(desk, visit["dose"])
+    record(doctor, visit["dose"], bp("pre", 142, 91))
+    record(doctor, visit["dose"], PHQ9)
+    record(doctor, visit["dose"], GAD7)
+    bundle = fhir_json(doctor.get(f"/fhir/Observation?patient={visit['patient_id']}"), Bundle)
+    assert len(bundle.entry) == 4
+    for entry in bundle.entry:
+        path = entry.fullUrl.removeprefix("http://localhost")
+        before = len(_reads(app, visit["patient_id"]))
+        read = fhir_json(doctor.get(path), Observation)
+        assert read.model_dump() == entry.resource.model_dump()
+        assert _reads(app, visit["patient_id"])[before:] == [("doc@example.com", "fhir.observation_read")]
+    item9 = next(e.resource for e in bundle.entry if e.resource.id.endswith("-item9"))
+    assert item9.valueInteger == 1
+
+
+def test_an_observation_outside_the_care_is_the_same_404_as_an_unknown_one(
+    at_dose, app, api_as, desk, doctor, visit
+):
+    check_in_with_ride(desk, visit["dose"])
+    record(doctor, visit["dose"], GAD7)
+    gad7 = fhir_json(doctor.get(f"/fhir/Observation?patient={visit['patient_id']}"), Bundle).entry[0].resource
+    outsider = api_as("provider", email="outsider@example.com")
+    foreign = outcome(outsider.get(f"/fhir/Observation/{gad7.id}"), 404)
+    assert foreign.diagnostics == f"No observation with id {gad7.id}"
+    assert (
+        outcome(outsider.get("/fhir/Observation/424242"), 404).diagnostics == "No observation with id 424242"
+    )
+    # A GAD-7 has no item-9 observation; ids that name no kind are unknown too.
+    for unknown in (f"{gad7.id}-item9", f"{gad7.id}-item8", "abc", "-item9", "1" * 30):
+        assert outcome(doctor.get(f"/fhir/Observation/{unknown}"), 404).diagnostics == (
+            f"No observation with id {unknown}"
+        )
+    assert outcome(desk.get(f"/fhir/Observation/{gad7.id}"), 403).code == "forbidden"
+    with app.app_context():
+        assert not db.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.actor_label == "outsider@example.com", AuditEvent.action == "patient.read"
+            )
+        ).all()
