@@ -14,7 +14,7 @@ from clinic.domain.rems_form import RemsFormStatus
 from clinic.domain.session import measurement_refusal
 from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
-from clinic.formatting import Where
+from clinic.formatting import Where, format_datetime
 from clinic.models.alert import Alert
 from clinic.models.appointment import Appointment
 from clinic.models.measurement import Measurement
@@ -102,7 +102,8 @@ def book_follow_up(series_id: int):
     try:
         visit = book_due_follow_up(series, form.due.data, web_actor(), utcnow())
         flash(
-            f"Follow-up booked for {series.patient.full_name}: {visit.local_start:%a %d %b %H:%M}.",
+            f"Follow-up booked for {series.patient.full_name}: "
+            f"{format_datetime(visit.start_at, visit.location)}.",
             "success",
         )
     except ServiceError as error:

@@ -6,8 +6,11 @@ import pytest
 from sqlalchemy import func, select
 
 from clinic.extensions import db
+from clinic.formatting import format_datetime
 from clinic.models.alert import Alert
+from clinic.models.appointment import Appointment
 from clinic.models.measurement import Measurement
+from clinic.models.series import Series
 from clinic.web.forms import GAD7_QUESTIONS, PHQ9_QUESTIONS
 from tests.factories import book_series, make_clinic, make_user
 from tests.sessions import check_in_with_ride
@@ -284,3 +287,31 @@ def test_a_patient_without_scores_gets_no_chart(app, client, clock, setup):
     _sign_in(client, email="doc@example.com")
     html = client.get(f"/patients/{setup['patient_id']}/timeline").data.decode()
     assert "No questionnaires recorded yet." in html and 'id="trend-data"' not in html
+
+
+def test_an_unbooked_follow_up_is_booked_from_the_home_page_and_named_in_local_time(
+    app, client, clock, api_as, setup
+):
+    with app.app_context():
+        series = db.session.get(Series, setup["series_id"])
+        follow_ups = [a.id for a in series.appointments if a.kind == "follow_up"]
+        patient_name = series.patient.full_name
+    clock.now = datetime(2027, 4, 28, 12, 0, tzinfo=UTC)
+    api_as("frontdesk").post(f"/api/v1/appointments/{follow_ups[0]}/cancel", json={"reason": "Travel"})
+    clock.now = datetime(2027, 5, 3, 12, 0, tzinfo=UTC)
+    _sign_in(client, email="doc@example.com")
+    home = client.get("/provider").get_data(as_text=True)
+    due = re.search(r'name="due" value="([^"]+)"', home).group(1)
+    before = _count(app, Appointment)
+    answer = client.post(
+        f"/provider/series/{setup['series_id']}/book-follow-up",
+        data={"due": due, "csrf_token": _token_from(home.encode())},
+        follow_redirects=True,
+    )
+    assert _count(app, Appointment) == before + 1
+    with app.app_context():
+        booked = db.session.scalars(select(Appointment).order_by(Appointment.id.desc())).first()
+        when = format_datetime(booked.start_at, booked.location)
+    # The clinic's own wording of the time (en_US: "Tue, May 4, 9:00 AM"), never an ISO-like stamp.
+    assert re.fullmatch(r"\w{3}, \w{3} \d{1,2}, \d{1,2}:\d{2}\s[AP]M", when), when
+    assert f"Follow-up booked for {patient_name}: {when}." in answer.get_data(as_text=True)
