@@ -157,6 +157,43 @@ def book_series(clinic: dict[str, Any], now: datetime, protocol: str = "spravato
     return series
 
 
+def make_infusion_day(
+    now: datetime,
+    patient_name: tuple[str, str] = ("Ines", "Alvarez"),
+    consult_patient_name: tuple[str, str] | None = ("Noor", "Haddad"),
+) -> dict[str, Any]:
+    """Mon 8 March 2027 in New York: an IV ketamine induction whose first infusion is 10:00-11:55 EST with the
+    clinic's provider and, unless `consult_patient_name` is None, a 30-minute consult at 14:00 with a second
+    provider (Dr Okafor) for another patient, without a chair. Staff users desk@ and doc@example.com exist."""
+    from clinic.services.appointments import book_appointment
+
+    ids = make_clinic()
+    patient = db.session.get(Patient, ids["patient_id"])
+    patient.first_name, patient.last_name = patient_name
+    series = book_series(ids, now, "iv-ketamine-induction", start_time=time(10))
+    day = {**ids, "infusion": series.appointments[0].id, "series": [a.id for a in series.appointments]}
+    if consult_patient_name is not None:
+        other_provider = make_provider(db.session.get(Location, ids["location_id"]), name="Dr Okafor")
+        first, last = consult_patient_name
+        other = make_patient(first_name=first, last_name=last)
+        consult = book_appointment(
+            {
+                "patient_id": other.id,
+                "kind": "consult",
+                "location_id": ids["location_id"],
+                "provider_id": other_provider.id,
+                "start": datetime(2027, 3, 8, 19, 0, tzinfo=UTC),  # 14:00 in New York
+            },
+            FACTORY_ACTOR,
+            now,
+        )
+        day |= {"consult": consult.id, "other_provider_id": other_provider.id, "other_patient_id": other.id}
+    make_user("frontdesk", email="desk@example.com")
+    make_user("provider", email="doc@example.com", provider_id=ids["provider_id"])
+    db.session.commit()
+    return day
+
+
 def make_due_reminders(count: int, now: datetime, key_prefix: str = "load") -> int:
     """A follow-up a week ahead (real weekday, 15:00 UTC) and `count` e-mail reminders about it, all due a
     minute before `now`; for dispatch tests and benchmarks that drain a full outbox. Returns the visit id."""

@@ -2,15 +2,11 @@
 refused move keeps Move disabled and offers free times that fill the form and preview again, and a visit is
 cancelled only after its confirmation step."""
 
-from datetime import date, time
 
 import pytest
 
-from clinic.extensions import db
-from clinic.models.patient import Patient
-from clinic.services.series import create_series
 from tests.browser.test_floor_session import sign_in
-from tests.factories import FACTORY_ACTOR, make_clinic, make_user
+from tests.factories import make_infusion_day
 
 pytestmark = pytest.mark.browser
 
@@ -19,25 +15,7 @@ pytestmark = pytest.mark.browser
 def second_infusion(app, clock):
     """The second of Ines Alvarez's IV ketamine infusions (the first on Mon 8 March 2027 at 10:00 EST)."""
     with app.app_context():
-        ids = make_clinic()
-        patient = db.session.get(Patient, ids["patient_id"])
-        patient.first_name, patient.last_name = "Ines", "Alvarez"
-        series = create_series(
-            {
-                "patient_id": ids["patient_id"],
-                "protocol": "iv-ketamine-induction",
-                "location_id": ids["location_id"],
-                "provider_id": ids["provider_id"],
-                "start_date": date(2027, 3, 8),
-                "start_time": time(10),
-                "parameters": {},
-            },
-            FACTORY_ACTOR,
-            clock.now,
-        )
-        make_user("frontdesk", email="desk@example.com")
-        db.session.commit()
-        return series.appointments[1].id
+        return make_infusion_day(clock.now, consult_patient_name=None)["series"][1]
 
 
 def _fits(page, width: int) -> None:

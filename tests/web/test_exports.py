@@ -3,18 +3,15 @@ would get them, with formula-like names written as text, the page's access rule,
 
 import csv
 import io
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models.audit import AuditEvent
-from clinic.models.location import Location
 from clinic.models.patient import Patient
-from clinic.services.appointments import book_appointment
-from clinic.services.series import create_series
-from tests.factories import FACTORY_ACTOR, book_series, make_clinic, make_patient, make_provider, make_user
+from tests.factories import book_series, make_clinic, make_infusion_day, make_provider, make_user
 from tests.sessions import monitored_session
 from tests.web.test_login import _sign_in
 
@@ -27,44 +24,7 @@ def day(app, clock):
     """An IV infusion 10:00-11:55 with the clinic's provider for a patient whose first name is a formula,
     and a 14:00 consult with a second provider for a patient named "+1-2"."""
     with app.app_context():
-        ids = make_clinic()
-        patient = db.session.get(Patient, ids["patient_id"])
-        patient.first_name, patient.last_name = HYPERLINK, "Ångström"
-        series = create_series(
-            {
-                "patient_id": ids["patient_id"],
-                "protocol": "iv-ketamine-induction",
-                "location_id": ids["location_id"],
-                "provider_id": ids["provider_id"],
-                "start_date": date(2027, 3, 8),
-                "start_time": time(10),
-                "parameters": {},
-            },
-            FACTORY_ACTOR,
-            clock.now,
-        )
-        other_provider = make_provider(db.session.get(Location, ids["location_id"]), name="Dr Okafor")
-        other = make_patient(first_name="+1-2", last_name="Haddad")
-        consult = book_appointment(
-            {
-                "patient_id": other.id,
-                "kind": "consult",
-                "location_id": ids["location_id"],
-                "provider_id": other_provider.id,
-                "start": datetime(2027, 3, 8, 19, 0, tzinfo=UTC),  # 14:00 in New York
-            },
-            FACTORY_ACTOR,
-            clock.now,
-        )
-        make_user("frontdesk", email="desk@example.com")
-        make_user("provider", email="doc@example.com", provider_id=ids["provider_id"])
-        db.session.commit()
-        return {
-            **ids,
-            "infusion": series.appointments[0].id,
-            "consult": consult.id,
-            "other_patient_id": other.id,
-        }
+        return make_infusion_day(clock.now, (HYPERLINK, "Ångström"), ("+1-2", "Haddad"))
 
 
 def _rows(response) -> list[dict[str, str]]:

@@ -1,18 +1,13 @@
 """Today: the day grid of 15-minute rows, its filters, a provider's own day, and a day that cannot be read."""
 
 import re
-from datetime import UTC, date, datetime, time
 
 import pytest
 from sqlalchemy import select
 
 from clinic.extensions import db
 from clinic.models.audit import AuditEvent
-from clinic.models.location import Location
-from clinic.models.patient import Patient
-from clinic.services.appointments import book_appointment
-from clinic.services.series import create_series
-from tests.factories import FACTORY_ACTOR, make_patient, make_provider, make_user
+from tests.factories import make_infusion_day
 from tests.web.test_login import _sign_in
 
 # Time ranges as an en_US clinic reads them (CLDR's thin spaces around the dash, a narrow space before AM/PM).
@@ -27,49 +22,8 @@ DAY = "2027-03-08"  # a Monday; the location (New York) opens 08:00-18:00, so th
 def day(app, clock):
     """An IV infusion 10:00-11:55 with the clinic's provider and, with a second provider, a 30-minute
     consult at 14:00 for another patient (no chair)."""
-    from tests.factories import make_clinic
-
     with app.app_context():
-        ids = make_clinic()
-        patient = db.session.get(Patient, ids["patient_id"])
-        patient.first_name, patient.last_name = "Ines", "Alvarez"
-        series = create_series(
-            {
-                "patient_id": ids["patient_id"],
-                "protocol": "iv-ketamine-induction",
-                "location_id": ids["location_id"],
-                "provider_id": ids["provider_id"],
-                "start_date": date(2027, 3, 8),
-                "start_time": time(10),
-                "parameters": {},
-            },
-            FACTORY_ACTOR,
-            clock.now,
-        )
-        other_provider = make_provider(db.session.get(Location, ids["location_id"]), name="Dr Okafor")
-        other = make_patient(first_name="Noor", last_name="Haddad")
-        consult = book_appointment(
-            {
-                "patient_id": other.id,
-                "kind": "consult",
-                "location_id": ids["location_id"],
-                "provider_id": other_provider.id,
-                "start": datetime(2027, 3, 8, 19, 0, tzinfo=UTC),  # 14:00 in New York
-            },
-            FACTORY_ACTOR,
-            clock.now,
-        )
-        make_user("frontdesk", email="desk@example.com")
-        make_user("provider", email="doc@example.com", provider_id=ids["provider_id"])
-        db.session.commit()
-        return {
-            **ids,
-            "infusion": series.appointments[0].id,
-            "series": [a.id for a in series.appointments],
-            "consult": consult.id,
-            "other_provider_id": other_provider.id,
-            "other_patient_id": other.id,
-        }
+        return make_infusion_day(clock.now)
 
 
 def _visit(html: str, appointment_id: int) -> str:
