@@ -40,6 +40,7 @@ from clinic.services.rems_forms import rems_queue
 from clinic.services.session import check_in_opens_before
 from clinic.web.access import permission_required, web_actor
 from clinic.web.charts import trend_data
+from clinic.web.downloads import csv_answer
 from clinic.web.forms import (
     GAD7_QUESTIONS,
     PHQ9_QUESTIONS,
@@ -50,7 +51,6 @@ from clinic.web.forms import (
     QuestionnaireForm,
     SedationForm,
 )
-from clinic.web.today import csv_answer
 
 bp = Blueprint("web_clinical", __name__)
 FOLLOW_UP_DAYS = 14

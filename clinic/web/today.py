@@ -4,7 +4,7 @@ filtered by provider, by kind of visit, or to the signed-in provider's own visit
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from clinic.clock import utcnow
@@ -14,11 +14,12 @@ from clinic.models.appointment import APPOINTMENT_KINDS
 from clinic.models.location import Location
 from clinic.services.calendar_views import Filters, day_grid, provider_choices
 from clinic.services.errors import NotFound, ServiceError
-from clinic.services.exports import CsvExport, export_day
+from clinic.services.exports import export_day
 from clinic.services.locations import list_locations
 from clinic.services.lookup import get_or_404
 from clinic.services.schedule import local_today
 from clinic.web.access import permission_required, web_actor
+from clinic.web.downloads import csv_answer
 
 bp = Blueprint("web_today", __name__, url_prefix="/today")
 
@@ -102,19 +103,6 @@ def index():
         next_day=query.day + timedelta(days=1),
     )
     return page, 400 if query.errors else 200
-
-
-def csv_answer(export: CsvExport) -> Response:
-    """A CSV export as a download: UTF-8 (its byte order mark included), never kept by a cache."""
-    return Response(
-        export.content.encode("utf-8"),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{export.filename}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
 
 
 @bp.route("/export.csv")
