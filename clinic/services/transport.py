@@ -61,9 +61,10 @@ def ensure_transports(
     for appointment in appointments:
         if appointment.id in existing:
             continue
+        # Known to have no ride yet: say so, so neither reading `transport` later nor giving the visit its
+        # new ride below (which would first load the old one to replace it) asks the database anything.
+        set_committed_value(appointment, "transport", None)
         if appointment.kind != "dose" or not needs_ride(appointment):
-            # Known to have no ride: say so, so reading `transport` later asks the database nothing.
-            set_committed_value(appointment, "transport", None)
             continue
         created.append(
             Transport(
