@@ -25,6 +25,7 @@ NOT_SECRET_RULES = {
     "/admin/protocols/<string:code>",
     "/patients/<int:patient_id>/questionnaires/<any(phq9, gad7):instrument>",
     "/fhir/<path:unknown>",  # an unknown FHIR path, answered with an OperationOutcome
+    "/fhir/Observation/<observation_id>",  # a measurement's id, "12" or "12-item9"
 }
 
 
