@@ -18,11 +18,12 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-# Refresh the lock after changing the dependencies in pyproject.toml: the newest releases within its bounds, for
-# every platform and Python from 3.11, with the hashes of every file. setuptools and wheel build the project.
+# Refresh the lock after changing the dependencies in pyproject.toml, for every platform and Python from 3.11,
+# with the hashes of every file; pins that still fit are kept (`make lock UPGRADE=--upgrade` takes the newest
+# releases within the bounds). setuptools and wheel build the project.
 lock: $(STAMP)
 	printf 'setuptools>=68\nwheel\n' | $(BIN)/uv pip compile pyproject.toml - --extra dev --universal \
-		--python-version 3.11 --generate-hashes --upgrade --quiet --custom-compile-command 'make lock' -o $(LOCK)
+		--python-version 3.11 --generate-hashes $(UPGRADE) --quiet --custom-compile-command 'make lock' -o $(LOCK)
 
 # Upgrade the database, seed the demo clinic (once), then run the scheduler beside the web app.
 # Links in pages, feeds and messages use CLINIC_BASE_URL: by default the address served here (a server

@@ -70,6 +70,8 @@ def _audit_reads() -> None:
 
 
 def _finish(response: Response) -> Response:
+    if not db.session.registry.has():
+        return response  # the request never opened a session: nothing was read or written through it
     if response.status_code >= 400:
         db.session.rollback()
         return response

@@ -259,12 +259,12 @@ def _vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     transitions = _transitions(tz, start, end)
     if not transitions:
         offset, _, name = _state(tz, start)
-        part = TimezoneStandard()
-        part.add("DTSTART", datetime(1970, 1, 1))
-        part.add("TZOFFSETFROM", offset)
-        part.add("TZOFFSETTO", offset)
-        part.add("TZNAME", name or tzid)
-        component.add_component(part)
+        standard = TimezoneStandard()
+        standard.add("DTSTART", datetime(1970, 1, 1))
+        standard.add("TZOFFSETFROM", offset)
+        standard.add("TZOFFSETTO", offset)
+        standard.add("TZNAME", name or tzid)
+        component.add_component(standard)
         return component
     for run, byday in _runs(transitions):
         first = run[0]

@@ -17,6 +17,11 @@ another dose breaks `dose_same_day`, and the planner moves a series dose off suc
 
 Provider capacity counts the provider's dosing visits running at the same moment (the peak overlap inside
 the visit), so back-to-back visits that each touch the new one only at different times count once.
+
+Therapy sessions (a protocol's preparation and integration sessions, clinic.domain.therapy) are placed after
+the doses, so they never push a dose away: each on the first day of its window (nearest the dose first) and
+time (nearest the series' time first) that is open, with the provider working and free of every other visit,
+and the patient free. They hold no chair; a session that fits nowhere in its window is a conflict.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from bisect import bisect_left, insort
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Final, Literal
+from typing import Final, Literal, TypedDict
 
 from clinic.domain.localtime import (
     TzLike,
@@ -41,13 +46,14 @@ from clinic.domain.localtime import (
     zone,
 )
 from clinic.domain.protocols import ProtocolSpec
+from clinic.domain.visits import THERAPY_KINDS, Modality, VisitKind
 
 STEP_MINUTES = 15
 SEARCH_DAYS = 3
 DEFAULT_VISIT_MINUTES = 30
 
-DOSE: Final = "dose"
-FOLLOW_UP: Final = "follow_up"
+DOSE: Final = VisitKind.DOSE
+FOLLOW_UP: Final = VisitKind.FOLLOW_UP
 OK: Final = "ok"
 MOVED: Final = "moved"
 CONFLICT: Final = "conflict"
@@ -58,6 +64,7 @@ OUTSIDE_OPENING_HOURS = "outside_opening_hours"
 PROVIDER_UNAVAILABLE = "provider_unavailable"
 PROVIDER_TIME_OFF = "provider_time_off"
 PROVIDER_CAPACITY = "provider_capacity"
+PROVIDER_BUSY = "provider_busy"
 NO_CHAIR = "no_chair"
 PATIENT_OVERLAP = "patient_overlap"
 DOSE_SAME_DAY = "dose_same_day"
@@ -101,12 +108,14 @@ class LocationRules:
 
 @dataclass(frozen=True)
 class ProviderRules:
-    """A provider's local availability at this location, time off, capacity and existing dosing visits."""
+    """A provider's local availability at this location, time off, capacity, existing dosing visits (`busy`)
+    and all their existing visits of any kind (`visits`: a therapy session needs the provider free)."""
 
     availability: WeeklyHours
     time_off: Sequence[Interval] = ()
     max_concurrent: int = 1
     busy: Sequence[Interval] = ()
+    visits: Sequence[Interval] = ()
 
 
 @dataclass(frozen=True)
@@ -126,11 +135,13 @@ class PatientRules:
 
 @dataclass(frozen=True)
 class SeriesRequest:
-    """Enrol in `protocol` from local `start_date` at local wall-clock `start_time`."""
+    """Enrol in `protocol` from local `start_date` at local wall-clock `start_time`; `doses_before` doses of
+    the series were given already (a re-plan), which counts for "an integration session every k doses"."""
 
     protocol: ProtocolSpec
     start_date: date
     start_time: time
+    doses_before: int = 0
 
 
 @dataclass(frozen=True)
@@ -146,7 +157,7 @@ class Occurrence:
     """One planned visit; `original_start` is the preferred slot, `reasons` say why it was moved."""
 
     index: int
-    kind: Literal["dose", "follow_up"]
+    kind: VisitKind
     phase_index: int | None
     start: datetime
     end: datetime
@@ -155,11 +166,15 @@ class Occurrence:
     original_start: datetime
     reasons: tuple[str, ...] = ()
     broken_rules: tuple[Rule, ...] = ()
+    modality: Modality = Modality.IN_PERSON
+    # An integration session: the 1-based number of the dose it follows.
+    after_dose: int | None = None
 
 
 @dataclass(frozen=True)
 class SeriesPlan:
-    """The occurrences of a planned series: doses in order, then follow-ups."""
+    """The occurrences of a planned series: doses in order, then follow-ups, then therapy sessions (the
+    preparation session, then the integration sessions in dose order)."""
 
     occurrences: list[Occurrence]
 
@@ -298,6 +313,7 @@ class _Context:
         self.max_concurrent = provider.max_concurrent
         self.time_off = _Timeline(provider.time_off)
         self.provider_busy = _Timeline(provider.busy)
+        self.provider_visits = _Timeline(provider.visits)
         self.patient = _Timeline(patient.busy)
         self.dose_days = {local_date_of(require_aware(d, "dose"), self.tz) for d in patient.doses}
         self.chairs = {cid: _Timeline(bookings) for cid, bookings in sorted(resources.chairs.items())}
@@ -347,6 +363,8 @@ class _Context:
             return failed, None
         if self.time_off.overlaps(start, end) and hit(PROVIDER_TIME_OFF):
             return failed, None
+        if kind in THERAPY_KINDS and self.provider_visits.overlaps(start, end) and hit(PROVIDER_BUSY):
+            return failed, None
         if self.patient.overlaps(start, end) and hit(PATIENT_OVERLAP):
             return failed, None
         chair = None
@@ -376,6 +394,7 @@ class _Context:
             OUTSIDE_OPENING_HOURS: f"Outside opening hours: {span} is outside the location's opening hours",
             PROVIDER_UNAVAILABLE: f"Provider unavailable: the provider is not working {span}",
             PROVIDER_TIME_OFF: f"Provider time off: the provider is off during {span}",
+            PROVIDER_BUSY: f"Provider busy: the provider has another visit during {span}",
             PATIENT_OVERLAP: f"Patient overlap: the patient already has a visit during {span}",
             DOSE_SAME_DAY: f"One dose a day: the patient already has a dose on {day}",
             PROVIDER_CAPACITY: (
@@ -398,8 +417,11 @@ class _Context:
         return result
 
     def book(self, occurrence: Occurrence) -> None:
-        """Count a planned visit against the patient, and a placed dose against its chair and provider."""
+        """Count a planned visit against the patient and its provider, and a placed dose against its chair
+        and the provider's capacity."""
         self.patient.add(occurrence.start, occurrence.end)
+        if occurrence.status != CONFLICT:
+            self.provider_visits.add(occurrence.start, occurrence.end)
         if occurrence.kind == DOSE and occurrence.status != CONFLICT:
             self.dose_days.add(local_date_of(occurrence.start, self.tz))
         if occurrence.kind == DOSE and occurrence.chair_id is not None:
@@ -413,15 +435,19 @@ def _candidates(preferred: datetime, tz: TzLike, day_ok: Callable[[date], bool])
     Days failing `day_ok` (closures, series rules: nothing on that day can pass) are skipped whole.
     """
     local = preferred.astimezone(zone(tz))
-    base = timedelta(hours=local.hour, minutes=local.minute, seconds=local.second)
+    offsets = (0, *(sign * k for k in range(1, SEARCH_DAYS + 1) for sign in (1, -1)))
+    days = [local.date() + timedelta(days=offset) for offset in offsets]
+    yield from _starts_on([day for day in days if day_ok(day)], local.time(), tz, {preferred})
+
+
+def _starts_on(days: Sequence[date], at: time, tz: TzLike, seen: set[datetime]) -> Iterator[datetime]:
+    """Starts on each of `days` in turn, nearest to wall-clock `at` first (later before earlier), skipping
+    those in `seen`."""
+    base = timedelta(hours=at.hour, minutes=at.minute, seconds=at.second)
     steps = [timedelta(0)]
     for k in range(1, 24 * 60 // STEP_MINUTES):
         steps += [timedelta(minutes=k * STEP_MINUTES), -timedelta(minutes=k * STEP_MINUTES)]
-    seen = {preferred}
-    for offset in (0, *(sign * k for k in range(1, SEARCH_DAYS + 1) for sign in (1, -1))):
-        day = local.date() + timedelta(days=offset)
-        if not day_ok(day):
-            continue
+    for day in days:
         for step in steps:
             wall = base + step
             if timedelta(0) <= wall < timedelta(days=1):
@@ -444,7 +470,7 @@ def _day_filter(ctx: _Context, kind: str, series: _SeriesCheck | None) -> Callab
 def _place(
     ctx: _Context,
     index: int,
-    kind: Literal["dose", "follow_up"],
+    kind: VisitKind,
     phase_index: int | None,
     preferred: datetime,
     minutes: int,
@@ -475,6 +501,75 @@ def _place(
     )
 
 
+class _SessionFields(TypedDict):
+    """The Occurrence fields only a therapy session sets."""
+
+    modality: Modality
+    after_dose: int | None
+
+
+def _place_session(
+    ctx: _Context,
+    index: int,
+    kind: VisitKind,
+    days: Sequence[date],
+    at: time,
+    minutes: int,
+    modality: Modality,
+    after_dose: int | None = None,
+) -> Occurrence:
+    """Place a therapy session on the first of `days` (its window, nearest the dose first) at the first
+    start nearest to local `at` passing every rule; a conflict names the rules broken at the first day."""
+    length = timedelta(minutes=minutes)
+    preferred = utc_at(days[0], at, ctx.tz)
+    extra: _SessionFields = {"modality": modality, "after_dose": after_dose}
+    codes, _ = ctx.failures(preferred, preferred + length, kind, None, first_only=False)
+    if not codes:
+        return Occurrence(index, kind, None, preferred, preferred + length, None, OK, preferred, **extra)
+    broken = ctx.rules(codes, preferred, preferred + length, None)
+    open_days = [day for day in days if day not in ctx.closures]
+    for start in _starts_on(open_days, at, ctx.tz, {preferred}):
+        if start >= ctx.now and not ctx.failures(start, start + length, kind, None, first_only=True)[0]:
+            same_day = local_date_of(start, ctx.tz) == days[0]
+            target = format_clock(start, ctx.tz) if same_day else format_local(start, ctx.tz)
+            reasons = tuple(f"{rule.message}; moved to {target}" for rule in broken)
+            return Occurrence(
+                index, kind, None, start, start + length, None, MOVED, preferred, reasons, **extra
+            )
+    end = preferred + length
+    rules = tuple(broken)
+    return Occurrence(index, kind, None, preferred, end, None, CONFLICT, preferred, (), rules, **extra)
+
+
+def _plan_sessions(
+    ctx: _Context, request: SeriesRequest, dose_days: list[date], occurrences: list[Occurrence]
+) -> None:
+    """Add the protocol's preparation and integration sessions to `occurrences` (and to the context)."""
+    spec = request.protocol
+    # (kind, window of days, minutes, modality, the dose an integration session follows)
+    sessions: list[tuple[VisitKind, list[date], int, Modality, int | None]] = []
+    if spec.preparation is not None:
+        preparation = spec.preparation
+        days = [dose_days[0] - timedelta(days=d) for d in preparation.days_before]
+        sessions.append(
+            (VisitKind.PREPARATION, days, preparation.duration_minutes, preparation.modality, None)
+        )
+    if spec.integration is not None:
+        integration = spec.integration
+        for number, day in enumerate(dose_days, start=1):
+            if integration.follows(request.doses_before + number):
+                days = [day + timedelta(days=d) for d in integration.days_after]
+                sessions.append(
+                    (VisitKind.INTEGRATION, days, integration.duration_minutes, integration.modality, number)
+                )
+    for kind, days, minutes, modality, after in sessions:
+        occurrence = _place_session(
+            ctx, len(occurrences), kind, days, request.start_time, minutes, modality, after
+        )
+        ctx.book(occurrence)
+        occurrences.append(occurrence)
+
+
 def preferred_dose_starts(
     protocol: ProtocolSpec, start_date: date, start_time: time, tz: TzLike
 ) -> list[datetime]:
@@ -496,6 +591,7 @@ def plan_series(
     the series rules compare it with the doses already placed and the preferred days of the later ones,
     and only if no slot passes that, with the doses already placed alone.
     Follow-ups fall `days_after_last_dose` after the last dose's local date, at the series start time.
+    Therapy sessions come last (see the module docstring).
     """
     spec = request.protocol
     ctx = _Context(location, provider, resources, patient, now)
@@ -521,6 +617,7 @@ def plan_series(
         occurrence = _place(ctx, len(occurrences), FOLLOW_UP, None, start, rule.duration_minutes, [None])
         ctx.book(occurrence)
         occurrences.append(occurrence)
+    _plan_sessions(ctx, request, [day for day, _ in placed], occurrences)
     return SeriesPlan(occurrences)
 
 

@@ -17,7 +17,10 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypedDict
+
+from clinic.domain.protocol_error import ProtocolError
+from clinic.domain.therapy import IntegrationRule, PreparationRule, rule_fields, rule_to_dict
 
 DRUGS = ("esketamine", "ketamine")
 CHAIR_KINDS = ("spravato_room", "infusion_chair")
@@ -34,15 +37,6 @@ FIELD_PARAMETERS = (
 PHASE_PARAMETERS = {"doses": "doses", "interval_weeks": "every_weeks"}
 
 _CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-
-
-class ProtocolError(ValueError):
-    """An unknown protocol, a bad parameter or an inconsistent protocol definition."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -272,6 +266,9 @@ class ProtocolSpec:
     parameters: tuple[Parameter, ...] = ()
     # None: the defaults of the drug (DEFAULT_SESSION_RULES).
     session: SessionRules | None = None
+    # Therapy sessions booked with the series (clinic.domain.therapy); None: none.
+    preparation: PreparationRule | None = None
+    integration: IntegrationRule | None = None
 
     def __post_init__(self) -> None:
         if self.session is None and self.drug in DEFAULT_SESSION_RULES:
@@ -346,8 +343,9 @@ def _validate(spec: ProtocolSpec) -> None:
 
 def apply_parameters(spec: ProtocolSpec, params: Mapping[str, Any]) -> ProtocolSpec:
     """Return `spec` with the given parameters applied; ProtocolError names the offending parameter."""
-    changes: dict[str, int] = {}
-    phase_changes: dict[str, int] = {}
+    # Field names only known at run time, passed on to dataclasses.replace.
+    changes: dict[str, Any] = {}
+    phase_changes: dict[str, Any] = {}
     for name, value in params.items():
         accepted = spec.parameter(name)
         if accepted is None:
@@ -370,7 +368,19 @@ def apply_parameters(spec: ProtocolSpec, params: Mapping[str, Any]) -> ProtocolS
         raise ProtocolError(field, exc.message) from exc
 
 
-_SPRAVATO_VISIT = {
+class _VisitShape(TypedDict):
+    """The ProtocolSpec fields that the built-in protocols of one drug share."""
+
+    chair_kind: str
+    check_in_minutes: int
+    dosing_minutes: int
+    monitoring_minutes: int
+    fasting_food_minutes: int
+    fasting_liquid_minutes: int
+    rems_required: bool
+
+
+_SPRAVATO_VISIT: _VisitShape = {
     "chair_kind": "spravato_room",
     "check_in_minutes": 15,  # check-in and blood pressure before the dose
     "dosing_minutes": 15,
@@ -379,7 +389,7 @@ _SPRAVATO_VISIT = {
     "fasting_liquid_minutes": 30,
     "rems_required": True,
 }
-_IV_VISIT = {
+_IV_VISIT: _VisitShape = {
     "chair_kind": "infusion_chair",
     "check_in_minutes": 15,
     "dosing_minutes": 40,
@@ -499,6 +509,8 @@ def protocol_to_dict(spec: ProtocolSpec) -> dict[str, Any]:
             for p in spec.parameters
         ],
         "session": _session_to_dict(spec.rules),
+        "preparation": rule_to_dict(spec.preparation),
+        "integration": rule_to_dict(spec.integration),
     }
 
 
@@ -538,6 +550,8 @@ _SPEC_FIELDS = (
     "no_consecutive_days",
     "parameters",
     "session",
+    "preparation",
+    "integration",
 )
 _SESSION_FIELDS = (
     "check_in_opens_minutes",
@@ -611,6 +625,16 @@ def _build(path: str, factory: Any, **kwargs: Any) -> Any:
         raise ProtocolError(f"{path}.{exc.field}" if path else exc.field, exc.message) from exc
 
 
+def _therapy(reader: _Reader, name: str, factory: Any) -> Any:
+    """A therapy rule (clinic.domain.therapy) from its JSON object; absent or null: None."""
+    if reader.data.get(name) is None:
+        return None
+    path = reader.field(name)
+    spec = rule_fields(factory)
+    t = _Reader(reader.data[name], path, tuple(field for field, _, _ in spec))
+    return _build(path, factory, **{field: t.get(field, kind, default) for field, kind, default in spec})
+
+
 def protocol_from_dict(data: Mapping[str, Any]) -> ProtocolSpec:
     """Build and validate a ProtocolSpec from its JSON form; ProtocolError names the bad field's path."""
     r = _Reader(data, "", _SPEC_FIELDS)
@@ -674,6 +698,8 @@ def protocol_from_dict(data: Mapping[str, Any]) -> ProtocolSpec:
         no_consecutive_days=r.get("no_consecutive_days", bool, False),
         parameters=tuple(parameters),
         session=session,
+        preparation=_therapy(r, "preparation", PreparationRule),
+        integration=_therapy(r, "integration", IntegrationRule),
     )
 
 
@@ -735,7 +761,8 @@ def remaining_protocol(spec: ProtocolSpec, doses_given: int) -> ProtocolSpec:
     """The part of `spec` left to plan after `doses_given` doses (to re-plan a series after a missed dose).
 
     Whole phases already given are dropped and a phase given in part keeps its remaining doses; follow-ups
-    stay (they follow the last dose). The weekly pattern restarts from the new start date.
+    and integration sessions stay (they follow doses), the preparation session goes once a dose was given.
+    The weekly pattern restarts from the new start date.
     """
     if not 0 <= doses_given < spec.total_doses:
         raise ProtocolError("doses_given", f"must be between 0 and {spec.total_doses - 1}")
@@ -747,4 +774,5 @@ def remaining_protocol(spec: ProtocolSpec, doses_given: int) -> ProtocolSpec:
             continue
         phases.append(replace(phase, doses=phase.doses - skip))
         skip = 0
-    return replace(spec, phases=tuple(phases))
+    preparation = spec.preparation if doses_given == 0 else None
+    return replace(spec, phases=tuple(phases), preparation=preparation)

@@ -48,7 +48,8 @@ class Questionnaire(StrEnum):
     GAD7 = "gad7"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
+        """The instrument's printed name. Not `title`, which would shadow `str.title`."""
         return {"phq9": "PHQ-9", "gad7": "GAD-7"}[self.value]
 
     @property
@@ -94,7 +95,7 @@ def read_answers(
             value = _ANSWER_VALUES.get((form.get(name) or "").strip())
             if value is None:
                 raise MeasurementError(
-                    name, f"{questionnaire.title} question {number} needs one of the four answers"
+                    name, f"{questionnaire.label} question {number} needs one of the four answers"
                 )
             items.append(value)
         answers[questionnaire] = items

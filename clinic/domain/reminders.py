@@ -33,7 +33,7 @@ from html import escape
 
 from clinic.domain.localtime import require_aware, shift_wall, to_local, utc_at, zone
 from clinic.domain.protocols import DRUGS
-from clinic.domain.visits import VisitStatus
+from clinic.domain.visits import VisitKind, VisitStatus
 
 CHANNELS = ("email", "sms")
 
@@ -48,7 +48,7 @@ class ReminderStatus(StrEnum):
     SKIPPED = "skipped"
 
 
-VISIT_KINDS = ("dose", "follow_up", "integration", "consult")
+VISIT_KINDS = tuple(VisitKind)
 
 
 class ReminderKind(StrEnum):
@@ -145,6 +145,11 @@ class VisitFacts:
     arrival_minutes_before: int = 15
     # A signed link to the page where the patient enters or confirms their driver (no login needed).
     ride_link: str | None = None
+    # A virtual visit's link: the patient joins there instead of arriving at the location.
+    join_url: str | None = None
+    # A visit other than a dose whose questionnaires the monitoring plan asks for (a follow-up whose
+    # measures are due): it gets the `questionnaire` reminder too. Every dose asks them anyway.
+    questionnaire_due: bool = False
 
     def __post_init__(self) -> None:
         # normalised to UTC so idempotency keys do not depend on the offset the caller happened to use
@@ -258,8 +263,9 @@ def _is_quiet(instant: datetime, prefs: RecipientPrefs) -> bool:
 
 def _nominal_times(visit: VisitFacts) -> list[tuple[str, datetime]]:
     """Each reminder kind of the visit with its time before any quiet-hours or late-booking adjustment."""
-    if visit.kind != "dose":
-        return [("visit_24h", visit.start - _OFFSETS["visit_24h"])]
+    if visit.kind != VisitKind.DOSE:
+        kinds = ["visit_24h"] + ([ReminderKind.QUESTIONNAIRE] if visit.questionnaire_due else [])
+        return [(kind, visit.start - _OFFSETS[kind]) for kind in kinds]
     kinds = ["ride_check"] if visit.needs_ride else []
     kinds += ["preparation", ReminderKind.QUESTIONNAIRE, "soon"]
     times = [(kind, visit.start - _OFFSETS[kind]) for kind in kinds]
@@ -298,14 +304,15 @@ def plan_visit_reminders(visit: VisitFacts, prefs: RecipientPrefs, now: datetime
 
     Dose: `ride_check` 72 h before (only when the visit needs a ride), `preparation` and `questionnaire`
     24 h before, `soon` 2 h before (elapsed time before the start instant, see the module docstring for
-    DST), and `check_in` at 10:00 local time the day after. Other visits: `visit_24h` 24 h before. Quiet
+    DST), and `check_in` at 10:00 local time the day after. Other visits: `visit_24h` 24 h before, and
+    `questionnaire` 24 h before when their questionnaires are due (`VisitFacts.questionnaire_due`). Quiet
     hours and late bookings adjust or drop reminders as described in the module docstring; `now` is aware.
     """
     now = require_aware(now, "now")
     channels = prefs.reachable_channels()
     if not channels or now >= visit.start:
         return []
-    planned = []
+    planned: list[PlannedReminder] = []
     for kind, nominal in _nominal_times(visit):
         due = _place(kind, nominal, visit, prefs, now)
         if due is not None:
@@ -470,7 +477,8 @@ def no_driving_until(drug: str | None, end: datetime, tz: str) -> NoDriving:
 class Guidance:
     """What a message about a visit tells the patient to do, as instants; the templates word and format
     them in the location's zone and locale. Fasting and ride apply to doses only; `stay_until` is the end
-    of a dose's monitored recovery."""
+    of a dose's monitored recovery. A virtual visit has its `join_url`, and messages say "Join: <link>"
+    where they would say when to arrive and where."""
 
     arrive_by: datetime
     food_stop: datetime | None
@@ -478,11 +486,12 @@ class Guidance:
     needs_ride: bool
     no_driving: NoDriving | None
     stay_until: datetime | None
+    join_url: str | None = None
 
 
 def visit_guidance(visit: VisitFacts) -> Guidance:
     """Arrival, fasting cut-offs, the ride rule and the end of monitoring of one visit."""
-    dose = visit.kind == "dose"
+    dose = visit.kind == VisitKind.DOSE
     food = visit.fasting_food_minutes if dose else 0
     liquid = visit.fasting_liquid_minutes if dose else 0
     return Guidance(
@@ -492,6 +501,7 @@ def visit_guidance(visit: VisitFacts) -> Guidance:
         needs_ride=dose and visit.needs_ride,
         no_driving=no_driving_until(visit.drug, visit.end, visit.timezone) if dose else None,
         stay_until=visit.end if dose else None,
+        join_url=visit.join_url,
     )
 
 

@@ -12,6 +12,7 @@ Each predicate is a frozenset of statuses, so the same rule reads `status.holds_
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from clinic.domain.localtime import require_aware
 
@@ -50,6 +51,75 @@ HOLDS_SLOT = frozenset(
 )
 OPEN = frozenset({VisitStatus.SCHEDULED, VisitStatus.CONFIRMED})
 DOSE_GIVEN = frozenset({VisitStatus.CHECKED_IN, VisitStatus.COMPLETED})
+
+
+class VisitKind(StrEnum):
+    """What a visit is for: the words stored in appointments.kind. Preparation and integration are the therapy
+    sessions a protocol may add around its doses; they hold no chair and need no ride or fasting."""
+
+    DOSE = "dose"
+    FOLLOW_UP = "follow_up"
+    PREPARATION = "preparation"
+    INTEGRATION = "integration"
+    CONSULT = "consult"
+
+    @property
+    def is_therapy(self) -> bool:
+        """A preparation or integration session (booked with a series, around its doses)."""
+        return self in THERAPY_KINDS
+
+    @property
+    def label(self) -> str:
+        """The kind as staff read it ("Follow-up")."""
+        return KIND_LABELS[self]
+
+
+THERAPY_KINDS = frozenset({VisitKind.PREPARATION, VisitKind.INTEGRATION})
+# Keyed by str: a kind read from a row is a plain str, and a StrEnum member finds the same entry.
+KIND_LABELS: dict[str, str] = {
+    VisitKind.DOSE: "Dose",
+    VisitKind.FOLLOW_UP: "Follow-up",
+    VisitKind.PREPARATION: "Preparation",
+    VisitKind.INTEGRATION: "Integration",
+    VisitKind.CONSULT: "Consult",
+}
+
+
+class Modality(StrEnum):
+    """Where a visit happens: at the location, or by video through its join link."""
+
+    IN_PERSON = "in_person"
+    VIRTUAL = "virtual"
+
+    @property
+    def label(self) -> str:
+        return "Virtual" if self == Modality.VIRTUAL else "In person"
+
+
+JOIN_URL_LENGTH = 500
+
+
+def modality_refusal(kind: str, modality: str, join_url: str | None) -> tuple[str, str] | None:
+    """(field, message) saying why a visit's kind, modality and join link do not go together, or None.
+
+    A virtual visit needs an https link with a host; an in-person visit has none; a dose is always in person
+    (it holds a chair and a monitored recovery).
+    """
+    url = (join_url or "").strip()
+    if modality not in tuple(Modality):
+        return "modality", f"must be one of {', '.join(Modality)}"
+    if modality == Modality.IN_PERSON:
+        return ("join_url", "Only a virtual visit has a join link") if url else None
+    if kind == VisitKind.DOSE:
+        return "modality", "A dose is always in person"
+    if not url:
+        return "join_url", "A virtual visit needs its join link (https://...)"
+    if len(url) > JOIN_URL_LENGTH:
+        return "join_url", f"At most {JOIN_URL_LENGTH} characters"
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in url):
+        return "join_url", "The join link must be an https:// address"
+    return None
 
 
 class SeriesStatus(StrEnum):

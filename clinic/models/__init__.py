@@ -12,6 +12,7 @@ from clinic.models.message import InboundMessage
 from clinic.models.patient import Patient
 from clinic.models.protocol import Protocol
 from clinic.models.provider import Provider, ProviderAvailability, ProviderTimeOff
+from clinic.models.questionnaire import QuestionnaireLinkUse
 from clinic.models.reminder import Reminder
 from clinic.models.rems_form import RemsForm
 from clinic.models.scheduler import SchedulerHeartbeat
@@ -37,6 +38,7 @@ __all__ = [
     "Provider",
     "ProviderAvailability",
     "ProviderTimeOff",
+    "QuestionnaireLinkUse",
     "Reminder",
     "RemsForm",
     "SchedulerHeartbeat",

@@ -1,4 +1,5 @@
-"""Appointment: one visit (a dose, a follow-up, an integration session or a consult)."""
+"""Appointment: one visit (a dose, a follow-up, a preparation or integration session or a consult), in person
+or virtual."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,9 +14,12 @@ from clinic.domain.session import DoseInput, check_dose
 from clinic.domain.visits import (
     DOSE_GIVEN,
     HOLDS_SLOT,
+    JOIN_URL_LENGTH,
     OPEN,
     Broken,
+    Modality,
     TransitionRefused,
+    VisitKind,
     VisitStatus,
     check_in_broken,
     in_order,
@@ -35,7 +39,7 @@ from clinic.models.series import Series
 if TYPE_CHECKING:
     from clinic.models.transport import Transport
 
-APPOINTMENT_KINDS = ("dose", "follow_up", "integration", "consult")
+APPOINTMENT_KINDS = tuple(VisitKind)
 _OPEN_DOSE = f"kind = 'dose' AND status IN ({sql_list(in_order(OPEN, VisitStatus))})"
 
 
@@ -54,6 +58,7 @@ class Appointment(Base):
             sqlite_where=text(_OPEN_DOSE),
         ),
         vocabulary_check("status", VisitStatus),
+        vocabulary_check("modality", Modality),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +77,11 @@ class Appointment(Base):
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]
     status: Mapped[VisitStatus] = mapped_column(VocabularyType(VisitStatus), default=VisitStatus.SCHEDULED)
+    modality: Mapped[Modality] = mapped_column(
+        VocabularyType(Modality), default=Modality.IN_PERSON, server_default=Modality.IN_PERSON.value
+    )
+    # Where the patient joins a virtual visit (https); None for a visit in person.
+    join_url: Mapped[str | None] = mapped_column(String(JOIN_URL_LENGTH))
     # Why the planner placed the visit away from its preferred slot, shown to staff.
     planning_note: Mapped[str] = mapped_column(String(500), default="")
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
@@ -184,7 +194,7 @@ class Appointment(Base):
 
         `confirmation_needed` (a high blood pressure before the dose) holds the first dose until the
         command names the prescriber who confirmed it."""
-        if self.kind != "dose" or self.status != VisitStatus.CHECKED_IN or self.checked_in_at is None:
+        if self.kind != VisitKind.DOSE or self.status != VisitStatus.CHECKED_IN or self.checked_in_at is None:
             raise TransitionRefused(
                 "A dose is recorded for a checked-in dosing visit",
                 (Broken("not_checked_in", "Check the patient in before recording the dose"),),
@@ -260,6 +270,11 @@ class Appointment(Base):
         no_show_refusal(VisitStatus(self.status), self.start_at, now)
         self.status = VisitStatus.NO_SHOW
         self.touch(now)
+
+    @property
+    def is_virtual(self) -> bool:
+        """Held by video: no chair, ride, fasting or arrival; the patient joins through `join_url`."""
+        return self.modality == Modality.VIRTUAL
 
     def touch(self, now: datetime) -> None:
         """Record a change calendars must notice: a higher SEQUENCE and a new modification time."""

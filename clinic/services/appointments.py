@@ -1,6 +1,7 @@
 """Single visits: booking, moving (one visit or the rest of its series), cancelling, no-shows, listing."""
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from clinic.domain.policy import Action
 from clinic.domain.protocols import ProtocolSpec
 from clinic.domain.rems import is_rems_enrolled_for
 from clinic.domain.slots import SUGGESTION_DAYS, nearest_starts
-from clinic.domain.visits import OPEN, VisitStatus, require_status
+from clinic.domain.visits import OPEN, Modality, VisitKind, VisitStatus, modality_refusal, require_status
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.chair import Chair
@@ -47,7 +48,12 @@ from clinic.services.series import flush_bookings
 from clinic.services.transport import ensure_transports, follow_moved_visits
 from clinic.services.visits import rule_dicts
 
-DEFAULT_MINUTES = {"follow_up": 30, "consult": 30, "integration": 60}
+DEFAULT_MINUTES = {
+    VisitKind.FOLLOW_UP: 30,
+    VisitKind.CONSULT: 30,
+    VisitKind.PREPARATION: 60,
+    VisitKind.INTEGRATION: 60,
+}
 # A single dose without a named protocol takes the usual single-dose protocol of its chair's kind.
 SINGLE_DOSE_PROTOCOL = {"infusion_chair": "iv-ketamine-booster", "spravato_room": "spravato-maintenance"}
 MAX_LISTED = 1000
@@ -116,10 +122,15 @@ def place_visit(data: dict[str, Any], actor: Actor, now: datetime) -> Appointmen
     chair = get_referenced(Chair, data["chair_id"], "chair_id") if data.get("chair_id") else None
     if chair is not None and chair.location_id != location.id:
         raise Invalid.field("chair_id", "This chair is at another location")
-    kind = data["kind"]
-    if kind != "dose" and chair is not None:
+    kind = VisitKind(data["kind"])
+    if kind != VisitKind.DOSE and chair is not None:
         raise Invalid.field("chair_id", "Only dosing visits hold a chair")
-    spec = dose_spec_of(data, chair) if kind == "dose" else None
+    modality = data.get("modality") or Modality.IN_PERSON
+    join_url = (data.get("join_url") or "").strip() or None
+    refusal = modality_refusal(kind, modality, join_url)
+    if refusal is not None:
+        raise Invalid.field(*refusal)
+    spec = dose_spec_of(data, chair) if kind == VisitKind.DOSE else None
     minutes = spec.chair_minutes if spec else data.get("duration_minutes") or DEFAULT_MINUTES[kind]
     start = data["start"]
     end = start + timedelta(minutes=minutes)
@@ -153,6 +164,8 @@ def place_visit(data: dict[str, Any], actor: Actor, now: datetime) -> Appointmen
         start_at=start,
         end_at=end,
         status=VisitStatus.SCHEDULED,
+        modality=Modality(modality),
+        join_url=join_url,
         planning_note="",
         created_at=now,
         updated_at=now,
@@ -168,7 +181,7 @@ def place_visit(data: dict[str, Any], actor: Actor, now: datetime) -> Appointmen
         now,
         object_type="appointment",
         object_id=appointment.id,
-        details={"patient_id": patient.id, "kind": kind, "start": start.isoformat()},
+        details={"patient_id": patient.id, "kind": kind, "start": start.isoformat(), "modality": modality},
     )
     return appointment
 
@@ -202,7 +215,18 @@ def _movers(appointment: Appointment, scope: str) -> list[Appointment]:
         )
         .order_by(Appointment.start_at)
     )
-    return [appointment, *later]
+    # the preparation session belongs to the first dose: moving the series from there takes it along
+    earlier: Iterable[Appointment] = []
+    if appointment.kind == VisitKind.DOSE and appointment.dose_number == 1:
+        earlier = db.session.scalars(
+            select(Appointment).where(
+                Appointment.series_id == appointment.series_id,
+                Appointment.kind == VisitKind.PREPARATION,
+                Appointment.start_at < appointment.start_at,
+                Appointment.is_open,
+            )
+        )
+    return [appointment, *earlier, *later]
 
 
 def _series_doses(appointment: Appointment, exclude: set[int]) -> list[Appointment]:
@@ -338,7 +362,7 @@ def preview_move(appointment: Appointment, new_start: datetime, scope: str, now:
 
 def _chair_for(resources: Resources, current: int | None, start: datetime, end: datetime) -> int | None:
     """Keep the visit's chair when it is free at the new time, else the first free chair of its kind."""
-    if current in resources.chairs and choose_chair(
+    if current is not None and current in resources.chairs and choose_chair(
         Resources({current: resources.chairs[current]}), start, end
     ):
         return current
@@ -368,7 +392,11 @@ def reschedule_appointment(
         )
     old_ends = {proposal.appointment: proposal.appointment.end_at for proposal in proposals}
     old_starts = {proposal.appointment: proposal.appointment.start_at for proposal in proposals}
-    for proposal in proposals:
+    # Written from the far end of the move, one at a time: a visit of a series moved a week later must not
+    # land, even for a moment, on the chair time a later visit of the same move still holds (PostgreSQL
+    # checks its exclusion constraint row by row).
+    later = proposals[0].start > proposals[0].appointment.start_at
+    for proposal in sorted(proposals, key=lambda p: p.appointment.start_at, reverse=later):
         moving = proposal.appointment
         record_event(
             actor,
@@ -383,7 +411,7 @@ def reschedule_appointment(
             moving.chair_id = proposal.chair_id
         moving.planning_note = ""
         moving.touch(now)
-    flush_bookings()
+        flush_bookings()
     moved = [p.appointment for p in proposals]
     follow_moved_visits(old_ends)
     replace_reminders(moved, now)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import load_only
 
 from clinic.domain.localtime import utc_at
 from clinic.domain.policy import Action, Reach
-from clinic.domain.visits import VisitStatus
+from clinic.domain.visits import KIND_LABELS, THERAPY_KINDS, Modality, VisitStatus
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.chair import Chair
@@ -58,6 +58,20 @@ class CalendarVisit:
     dose_number: int | None
     ride_status: str | None
     patient_name: str | None  # None: a patient the actor may not see (the time is only shown as taken)
+    modality: str = Modality.IN_PERSON.value
+
+    @property
+    def what(self) -> str:
+        """The kind as the calendars label it ("dose 3", "integration · virtual")."""
+        label = KIND_LABELS.get(self.kind, self.kind).lower()
+        label += f" {self.dose_number}" if self.dose_number else ""
+        return label + (" · virtual" if self.modality == Modality.VIRTUAL else "")
+
+    @property
+    def classes(self) -> str:
+        """CSS classes that set a therapy session and a virtual visit apart on the grids."""
+        therapy = " visit-therapy" if self.kind in THERAPY_KINDS else ""
+        return therapy + (" visit-virtual" if self.modality == Modality.VIRTUAL else "")
 
 
 @dataclass(frozen=True)
@@ -130,7 +144,7 @@ def day_grid(actor: Actor, location: Location, day: date, filters: Filters) -> D
     by_lane: dict[tuple[str, int], list[CalendarVisit]] = defaultdict(list)
     for visit in visits:
         key = ("chair", visit.chair_id) if visit.chair_id in chair_ids else ("provider", visit.provider_id)
-        by_lane[key].append(visit)  # type: ignore[index]
+        by_lane[key].append(visit)
     names = dict(providers)
     keys = [("chair", chair_id) for chair_id, _, _ in chairs] + sorted(
         (key for key in by_lane if key[0] == "provider"), key=lambda key: names.get(key[1], "")
@@ -164,9 +178,10 @@ def week_view(actor: Actor, location: Location, day: date, by: str, filters: Fil
     if by == "provider":
         for visit in visits:
             cells[visit.provider_id][(visit.start.date() - monday).days].append(visit)
-        names = dict(providers)
-        order = sorted(cells, key=lambda provider_id: names.get(provider_id, ""))  # type: ignore[arg-type]
-        rows = [WeekRow(names.get(pid, "Provider"), "", cells[pid]) for pid in order]  # type: ignore[arg-type]
+        # Keyed like `cells`, which a visit's provider always fills here (None only in the chair view).
+        names: dict[int | None, str] = dict(providers)
+        order = sorted(cells, key=lambda provider_id: names.get(provider_id, ""))
+        rows = [WeekRow(names.get(pid, "Provider"), "", cells[pid]) for pid in order]
     else:
         chairs = _chairs(location)
         chair_ids = {chair_id for chair_id, _, _ in chairs}
@@ -212,13 +227,14 @@ def _visits(
             Appointment.provider_id,
             Appointment.dose_number,
             Transport.status,
+            Appointment.modality,
             Appointment.patient_id,
         )
         .outerjoin(Transport, Transport.appointment_id == Appointment.id)
         .where(*conditions)
         .order_by(Appointment.start_at, Appointment.id)
     ).all()
-    patient_ids = {row[-1] for row in rows}
+    patient_ids: set[int] = {row[10] for row in rows}
     if reach is Reach.TREATED:
         patient_ids = _treated(actor_provider_id(actor), patient_ids)
     names = _names(patient_ids)
@@ -233,7 +249,8 @@ def _visits(
             provider_id=row[6],
             dose_number=row[7],
             ride_status=None if row[8] is None else str(row[8]),
-            patient_name=names.get(row[9]),
+            modality=str(row[9]),
+            patient_name=names.get(row[10]),
         )
         for row in rows
     ]

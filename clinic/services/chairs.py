@@ -54,7 +54,8 @@ def upcoming_visit_counts(chair_ids: list[int], now: datetime) -> dict[int, int]
         )
         .group_by(Appointment.chair_id)
     )
-    return {chair_id: count for chair_id, count in rows}
+    # Every row has a chair: the query selects by chair.
+    return {chair_id: count for chair_id, count in rows if chair_id is not None}
 
 
 def update_chair(chair: Chair, changes: dict[str, Any], actor: Actor, now: datetime) -> Chair:

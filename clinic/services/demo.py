@@ -30,10 +30,11 @@ from clinic.models.provider import Provider
 from clinic.models.user import User
 from clinic.services.actor import Actor
 from clinic.services.chairs import create_chair
-from clinic.services.demo_scenes import Cast, seed_activity
+from clinic.services.demo_scenes import THERAPY_PROTOCOL, Cast, seed_activity
 from clinic.services.demo_sessions import Demo, family_contact
 from clinic.services.locations import create_location
 from clinic.services.patients import create_patient
+from clinic.services.protocols import create_protocol
 from clinic.services.providers import create_provider
 from clinic.services.users import create_user
 
@@ -142,6 +143,7 @@ def seed_demo(actor: Actor, now: datetime) -> bool:
     providers = _seed_providers(location, actor, set_up)
     patients = _seed_patients(actor, set_up)
     _seed_logins(providers[0], actor, set_up)
+    _seed_protocols(actor, set_up)
     chairs = db.session.scalars(
         select(Chair)
         .where(Chair.location_id == location.id, Chair.kind == "infusion_chair")
@@ -156,6 +158,18 @@ def seed_demo(actor: Actor, now: datetime) -> bool:
     )
     seed_activity(Demo(location, actor, local_date_of(now, location.zone)), cast, now)
     return True
+
+
+def _seed_protocols(actor: Actor, now: datetime) -> None:
+    """The clinic's own IV induction: the built-in one with a video integration session after each dose."""
+    create_protocol(
+        THERAPY_PROTOCOL,
+        "IV ketamine induction with integration",
+        "iv-ketamine-induction",
+        {"integration": {"within_days": 2, "every_doses": 1, "modality": "virtual"}},
+        actor,
+        now,
+    )
 
 
 def _seed_location(site: DemoSite, actor: Actor, now: datetime) -> Location:

@@ -13,7 +13,8 @@ Times are relative to `now`, rounded down to five minutes (`t` below), in the lo
 - under way: the mid-induction patient's series started 17 days ago with PHQ-9 scores falling dose by dose;
   an infusion series whose patient missed the follow-up a week after the last dose (overdue, not rebooked);
 - coming up: an infusion tomorrow morning with no ride home yet (at risk), an infusion series starting
-  tomorrow, and a Spravato series in three days for a patient whose REMS enrolment is still due.
+  tomorrow with a video integration session after each infusion, and a Spravato series in three days for
+  a patient whose REMS enrolment is still due.
 
 Every step is a use case called at the instant it happened (see clinic.services.demo_sessions).
 """
@@ -35,6 +36,9 @@ from clinic.services.demo_sessions import (
 )
 
 NOON = time(12)
+# The demo clinic's own protocol with integration sessions (seeded with the clinic), and their video room.
+THERAPY_PROTOCOL = "iv-ketamine-integration"
+VIDEO_ROOM = "https://video.example.com/riverside/integration"
 
 
 @dataclass(frozen=True)
@@ -247,9 +251,10 @@ def _coming_up(demo: Demo, cast: Cast, now: datetime) -> None:
     starting = demo.book_series(
         patients["Hayden"],
         cast.second_prescriber,
-        "iv-ketamine-induction",
+        THERAPY_PROTOCOL,
         demo.at(1, time(9)),
         now - timedelta(hours=2),
+        join_url=VIDEO_ROOM,
     )
     demo.ride(starting[0], TransportStatus.CONFIRMED, now - minutes(30))
     demo.book_series(

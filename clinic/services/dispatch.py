@@ -63,11 +63,11 @@ def _skip_reason(reminder: Reminder, now: datetime) -> str | None:
     if reminder.channel not in patient.reminder_channels:
         return f"the patient no longer wants {reminder.channel} reminders"
     appointment = reminder.appointment
+    if appointment is None:
+        return None
     if reminder.kind == "follow_up_unbooked":
         if appointment.series and is_follow_up_booked(appointment.series, appointment.start_at):
             return "a follow-up has been booked since"
-        return None
-    if appointment is None:
         return None
     return visit_skip_reason(reminder.kind, appointment.status, appointment.start_at, now)
 
@@ -75,7 +75,10 @@ def _skip_reason(reminder: Reminder, now: datetime) -> str | None:
 def _recipient(reminder: Reminder) -> str | None:
     if reminder.kind == "digest":
         return reminder.provider.email if reminder.provider else None
-    return reminder.patient.email if reminder.channel == "email" else reminder.patient.phone
+    patient = reminder.patient
+    if patient is None:
+        return None
+    return patient.email if reminder.channel == "email" else patient.phone
 
 
 def build_message(reminder: Reminder, now: datetime) -> OutgoingMessage | None:
@@ -84,9 +87,11 @@ def build_message(reminder: Reminder, now: datetime) -> OutgoingMessage | None:
     if not recipient:
         return None
     if reminder.kind == "digest":
+        assert reminder.provider is not None  # _recipient found the provider's address
         message = render_provider_digest(reminder.provider, reminder.due_at, now)
     else:
         appointment = reminder.appointment
+        assert appointment is not None  # add_planned, the only writer of visit reminders, sets the visit
         url = questionnaire_link(appointment, now) if reminder.kind == ReminderKind.QUESTIONNAIRE else None
         message = render_reminder(
             reminder.kind,

@@ -3,8 +3,9 @@
 A patient's feed is neutral (titled "Clinic visit", the location's public name, never a drug or a
 diagnosis) and tells the patient what to do (arrive by, fasting, the ride home), with alarms at the fasting
 cut-off and before the pickup when the patient opted in; staff feeds (a provider's, a location's) use staff
-wording (chair, check-in, REMS form, the patient's phone for the provider). Every clock time carries the
-zone's abbreviation, every phone number is written as the location's country dials it.
+wording (chair, check-in, REMS form, the patient's phone for the provider). A virtual visit carries its join
+link ("Join: https://...") instead of the place, arrival and directions. Every clock time carries the zone's
+abbreviation, every phone number is written as the location's country dials it.
 """
 
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from clinic.domain.ical import (
 )
 from clinic.domain.protocols import ProtocolSpec
 from clinic.domain.transport import TransportStatus
-from clinic.domain.visits import VisitStatus
+from clinic.domain.visits import KIND_LABELS, VisitKind, VisitStatus
 from clinic.extensions import db
 from clinic.formatting import format_phone, format_time, zone_abbreviation
 from clinic.models.appointment import Appointment
@@ -33,12 +34,14 @@ VISIT_ALARM = timedelta(hours=2)
 ARRIVE_EARLY = timedelta(minutes=15)
 # Shown instead of the location's name in a patient's feed when it has no public name.
 NEUTRAL_PLACE = "Clinic"
+# LOCATION of a virtual visit.
+ONLINE_PLACE = "Online"
 MAPS_SEARCH = "https://www.google.com/maps/search/?api=1&query="
 
 
 def owner_label(owner) -> str:
     """The owner's name as a feed shows it (a patient's first name only)."""
-    return getattr(owner, "name", None) or getattr(owner, "first_name", "")
+    return getattr(owner, "name", "") or getattr(owner, "first_name", "")
 
 
 def feed_events(owner_type: str, owner, visits: list[Appointment]) -> list[FeedEvent]:
@@ -51,7 +54,7 @@ def feed_events(owner_type: str, owner, visits: list[Appointment]) -> list[FeedE
     for visit in visits:
         if visit.series_id not in specs or visit.series_id is None:
             specs[visit.series_id] = visit_protocol(visit)
-        spec = specs[visit.series_id] if visit.kind == "dose" else None
+        spec = specs[visit.series_id] if visit.kind == VisitKind.DOSE else None
         cancelled = visit.status == VisitStatus.CANCELLED
         if owner_type == "patient":
             description = _patient_description(visit, spec)
@@ -67,20 +70,27 @@ def feed_events(owner_type: str, owner, visits: list[Appointment]) -> list[FeedE
                 timezone=visit.location.timezone,
                 # Clients that ignore STATUS (some show a cancelled event as live) still read the title.
                 summary=f"Cancelled: {summary}" if cancelled else summary,
-                location=_place(owner_type, visit.location),
+                location=ONLINE_PLACE if visit.is_virtual else _place(owner_type, visit.location),
                 description=description,
                 status="CANCELLED" if cancelled else "CONFIRMED",
                 last_modified=visit.updated_at,
                 alarms=_alarms(visit, spec) if alarms and not cancelled else (),
-                url=directions_url(visit.location) if owner_type == "patient" else "",
+                url=_url(owner_type, visit),
             )
         )
     return events
 
 
+def _url(owner_type: str, visit: Appointment) -> str:
+    """URL: a virtual visit's join link; for a patient otherwise the directions to the location."""
+    if visit.is_virtual and visit.join_url:
+        return visit.join_url
+    return directions_url(visit.location) if owner_type == "patient" else ""
+
+
 def _submitted_forms(visits: list[Appointment]) -> set[int]:
     """The visits among `visits` whose REMS form was sent (one query)."""
-    ids = [visit.id for visit in visits if visit.kind == "dose"]
+    ids = [visit.id for visit in visits if visit.kind == VisitKind.DOSE]
     if not ids:
         return set()
     return set(db.session.scalars(select(RemsForm.appointment_id).where(RemsForm.appointment_id.in_(ids))))
@@ -143,7 +153,8 @@ def _patient_label(visit: Appointment, full_names: bool) -> str:
 def _summary(owner_type: str, owner, visit: Appointment) -> str:
     if owner_type == "patient":
         return "Clinic visit"  # neutral: a shared or glanced-at calendar must not reveal the treatment
-    kind = visit.kind.replace("_", " ").capitalize() + (f" {visit.dose_number}" if visit.dose_number else "")
+    kind = KIND_LABELS.get(visit.kind, visit.kind) + (f" {visit.dose_number}" if visit.dose_number else "")
+    kind += " (virtual)" if visit.is_virtual else ""
     label = _patient_label(visit, owner_type == "provider" and owner.feed_full_names)
     prefix = f"{visit.chair.name}: " if owner_type == "location" and visit.chair else ""
     return f"{prefix}{kind} · {label}"
@@ -155,6 +166,8 @@ def _patient_description(visit: Appointment, spec: ProtocolSpec | None) -> str:
     lines = []
     if visit.status == VisitStatus.CANCELLED:
         lines.append("This visit is cancelled.")
+    elif visit.is_virtual:
+        lines.append(f"Online visit. Join: {visit.join_url}")
     else:
         lines.append(f"Please arrive by {_clock(visit.start_at - ARRIVE_EARLY, location)}.")
         if spec is not None:
@@ -169,7 +182,7 @@ def _patient_description(visit: Appointment, spec: ProtocolSpec | None) -> str:
                     f"Ride home: not arranged yet - you cannot drive yourself. Pickup about {pickup}."
                 )
             else:
-                who = ride.contact_name or ride.mode.replace("_", " ")
+                who = ride.contact_name or (ride.mode or "").replace("_", " ")
                 lines.append(f"Ride home: {who} ({ride.status}), pickup about {pickup}.")
         url = directions_url(location)
         if url:
@@ -198,6 +211,8 @@ def _staff_description(
     location = visit.location
     if visit.status == VisitStatus.CANCELLED:
         lines = ["Cancelled."]
+    elif visit.is_virtual:
+        lines = [f"Virtual. Join: {visit.join_url}", f"Check-in: {_check_in(visit)}"]
     else:
         lines = [
             f"Chair: {visit.chair.name if visit.chair else 'not assigned'}",
@@ -209,7 +224,7 @@ def _staff_description(
             if ride.status == TransportStatus.MISSING:
                 lines.append(f"Ride home: missing (patient may not drive), pickup {pickup}")
             else:
-                who = ride.contact_name or ride.mode.replace("_", " ")
+                who = ride.contact_name or (ride.mode or "").replace("_", " ")
                 lines.append(f"Ride home: {who} ({ride.status}), pickup {pickup}")
         if spec is not None and spec.rems_required:
             if form_sent:

@@ -1,9 +1,9 @@
 """The floor board: every active chair of a location with the visit in it now, its phase and checks.
 
 The whole board is read in a fixed number of queries whatever the number of chairs: the chairs, the visits
-that may be on the floor now (with their patient, ride and series), their measurements, and for a provider
-which of those patients they treat (and the clinic's own protocols, when a visit booked without a series
-names one).
+that may be on the floor now (with their patient, ride and series), their measurements, the questionnaires
+their patients answered by link, and for a provider which of those patients they treat (and the clinic's own
+protocols, when a visit booked without a series names one).
 
 The visits query leaves out a visit that another visit of its chair certainly hides (see `_candidates`),
 so the request reads, and the audit notes, the patients the board shows, and only what it shows of them.
@@ -26,22 +26,26 @@ from clinic.domain.floor import (
     visit_phase,
 )
 from clinic.domain.localtime import utc_at
-from clinic.domain.policy import Action, Reach
+from clinic.domain.policy import Action, Reach, reach
 from clinic.domain.protocols import BUILTIN_PROTOCOLS, ProtocolSpec, protocol_from_json
+from clinic.domain.questionnaires import Questionnaire
 from clinic.domain.session import SessionFacts, discharge_broken, monitoring_until
 from clinic.domain.session import session_checks as protocol_checks
 from clinic.domain.transport import discharge_refusal
 from clinic.domain.visits import OPEN, VisitStatus, in_order
 from clinic.extensions import db
+from clinic.models.alert import Alert
 from clinic.models.appointment import Appointment
 from clinic.models.chair import Chair
 from clinic.models.location import Location
+from clinic.models.measurement import Measurement
 from clinic.models.patient import Patient
 from clinic.models.protocol import Protocol
 from clinic.models.series import Series
 from clinic.models.transport import Transport
 from clinic.services.access import actor_provider_id, authorize
 from clinic.services.actor import Actor
+from clinic.services.questionnaires import recorded_by_patient
 from clinic.services.session import readings_by_visit
 
 
@@ -53,6 +57,25 @@ class FloorCheck:
     due_at: datetime | None
     done_at: datetime | None
     overdue: bool
+
+
+@dataclass(frozen=True)
+class PatientAnswer:
+    """A questionnaire the patient answered by link for the visit (the latest of each instrument).
+
+    `total` is None for a viewer whose role may not read measurements: they see that it was answered, and
+    whether it raised an urgent alert (item 9 above 0), so they fetch a provider.
+    """
+
+    instrument: str
+    total: int | None
+    recorded_at: datetime
+    urgent: bool
+
+    @property
+    def title(self) -> str:
+        """The questionnaire's name as staff read it ("PHQ-9")."""
+        return Questionnaire(self.instrument).label
 
 
 @dataclass(frozen=True)
@@ -77,6 +100,8 @@ class FloorVisit:
     dose_mg_options: tuple[int, ...] = ()
     bp_timepoint: str = "pre"
     rules_broken: tuple[str, ...] = ()
+    # The PHQ-9 (and GAD-7) the patient answered by link for this visit, before or at it.
+    patient_answers: tuple[PatientAnswer, ...] = ()
 
     @property
     def ride(self) -> dict | None:
@@ -215,6 +240,32 @@ def _treated(provider_id: int, patient_ids: set[int]) -> set[int]:
     return set(db.session.scalars(series.union(visits)))
 
 
+def _patient_answers(appointment_ids: list[int]) -> dict[int, dict[str, tuple]]:
+    """The latest questionnaire of each instrument the patients answered by link for these visits, with
+    whether it raised an urgent alert, in one query (run even for no visits: the count stays fixed)."""
+    urgent = exists().where(Alert.measurement_id == Measurement.id, Alert.severity == "urgent")
+    rows = db.session.execute(
+        select(
+            Measurement.appointment_id,
+            Measurement.instrument,
+            Measurement.total,
+            Measurement.recorded_at,
+            urgent,
+        )
+        .where(
+            Measurement.appointment_id.in_(appointment_ids),
+            Measurement.superseded_at.is_(None),
+            recorded_by_patient(),
+        )
+        .order_by(Measurement.recorded_at, Measurement.id)
+    )
+    answers: dict[int, dict[str, tuple]] = defaultdict(dict)
+    for appointment_id, instrument, total, recorded_at, is_urgent in rows:
+        if appointment_id is not None:  # always: the query selects by visit
+            answers[appointment_id][instrument] = (total, recorded_at, bool(is_urgent))  # the later one wins
+    return answers
+
+
 def _next_bp_timepoint(checks: list, dose_at: datetime | None) -> str:
     """The timepoint the next blood pressure is recorded under: the first one not yet taken."""
     for check in checks:
@@ -225,7 +276,7 @@ def _next_bp_timepoint(checks: list, dose_at: datetime | None) -> str:
 
 def floor_board(location: Location, actor: Actor, now: datetime) -> FloorBoard:
     """Every active chair of the location with the visit in it at `now` (None: free)."""
-    reach = authorize(actor, Action.FLOOR_READ)
+    floor_reach = authorize(actor, Action.FLOOR_READ)
     zone = location.zone
     chairs = db.session.execute(
         select(Chair.id, Chair.name, Chair.kind)
@@ -235,9 +286,12 @@ def floor_board(location: Location, actor: Actor, now: datetime) -> FloorBoard:
     candidates = _candidates(location, now)
     specs = _protocols(candidates)
     readings = readings_by_visit([c.visit for c in candidates])
+    # Scores show to whom the policy lets read measurements (a provider: of the patients they treat).
+    scores_reach = Reach.ANY if actor.trusted else reach(actor.role, Action.MONITORING_READ)
     named = None
-    if reach is Reach.TREATED:
+    if floor_reach is Reach.TREATED or scores_reach is Reach.TREATED:
         named = _treated(actor_provider_id(actor), {c.visit.patient_id for c in candidates})
+    answered = _patient_answers([c.visit.id for c in candidates])
 
     def local(instant: datetime | None) -> datetime | None:
         return None if instant is None else instant.astimezone(zone)
@@ -252,8 +306,8 @@ def floor_board(location: Location, actor: Actor, now: datetime) -> FloorBoard:
         facts = SessionFacts(a.checked_in_at, a.dose_given_at, tuple(readings[a.id]), needs_ride, ride_status)
         checks = protocol_checks(spec, a.checked_in_at, a.dose_given_at, facts.readings) if spec else []
         is_dose = a.kind == "dose" and spec is not None
-        if is_dose:
-            broken = [b.code for b in discharge_broken(spec, facts, now, checks)]  # type: ignore[arg-type]
+        if is_dose and spec is not None:  # is_dose implies a spec; said again for the type checker
+            broken = [b.code for b in discharge_broken(spec, facts, now, checks)]
         else:
             broken = ["escort_not_verified"] if discharge_refusal(needs_ride, ride_status) else []
         phase = visit_phase(
@@ -269,9 +323,20 @@ def floor_board(location: Location, actor: Actor, now: datetime) -> FloorBoard:
         if phase is None or a.chair_id is None:
             continue
         due = next_check(checks, now) if phase is not FloorPhase.DISCHARGED else None
+        treated = named is not None and a.patient_id in named
+        shows_name = floor_reach is not Reach.TREATED or treated
+        shows_scores = scores_reach is Reach.ANY or (scores_reach is Reach.TREATED and treated)
+        answers = (
+            tuple(
+                PatientAnswer(instrument, total if shows_scores else None, at.astimezone(zone), urgent)
+                for instrument, (total, at, urgent) in answered[a.id].items()
+            )
+            if shows_name
+            else ()
+        )
         shown[a.id] = FloorVisit(
             appointment_id=a.id,
-            patient_name=a.patient.full_name if named is None or a.patient_id in named else None,
+            patient_name=a.patient.full_name if shows_name else None,
             phase=phase,
             start=a.start_at.astimezone(zone),
             checked_in_at=local(a.checked_in_at),
@@ -286,6 +351,7 @@ def floor_board(location: Location, actor: Actor, now: datetime) -> FloorBoard:
             dose_mg_options=spec.rules.dose_mg_options if spec else (),
             bp_timepoint=_next_bp_timepoint(checks, a.dose_given_at),
             rules_broken=tuple(broken),
+            patient_answers=answers,
         )
         per_chair[a.chair_id].append((phase, a.start_at, a.id))
     board = []

@@ -17,7 +17,7 @@ from clinic.services.access import authorize_record
 from clinic.services.actor import Actor
 from clinic.services.appointments import place_visit
 from clinic.services.errors import Conflict
-from clinic.services.reminders import add_planned, recipient_prefs, visit_facts
+from clinic.services.reminders import add_planned, plan_reminders, recipient_prefs, visit_facts
 
 # Series started longer ago than this have finished induction and follow-ups.
 ACTIVE_SERIES_LOOKBACK = timedelta(days=200)
@@ -83,6 +83,8 @@ def book_due_follow_up(series: Series, due: datetime, actor: Actor, now: datetim
         except Conflict:
             continue
         appointment.series = series
+        # planned again now that it belongs to the series: its monitoring plan may ask its questionnaires
+        plan_reminders([appointment], now)
         return appointment
     raise Conflict(
         f"No free follow-up slot in the {BOOKING_SEARCH_DAYS} days from the due date; book it by hand"

@@ -7,6 +7,7 @@ START back on, HELP answers with the clinic's phone; anything else waits on the 
 the patient when exactly one patient has the sending number.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -100,7 +101,7 @@ def receive_text(text: InboundText, actor: Actor, now: datetime) -> Received:
 def _answer(
     message: InboundMessage,
     keyword: Keyword | None,
-    patients: list[Patient],
+    patients: Sequence[Patient],
     patient: Patient | None,
     actor: Actor,
     now: datetime,

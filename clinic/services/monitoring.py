@@ -21,7 +21,7 @@ from clinic.models.measurement import Measurement
 from clinic.models.patient import Patient
 from clinic.models.rems_form import RemsForm
 from clinic.models.series import Series
-from clinic.services.access import authorize_record
+from clinic.services.access import actor_provider_id, authorize_record
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event
 from clinic.services.errors import Conflict, Invalid, domain_refusals
@@ -185,6 +185,7 @@ def amend_measurement(
     if data["instrument"] != original.instrument:
         raise Invalid.field("instrument", "A correction keeps the instrument of the original")
     original.superseded_at = now
+    assert original.appointment is not None  # store_measurement, the only writer, files each at a visit
     return record_measurement(original.appointment, data, actor, now, amends=original)
 
 
@@ -401,8 +402,11 @@ def patient_measurements(patient: Patient) -> list[Measurement]:
 
 
 def phq9_trend(measurements: list[Measurement]) -> rules.TrendSummary | None:
+    # A PHQ-9 always has its total; the test only tells the type checker so.
     totals = [
-        (m.recorded_at, m.total) for m in measurements if m.instrument == "phq9" and m.superseded_at is None
+        (m.recorded_at, m.total)
+        for m in measurements
+        if m.instrument == "phq9" and m.superseded_at is None and m.total is not None
     ]
     return rules.response_status(totals) if totals else None
 
@@ -420,7 +424,8 @@ def patient_monitoring(patient: Patient, actor: Actor, now: datetime) -> Patient
     """A patient's plans, measurements, PHQ-9 trend and open alerts, for one of their providers."""
     authorize_record(actor, Action.MONITORING_READ, patient, "patient")
     measurements = patient_measurements(patient)
-    alerts = [a for a in open_alerts(actor.user.provider_id) if a.patient_id == patient.id]
+    # The policy lets only a provider linked to a provider row read monitoring (TREATED), so this is theirs.
+    alerts = [a for a in open_alerts(actor_provider_id(actor)) if a.patient_id == patient.id]
     plans = plans_for(active_series(now, patient_id=patient.id), now)
     return PatientMonitoring(patient.id, plans, measurements, phq9_trend(measurements), alerts)
 

@@ -324,6 +324,7 @@ def send_ride_link(patient: Patient, channel: str, actor: Actor, now: datetime) 
     prefs = recipient_prefs(patient, facts.timezone)
     if channel not in prefs.reachable_channels():
         raise Invalid.field("channel", "The patient has not agreed to messages on this channel")
+    assert visit.transport is not None  # _needs_ride_link picks only visits that have a ride
     kind = "ride_missing" if visit.transport.status == TransportStatus.MISSING else "ride_check"
     (notice,) = [n for n in plan_ride_missing_notice(facts, prefs, now) if n.channel == channel]
     # Each sending is its own outbox row: the key of the sweep's notice would make a second one a no-op.

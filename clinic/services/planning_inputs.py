@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from clinic.domain.planning import Interval, LocationRules, PatientRules, ProviderRules, Resources
+from clinic.domain.visits import VisitKind
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.chair import Chair
@@ -81,19 +82,17 @@ def _provider_rules(
             )
         )
     ]
-    busy = [
-        Interval(row.start_at, row.end_at)
-        for row in db.session.execute(
-            _overlapping(window_start, window_end, exclude).where(
-                Appointment.provider_id == provider.id, Appointment.kind == "dose"
-            )
+    rows = list(
+        db.session.execute(
+            _overlapping(window_start, window_end, exclude).where(Appointment.provider_id == provider.id)
         )
-    ]
+    )
     return ProviderRules(
         availability={day: sorted(ranges) for day, ranges in availability.items()},
         time_off=time_off,
         max_concurrent=provider.max_concurrent,
-        busy=busy,
+        busy=[Interval(row.start_at, row.end_at) for row in rows if row.kind == VisitKind.DOSE],
+        visits=[Interval(row.start_at, row.end_at) for row in rows],
     )
 
 
@@ -136,7 +135,7 @@ def load_planning_inputs(
         )
     patient_busy = [Interval(row.start_at, row.end_at) for row in patient_rows]
     # a patient's other doses, for the one-dose-a-day rule (the window reaches a day beyond each end)
-    patient_doses = [row.start_at for row in patient_rows if row.kind == "dose"]
+    patient_doses = [row.start_at for row in patient_rows if row.kind == VisitKind.DOSE]
     return PlanningInputs(
         location=_location_rules(location, window_start, window_end),
         provider=_provider_rules(provider, location, window_start, window_end, exclude),

@@ -19,6 +19,7 @@ from clinic.domain.protocols import (
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.protocol import Protocol
+from clinic.models.series import Series
 from clinic.services.access import authorize
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event
@@ -48,11 +49,17 @@ def visit_protocol(appointment: Appointment) -> ProtocolSpec | None:
     """The protocol that governs a dosing visit: its series' snapshot, or the protocol it was booked with."""
     if appointment.kind != "dose":
         return None
-    if appointment.series is not None:
-        return appointment.series.spec()
-    if appointment.protocol_code in BUILTIN_PROTOCOLS:
-        return BUILTIN_PROTOCOLS[appointment.protocol_code]
-    protocol = db.session.scalar(select(Protocol).where(Protocol.code == appointment.protocol_code))
+    return dose_protocol(appointment.series, appointment.protocol_code)
+
+
+def dose_protocol(series: Series | None, protocol_code: str | None) -> ProtocolSpec | None:
+    """The protocol that governs a dose of `series` (its snapshot) or, outside a series, the one it was
+    booked with (`protocol_code`); for lists that read the few columns this needs, not whole visits."""
+    if series is not None:
+        return series.spec()
+    if protocol_code in BUILTIN_PROTOCOLS:
+        return BUILTIN_PROTOCOLS[protocol_code]
+    protocol = db.session.scalar(select(Protocol).where(Protocol.code == protocol_code))
     return protocol.spec() if protocol else None
 
 

@@ -1,39 +1,49 @@
 """Questionnaires by link: a signed, single-use link to the patient's own PHQ-9 (and GAD-7) page of a visit.
 
 The link names the visit and is signed with the app's secret and the time it was issued (the app's clock).
-It works until the visit ends, and once: answers recorded through a link make every link issued before them
-spent, so a re-sent link (issued later) works again. Answers are scored by the domain and stored as
-measurements recorded by the patient, raising the same alerts a clinician's entry raises.
+It works until the visit ends, and once: answering through a link stores its use (the token's digest, unique),
+and a link is spent once answers came through it, or through any link of the visit issued no earlier (the
+e-mail and the text of one reminder are two links); a re-sent link (issued later) works again. Answers are
+scored by the domain and stored as measurements recorded by the patient, raising the same alerts a
+clinician's entry raises.
 """
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from clinic.domain.monitoring import MeasurementError
 from clinic.domain.policy import Action
 from clinic.domain.questionnaires import Questionnaire, questionnaires_for_visit, read_answers
 from clinic.domain.reminders import PlannedReminder, ReminderKind
+from clinic.domain.visits import VisitKind, VisitStatus
 from clinic.extensions import db
 from clinic.formatting import region_of
 from clinic.models.alert import Alert
 from clinic.models.appointment import Appointment
 from clinic.models.measurement import Measurement
+from clinic.models.questionnaire import QuestionnaireLinkUse
 from clinic.models.reminder import Reminder
 from clinic.services.access import authorize_record
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event
 from clinic.services.errors import Conflict, Invalid, NotFound, ServiceError
-from clinic.services.monitoring import store_measurement
+from clinic.services.monitoring import plans_for, store_measurement
 from clinic.services.reminders import add_planned, recipient_prefs
 
 QUESTIONNAIRE_LINK_SALT = "questionnaire-link"
 # Who recorded answers given through the link: the patient, not a staff user (no user id is stored).
 PATIENT_RECORDER = "Patient (questionnaire link)"
 INVALID_LINK = "This link is not valid. Please call the clinic."
+# The monitoring plan's items for a follow-up's questionnaires (clinic.domain.monitoring.plan).
+FOLLOW_UP_QUESTIONNAIRE_ITEMS = frozenset({"phq9_follow_up", "gad7_follow_up"})
+ALREADY_ANSWERED = "These answers were already sent."
 
 
 class LinkGone(ServiceError):
@@ -65,6 +75,17 @@ def questionnaire_link(appointment: Appointment, now: datetime) -> str:
     return f"{current_app.config['CLINIC_BASE_URL'].rstrip('/')}/q/{token}"
 
 
+def _answerable(appointment: Appointment, now: datetime) -> bool:
+    """Whether the visit's questionnaire still takes answers: booked or checked in (answered in the waiting
+    room is still in time for the visit), until the visit's end."""
+    return (appointment.is_open or appointment.status == VisitStatus.CHECKED_IN) and now < appointment.end_at
+
+
+def recorded_by_patient() -> ColumnElement[bool]:
+    """SQL condition: the measurement holds answers the patient gave through a questionnaire link."""
+    return and_(Measurement.recorded_by_id.is_(None), Measurement.recorded_by_label == PATIENT_RECORDER)
+
+
 @dataclass(frozen=True)
 class OpenedLink:
     """The visit a genuine, usable questionnaire link belongs to, and what it asks."""
@@ -72,17 +93,25 @@ class OpenedLink:
     appointment: Appointment
     issued_at: datetime
     questionnaires: tuple[Questionnaire, ...]
+    # SHA-256 (hex) of the token: the link's stored used mark, never the token itself.
+    token_digest: str = ""
 
 
-def _answered_since(appointment: Appointment, issued_at: datetime) -> bool:
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _spent(appointment: Appointment, token_digest: str, issued_at: datetime) -> bool:
+    """Whether answers came through this link, or through a link of the visit issued no earlier."""
     return bool(
         db.session.scalar(
             select(
                 exists().where(
-                    Measurement.appointment_id == appointment.id,
-                    Measurement.recorded_by_id.is_(None),
-                    Measurement.recorded_by_label == PATIENT_RECORDER,
-                    Measurement.recorded_at >= issued_at,
+                    QuestionnaireLinkUse.appointment_id == appointment.id,
+                    or_(
+                        QuestionnaireLinkUse.token_digest == token_digest,
+                        QuestionnaireLinkUse.used_at >= issued_at,
+                    ),
                 )
             )
         )
@@ -91,7 +120,8 @@ def _answered_since(appointment: Appointment, issued_at: datetime) -> bool:
 
 def open_questionnaire_link(token: str, now: datetime) -> OpenedLink:
     """The visit behind a questionnaire link: NotFound for a forged or unknown one, LinkGone (410) once the
-    visit has ended or is no longer open, or once answers were given through this (or a later) link."""
+    visit has ended or was cancelled, missed or completed, or once answers were given through this link
+    (or one of the visit's links issued no earlier). A checked-in patient can still answer."""
     try:
         data, issued_at = _serializer(now).loads(token, return_timestamp=True)
     except BadSignature:
@@ -99,12 +129,16 @@ def open_questionnaire_link(token: str, now: datetime) -> OpenedLink:
     appointment = db.session.get(Appointment, data.get("a")) if isinstance(data, dict) else None
     if appointment is None or appointment.uid != data.get("u"):
         raise NotFound(INVALID_LINK)
-    if not appointment.is_open or now >= appointment.end_at:
+    if not _answerable(appointment, now):
         raise LinkGone("This questionnaire has closed.", reason="closed", appointment=appointment)
-    if _answered_since(appointment, issued_at):
-        raise LinkGone("These answers were already sent.", reason="used", appointment=appointment)
+    token_digest = _digest(token)
+    if _spent(appointment, token_digest, issued_at):
+        raise LinkGone(ALREADY_ANSWERED, reason="used", appointment=appointment)
     return OpenedLink(
-        appointment, issued_at, questionnaires_for_visit(appointment.kind, appointment.dose_number)
+        appointment,
+        issued_at,
+        questionnaires_for_visit(appointment.kind, appointment.dose_number),
+        token_digest,
     )
 
 
@@ -119,11 +153,23 @@ class Scored:
 
 def submit_answers(link: OpenedLink, form: dict[str, str], remote_addr: str, now: datetime) -> list[Scored]:
     """Score and store the patient's answers, raising the alerts they call for (item 9 above 0 is urgent
-    for the treating provider). Invalid names the first unanswered item, and then nothing is stored."""
+    for the treating provider), and mark the link used. Invalid names the first unanswered item, and then
+    nothing is stored; LinkGone (410) when the same link's answers were stored first by another request."""
     try:
         answers = read_answers(form, link.questionnaires)
     except MeasurementError as error:
         raise Invalid.field(error.field, error.message) from None
+    # The used mark goes in first: of two answers sent through one link at the same moment, the database
+    # lets one insert it and refuses the other, which then stores nothing (LinkGone, 410).
+    use = QuestionnaireLinkUse(
+        appointment_id=link.appointment.id, token_digest=link.token_digest, used_at=now, measurement_ids=[]
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(use)
+            db.session.flush()
+    except IntegrityError:
+        raise LinkGone(ALREADY_ANSWERED, reason="used", appointment=link.appointment) from None
     actor = Actor(user=None, remote_addr=remote_addr, label=PATIENT_RECORDER)
     scored = []
     for questionnaire, items in answers.items():
@@ -131,7 +177,25 @@ def submit_answers(link: OpenedLink, form: dict[str, str], remote_addr: str, now
             link.appointment, {"instrument": questionnaire.value, "items": items}, actor, now
         )
         scored.append(Scored(questionnaire, measurement, alerts))
+    use.measurement_ids = [s.measurement.id for s in scored]
     return scored
+
+
+def follow_ups_asking_questionnaires(appointments: Iterable[Appointment], now: datetime) -> set[int]:
+    """The ids of the follow-up visits among `appointments` whose questionnaires are due: the monitoring
+    plan of their series matched them to a follow-up of the protocol and its PHQ-9 or GAD-7 is not yet
+    recorded. They get the `questionnaire` reminder, as a dose does. One plan per series."""
+    series = {
+        a.series.id: a.series for a in appointments if a.kind == VisitKind.FOLLOW_UP and a.series is not None
+    }
+    if not series:
+        return set()
+    return {
+        item.appointment_id
+        for plan in plans_for(list(series.values()), now)
+        for item in plan.plan.items
+        if item.code in FOLLOW_UP_QUESTIONNAIRE_ITEMS and item.status != "done" and item.appointment_id
+    }
 
 
 def crisis_country(appointment: Appointment) -> str:
@@ -148,7 +212,7 @@ def send_questionnaire_link(
     Once the visit has started the outbox no longer sends it (the patient is here): staff hand over the link.
     """
     authorize_record(actor, Action.QUESTIONNAIRE_LINK_SEND, appointment, "appointment")
-    if not appointment.is_open or now >= appointment.end_at:
+    if not _answerable(appointment, now):
         raise Conflict("The visit is over or no longer open: its questionnaire has closed")
     prefs = recipient_prefs(appointment.patient, appointment.location.timezone)
     # each sending is its own outbox row, so a re-send is never taken for the planned reminder
@@ -182,8 +246,10 @@ __all__ = [
     "OpenedLink",
     "Scored",
     "crisis_country",
+    "follow_ups_asking_questionnaires",
     "open_questionnaire_link",
     "questionnaire_link",
+    "recorded_by_patient",
     "send_questionnaire_link",
     "submit_answers",
 ]

@@ -7,7 +7,7 @@ after commit (clinic.services.dispatch).
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -33,6 +33,7 @@ from clinic.domain.reminders import (
     sms_sender_name,
     visit_guidance,
 )
+from clinic.domain.visits import VisitKind
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.feed import FeedToken
@@ -71,6 +72,7 @@ def visit_facts(
         fasting_food_minutes=spec.fasting_food_minutes if spec else 0,
         fasting_liquid_minutes=spec.fasting_liquid_minutes if spec else 0,
         ride_link=link,
+        join_url=appointment.join_url if appointment.is_virtual else None,
     )
 
 
@@ -121,7 +123,13 @@ def add_planned(planned: Iterable[tuple[Appointment, PlannedReminder]], now: dat
 
 
 def plan_reminders(appointments: Iterable[Appointment], now: datetime) -> list[Reminder]:
-    """Write the pending reminders of newly booked (or just moved) visits."""
+    """Write the pending reminders of newly booked (or just moved) visits; a follow-up whose questionnaires
+    its series' monitoring plan asks for gets the questionnaire reminder too."""
+    # Imported here: the questionnaires service sends its links through this outbox.
+    from clinic.services.questionnaires import follow_ups_asking_questionnaires
+
+    appointments = list(appointments)
+    asking = follow_ups_asking_questionnaires(appointments, now)
     planned = []
     specs: dict[int | None, ProtocolSpec | None] = {}
     for appointment in appointments:
@@ -130,6 +138,8 @@ def plan_reminders(appointments: Iterable[Appointment], now: datetime) -> list[R
         facts = visit_facts(
             appointment, now, specs[appointment.series_id] if appointment.kind == "dose" else None
         )
+        if appointment.id in asking:
+            facts = replace(facts, questionnaire_due=True)
         prefs = recipient_prefs(appointment.patient, facts.timezone)
         planned += [(appointment, p) for p in plan_visit_reminders(facts, prefs, now)]
     return add_planned(planned, now)
@@ -169,11 +179,14 @@ def replace_reminders(appointments: Iterable[Appointment], now: datetime) -> lis
 
 def notify_booked(appointments: Iterable[Appointment], now: datetime) -> list[Reminder]:
     """Plan the patient's booking confirmation: one per booking action (a whole series or one visit), on
-    every consented channel, about the earliest visit; a series' confirmation lists its visits when sent."""
+    every consented channel, about the first dose (else the earliest visit); a series' confirmation lists
+    its visits when sent."""
     appointments = sorted(appointments, key=lambda a: a.start_at)
     if not appointments:
         return []
-    first = appointments[0]
+    # about the first dose when there is one: its preparation, ride and arrival are what a series needs to
+    # know (a preparation session before it may be virtual)
+    first = next((a for a in appointments if a.kind == VisitKind.DOSE), appointments[0])
     facts = visit_facts(first, now)
     planned = plan_booking_confirmation(facts, recipient_prefs(first.patient, facts.timezone), now)
     return add_planned([(first, p) for p in planned], now)

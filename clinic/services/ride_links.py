@@ -42,6 +42,7 @@ class OpenedRideLink:
     def spent(self) -> bool:
         """Whether the link only shows the ride now (it, or a later link, already confirmed it)."""
         transport = self.appointment.transport
+        assert transport is not None  # open_ride_link opens only the links of visits that have a ride
         return ride_link_spent(self.issued_at, transport.confirmed_via_link_at, transport.status)
 
 

@@ -1,7 +1,7 @@
 """Planning, booking, cancelling and re-planning whole dosing series."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -14,7 +14,7 @@ from clinic.domain.planning import SeriesPlan, SeriesRequest, plan_series
 from clinic.domain.policy import Action
 from clinic.domain.protocols import ProtocolSpec, protocol_to_dict, remaining_protocol
 from clinic.domain.rems import is_rems_enrolled_for
-from clinic.domain.visits import SeriesStatus, VisitStatus
+from clinic.domain.visits import Modality, SeriesStatus, VisitKind, VisitStatus, modality_refusal
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.location import Location
@@ -63,8 +63,11 @@ class SeriesPreview:
 
 
 def _planning_window(spec: ProtocolSpec, location: Location, start_date: date, start_time: time):
-    last_day = spec.dose_days()[-1][1] + max((f.days_after_last_dose for f in spec.follow_ups), default=0)
-    start = utc_at(start_date, start_time, location.zone) - PLANNING_MARGIN
+    after = [f.days_after_last_dose for f in spec.follow_ups]
+    after += [spec.integration.within_days] if spec.integration else []
+    last_day = spec.dose_days()[-1][1] + max(after, default=0)
+    before = timedelta(days=spec.preparation.max_days_before) if spec.preparation else timedelta(0)
+    start = utc_at(start_date, start_time, location.zone) - PLANNING_MARGIN - before
     end = utc_at(start_date + timedelta(days=last_day), start_time, location.zone) + PLANNING_MARGIN * 2
     return start, end
 
@@ -77,11 +80,12 @@ def _plan(
     start_date: date,
     start_time: time,
     now: datetime,
+    doses_before: int = 0,
 ) -> tuple[SeriesPlan, dict[int, str]]:
     window = _planning_window(spec, location, start_date, start_time)
     inputs = load_planning_inputs(location, provider, patient, spec.chair_kind, *window)
     plan = plan_series(
-        SeriesRequest(spec, start_date, start_time),
+        SeriesRequest(spec, start_date, start_time, doses_before),
         inputs.location,
         inputs.provider,
         inputs.resources,
@@ -89,6 +93,21 @@ def _plan(
         now,
     )
     return plan, {chair_id: chair.name for chair_id, chair in inputs.chairs.items()}
+
+
+def _virtual_sessions(spec: ProtocolSpec) -> bool:
+    rules = (spec.preparation, spec.integration)
+    return any(rule is not None and rule.modality == Modality.VIRTUAL for rule in rules)
+
+
+def _check_join_url(spec: ProtocolSpec, join_url: str | None) -> None:
+    """A protocol with virtual sessions needs the series' join link; one without has no use for one."""
+    if _virtual_sessions(spec):
+        refusal = modality_refusal(VisitKind.INTEGRATION, Modality.VIRTUAL, join_url)
+        if refusal is not None:
+            raise Invalid.field("join_url", refusal[1])
+    elif (join_url or "").strip():
+        raise Invalid.field("join_url", f"{spec.name} has no virtual sessions to join")
 
 
 def _rems_ok(spec: ProtocolSpec, patient: Patient, first_dose_day: date) -> bool:
@@ -128,6 +147,7 @@ def create_series(data: dict[str, Any], actor: Actor, now: datetime) -> Series:
     authorize(actor, Action.SERIES_BOOK)
     lock_for_booking(data["provider_id"], data["patient_id"])
     preview = preview_series(data, actor, now)
+    _check_join_url(preview.spec, data.get("join_url"))
     if not preview.ok:
         raise Conflict(
             "Some visits of the series cannot be booked", conflicts=conflict_entries(preview.visits)
@@ -161,7 +181,8 @@ def create_series(data: dict[str, Any], actor: Actor, now: datetime) -> Series:
         created_by_id=actor.user.id if actor.user else None,
     )
     db.session.add(series)
-    appointments = [_appointment_for(series, visit, preview.spec, now) for visit in preview.visits]
+    join_url = (data.get("join_url") or "").strip() or None
+    appointments = [_appointment_for(series, visit, preview.spec, now, join_url) for visit in preview.visits]
     db.session.add_all(appointments)
     flush_bookings()
     ensure_transports(appointments, series.default_ride or series.patient.default_ride, now)
@@ -183,7 +204,10 @@ def create_series(data: dict[str, Any], actor: Actor, now: datetime) -> Series:
     return series
 
 
-def _appointment_for(series: Series, visit: PlannedVisit, spec: ProtocolSpec, now: datetime) -> Appointment:
+def _appointment_for(
+    series: Series, visit: PlannedVisit, spec: ProtocolSpec, now: datetime, join_url: str | None
+) -> Appointment:
+    virtual = visit.modality == Modality.VIRTUAL
     return Appointment(
         uid=f"{uuid.uuid4()}@clinic",
         sequence=0,
@@ -199,6 +223,8 @@ def _appointment_for(series: Series, visit: PlannedVisit, spec: ProtocolSpec, no
         start_at=visit.start,
         end_at=visit.end,
         status=VisitStatus.SCHEDULED,
+        modality=visit.modality,
+        join_url=join_url if virtual else None,
         planning_note=_note(visit.reasons),
         created_at=now,
         updated_at=now,
@@ -278,10 +304,17 @@ def replan_series(series: Series, changes: dict[str, Any], actor: Actor, now: da
     lock_for_booking(series.provider_id, series.patient_id)
     spec = series.spec()
     appointments = series_appointments(series)
-    given = [a for a in appointments if a.kind == "dose" and a.dose_given]
+    given = [a for a in appointments if a.kind == VisitKind.DOSE and a.dose_given]
     if len(given) >= spec.total_doses:
         raise Conflict("Every dose of this series has been given; there is nothing left to plan")
     rest = remaining_protocol(spec, len(given))
+    if any(a.kind == VisitKind.PREPARATION and a.dose_given for a in appointments):
+        rest = replace(rest, preparation=None)  # the patient has been prepared already
+    # the link the series' virtual sessions used, unless a new one is given
+    used = (a.join_url for a in reversed(appointments) if a.join_url)
+    join_url = changes.get("join_url") or next(used, None)
+    if _virtual_sessions(rest):
+        _check_join_url(rest, join_url)
     start_time = changes.get("start_time") or series.start_time
     start_date = changes.get("start_date") or _earliest_restart(spec, series, given, now)
     if utc_at(start_date, start_time, series.location.zone) <= now:
@@ -291,15 +324,16 @@ def replan_series(series: Series, changes: dict[str, Any], actor: Actor, now: da
         appointment.cancel("re-planned", now)
     db.session.flush()
     plan, chair_names = _plan(
-        rest, series.location, series.provider, series.patient, start_date, start_time, now
+        rest, series.location, series.provider, series.patient, start_date, start_time, now, len(given)
     )
     visits = planned_visits(plan.occurrences, series.location.zone, chair_names)
     if not plan.ok:
         raise Conflict("Some re-planned visits cannot be booked", conflicts=conflict_entries(visits))
-    created = [_appointment_for(series, visit, rest, now) for visit in visits]
+    created = [_appointment_for(series, visit, rest, now, join_url) for visit in visits]
     phases_dropped = len(spec.phases) - len(rest.phases)
     for appointment in created:
         if appointment.dose_number is not None:
+            assert appointment.phase_index is not None  # a dose is planned in a phase
             appointment.dose_number += len(given)
             appointment.phase_index += phases_dropped
     db.session.add_all(created)

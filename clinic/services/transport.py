@@ -161,7 +161,8 @@ def update_transport(
     if errors:
         raise Invalid("The ride details are incomplete or not accepted here", errors=errors)
     before = transport.status
-    transport.status, transport.mode = details.status, details.mode
+    # ride_errors accepted the status, so it is one of TransportStatus.
+    transport.status, transport.mode = TransportStatus(details.status), details.mode
     transport.contact_name, transport.contact_phone = details.contact_name, details.contact_phone
     transport.pickup_at = data.get("pickup_at") or transport.pickup_at
     transport.updated_by_label, transport.updated_at = actor.name, now
@@ -198,7 +199,13 @@ def at_risk_rides(now: datetime, window: timedelta, location_id: int | None = No
     if location_id is not None:
         query = query.where(Appointment.location_id == location_id)
     visits = list(db.session.scalars(query))
-    return [a for a in visits if is_at_risk(a.start_at, a.transport.status, now, window)]
+    return [a for a in visits if is_at_risk(a.start_at, _ride(a).status, now, window)]
+
+
+def _ride(appointment: Appointment) -> Transport:
+    """The ride of a visit known to have one: at_risk_rides joins it; ride links open only for such visits."""
+    assert appointment.transport is not None
+    return appointment.transport
 
 
 def rides_at_risk_for(
@@ -215,7 +222,7 @@ def missing_rides_for_digest(provider_id: int, now: datetime) -> list[Appointmen
     return [
         a
         for a in at_risk_rides(now, timedelta(hours=24))
-        if a.provider_id == provider_id and in_digest(a.start_at, a.transport.status, now)
+        if a.provider_id == provider_id and in_digest(a.start_at, _ride(a).status, now)
     ]
 
 
@@ -260,7 +267,7 @@ def confirm_ride_by_patient(
 
     A link confirms once (see `ride_link_spent`): a second submission is a Conflict and changes nothing.
     """
-    transport = appointment.transport
+    transport = _ride(appointment)
     # Two submissions of one link at once: the second waits for the first and then sees it.
     db.session.refresh(transport, with_for_update=True)
     if ride_link_spent(link_issued_at, transport.confirmed_via_link_at, transport.status):
@@ -290,9 +297,10 @@ def sweep_rides(now: datetime, window: timedelta = AT_RISK_WINDOW) -> int:
     """Flag visits whose ride is at risk and ask each patient once, through the outbox, with a ride link."""
     asked = 0
     for appointment in at_risk_rides(now, window):
-        if appointment.transport.flagged_at is not None:
+        transport = _ride(appointment)
+        if transport.flagged_at is not None:
             continue
-        appointment.transport.flagged_at = now
+        transport.flagged_at = now
         facts = visit_facts(appointment, now)
         notices = plan_ride_missing_notice(facts, recipient_prefs(appointment.patient, facts.timezone), now)
         asked += len(add_planned([(appointment, notice) for notice in notices], now))

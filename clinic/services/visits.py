@@ -5,6 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from clinic.domain.planning import Occurrence, Rule
+from clinic.domain.visits import KIND_LABELS, Modality, VisitKind
 
 
 @dataclass(frozen=True)
@@ -23,21 +24,34 @@ class PlannedVisit:
     status: str
     reasons: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = field(default=())
+    modality: Modality = Modality.IN_PERSON
+    # An integration session: the number of the dose it follows.
+    after_dose: int | None = None
+
+    @property
+    def label(self) -> str:
+        """What the visit is, as staff read it ("Dose 3", "Integration after dose 2", "Preparation")."""
+        label = KIND_LABELS.get(self.kind, str(self.kind))
+        if self.dose_number is not None:
+            return f"{label} {self.dose_number}"
+        return f"{label} after dose {self.after_dose}" if self.after_dose is not None else label
 
 
 def planned_visits(
     occurrences: list[Occurrence], tz: ZoneInfo, chair_names: dict[int, str]
 ) -> list[PlannedVisit]:
+    """The plan's visits in time order (each keeps its `index` in the plan), doses numbered in plan order."""
     visits = []
     dose_number = 0
     for occurrence in occurrences:
-        if occurrence.kind == "dose":
+        is_dose = occurrence.kind == VisitKind.DOSE
+        if is_dose:
             dose_number += 1
         visits.append(
             PlannedVisit(
                 index=occurrence.index,
                 kind=occurrence.kind,
-                dose_number=dose_number if occurrence.kind == "dose" else None,
+                dose_number=dose_number if is_dose else None,
                 phase_index=occurrence.phase_index,
                 start=occurrence.start.astimezone(tz),
                 end=occurrence.end.astimezone(tz),
@@ -47,9 +61,11 @@ def planned_visits(
                 status=occurrence.status,
                 reasons=occurrence.reasons,
                 rules=occurrence.broken_rules,
+                modality=occurrence.modality,
+                after_dose=occurrence.after_dose,
             )
         )
-    return visits
+    return sorted(visits, key=lambda visit: (visit.start, visit.index))
 
 
 def rule_dicts(rules: tuple[Rule, ...] | list[Rule]) -> list[dict[str, str]]:

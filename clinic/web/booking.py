@@ -9,6 +9,7 @@ from wtforms import SelectChoice
 from clinic.clock import utcnow
 from clinic.domain.localtime import utc_at
 from clinic.domain.policy import Action
+from clinic.domain.visits import Modality
 from clinic.extensions import db
 from clinic.formatting import format_datetime
 from clinic.models.location import Location
@@ -62,6 +63,10 @@ def index():
         except ServiceError as error:
             db.session.rollback()
             flash(f"Nothing was booked: {error.detail}", "error")
+            # a field of the form the use case refused shows its message where it is typed
+            for name, messages in (error.errors or {}).items():
+                if name in form:
+                    form[name].errors = list(messages)
             return _render(form, _preview_or_error(form), status=409 if error.status == 409 else 422)
         first = series.appointments[0]
         flash(f"Booked {len(series.appointments)} visits for {series.patient.full_name}.", "success")
@@ -133,6 +138,8 @@ def _visit_data(form: VisitForm) -> dict:
         "provider_id": form.provider_id.data,
         "start": utc_at(form.start_date.data, form.start_time.data, location.zone),  # type: ignore[union-attr]
         "rems_override_reason": form.rems_override_reason.data or None,
+        "modality": form.modality.data or Modality.IN_PERSON.value,
+        "join_url": (form.join_url.data or "").strip() or None,
     }
     if form.kind.data == "dose":
         data["protocol"] = form.protocol.data or None

@@ -33,6 +33,7 @@ from clinic.domain.plausible import Span, visit_days
 from clinic.domain.questionnaires import GAD7_QUESTIONS as GAD7_QUESTIONS  # one home, shared with /q/
 from clinic.domain.questionnaires import PHQ9_QUESTIONS as PHQ9_QUESTIONS
 from clinic.domain.transport import TransportStatus
+from clinic.domain.visits import JOIN_URL_LENGTH
 from clinic.services.commands import CheckIn, Discharge, RecordDose, UndoCheckIn
 from clinic.web.phone import to_e164
 
@@ -109,6 +110,11 @@ class SeriesForm(FlaskForm):
     )
     ride_contact_name = StringField("Driver or company", validators=[Optional(), Length(max=200)])
     ride_contact_phone = StringField("Their phone", validators=[Optional(), Length(max=30)])
+    join_url = StringField(
+        "Join link of virtual sessions (https://…)",
+        validators=[Optional(), Length(max=JOIN_URL_LENGTH)],
+        description="https:// address of the video room, when the protocol has virtual sessions",
+    )
 
     def validate_ride_contact_phone(self, field) -> None:
         if field.data and to_e164(field.data) is None:
@@ -140,6 +146,7 @@ class SeriesForm(FlaskForm):
             "parameters": parameters,
             "rems_override_reason": self.rems_override_reason.data or None,
             "default_ride": self.default_ride(),
+            "join_url": (self.join_url.data or "").strip() or None,
         }
 
 

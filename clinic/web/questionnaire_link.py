@@ -18,8 +18,7 @@ def answer(token: str):
     try:
         link = open_questionnaire_link(token, now)
     except LinkGone as gone:
-        page = render_template("questionnaire/gone.html", reason=gone.reason, appointment=gone.appointment)
-        return page, 410
+        return _gone(gone)
     form = ActionForm()
     if request.method == "POST":
         if not form.validate():
@@ -29,6 +28,8 @@ def answer(token: str):
         except Invalid as error:
             missing = {q: unanswered(request.form, q) for q in link.questionnaires}
             return _page(link, form, problem=error.detail, missing=missing), 400
+        except LinkGone as gone:  # the same link's answers were saved first by another request
+            return _gone(gone)
         urgent = any(alert.severity == "urgent" for s in scored for alert in s.alerts)
         return render_template(
             "questionnaire/done.html",
@@ -37,6 +38,10 @@ def answer(token: str):
             country=crisis_country(link.appointment),
         )
     return _page(link, form)
+
+
+def _gone(gone: LinkGone):
+    return render_template("questionnaire/gone.html", reason=gone.reason, appointment=gone.appointment), 410
 
 
 def _page(link, form, problem: str | None = None, missing: dict[Questionnaire, list[int]] | None = None):

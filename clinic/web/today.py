@@ -10,6 +10,7 @@ from flask_login import current_user
 from clinic.clock import utcnow
 from clinic.domain.plausible import CALENDAR_DATES
 from clinic.domain.policy import Action, Role
+from clinic.domain.visits import KIND_LABELS as KIND_LABELS  # the pages' names of the kinds
 from clinic.models.appointment import APPOINTMENT_KINDS
 from clinic.models.location import Location
 from clinic.services.calendar_views import Filters, day_grid, provider_choices
@@ -23,7 +24,6 @@ from clinic.web.downloads import csv_answer
 
 bp = Blueprint("web_today", __name__, url_prefix="/today")
 
-KIND_LABELS = {"dose": "Dose", "follow_up": "Follow-up", "integration": "Integration", "consult": "Consult"}
 DATE_MESSAGE = "Enter the day as YYYY-MM-DD, for example 2027-03-08."
 PROVIDER_MESSAGE = "Choose a provider from the list."
 KIND_MESSAGE = "Choose a kind of visit from the list."

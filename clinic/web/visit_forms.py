@@ -5,11 +5,13 @@ from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringFi
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from clinic.domain.plausible import visit_days
+from clinic.domain.visits import JOIN_URL_LENGTH, Modality
 from clinic.web.forms import TRANSPORT_MODE_CHOICES, VISIT_DAY_MESSAGE, Within
 
 VISIT_KIND_CHOICES = [
     SelectChoice("consult", "Consultation"),
     SelectChoice("follow_up", "Follow-up"),
+    SelectChoice("preparation", "Preparation session"),
     SelectChoice("integration", "Integration session"),
     SelectChoice("dose", "Single dose (booster)"),
 ]
@@ -30,6 +32,11 @@ class VisitForm(FlaskForm):
     protocol = SelectField("Protocol of the dose", validators=[Optional()])
     chair_id = SelectField("Chair or room (doses; empty: any free one)", validators=[Optional()])
     rems_override_reason = StringField("REMS override reason", validators=[Optional(), Length(max=500)])
+    # left out means in person; a word outside the vocabulary is the use case's 422 naming the field
+    modality = SelectField(
+        "Where", choices=[SelectChoice(m.value, m.label) for m in Modality], validate_choice=False
+    )
+    join_url = StringField("Join link (virtual visits)", validators=[Optional(), Length(max=JOIN_URL_LENGTH)])
 
 
 class SeriesRideForm(FlaskForm):

@@ -17,7 +17,7 @@ from clinic.models.audit import AuditEvent
 from clinic.models.chair import Chair
 from clinic.models.location import Location
 from clinic.services.chairs import update_chair
-from clinic.services.floor import FloorBoard, FloorChair, FloorCheck, FloorVisit
+from clinic.services.floor import FloorBoard, FloorChair, FloorCheck, FloorVisit, PatientAnswer
 from tests.factories import FACTORY_ACTOR, FACTORY_NOW, book_series, make_clinic, make_patient, make_provider
 from tests.sessions import bp, check_in_with_ride, dose, monitored_session, record
 
@@ -248,6 +248,10 @@ def test_the_answer_is_what_the_declared_fields_make_of_the_board():
         ],
         ride_status=TransportStatus.VERIFIED,
         ride_pickup_at=at + timedelta(hours=3),
+        patient_answers=(
+            PatientAnswer("phq9", 12, at - timedelta(minutes=55), True),
+            PatientAnswer("gad7", None, at - timedelta(minutes=55), False),
+        ),
     )
     bare = FloorVisit(
         appointment_id=8,
@@ -276,3 +280,4 @@ def test_the_answer_is_what_the_declared_fields_make_of_the_board():
     declared = ma.Schema.dump(schema, board)
     assert schema.dump(board) == declared
     assert board_json(board) == declared and declared["chairs"][0]["visit"]["ride"]["status"] == "verified"
+    assert declared["chairs"][0]["visit"]["patient_answers"][0]["total"] == 12

@@ -36,6 +36,15 @@ class FloorRideSchema(ma.Schema):
     pickup_at = ma.fields.AwareDateTime()
 
 
+class PatientAnswerSchema(ma.Schema):
+    instrument = ma.fields.String(metadata={"description": "phq9 or gad7"})
+    total = ma.fields.Integer(
+        allow_none=True, metadata={"description": "the score; null for a role that may not read measurements"}
+    )
+    recorded_at = ma.fields.AwareDateTime()
+    urgent = ma.fields.Boolean(metadata={"description": "the answers raised an urgent alert (PHQ-9 item 9)"})
+
+
 class FloorVisitSchema(ma.Schema):
     appointment_id = ma.fields.Integer()
     patient_name = ma.fields.String(allow_none=True)
@@ -48,6 +57,10 @@ class FloorVisitSchema(ma.Schema):
     next_check = ma.fields.Nested(NextCheckSchema, allow_none=True)
     checks = ma.fields.List(ma.fields.Nested(FloorCheckSchema))
     ride = ma.fields.Nested(FloorRideSchema, allow_none=True)
+    patient_answers = ma.fields.List(
+        ma.fields.Nested(PatientAnswerSchema),
+        metadata={"description": "what the patient answered by link for this visit, latest of each"},
+    )
 
 
 class FloorChairSchema(ma.Schema):
@@ -100,6 +113,15 @@ def _visit_json(visit: FloorVisit) -> dict[str, Any]:
         "ride": None
         if ride is None
         else {"status": str(ride["status"]), "pickup_at": _instant(ride["pickup_at"])},
+        "patient_answers": [
+            {
+                "instrument": answer.instrument,
+                "total": answer.total,
+                "recorded_at": answer.recorded_at.isoformat(),
+                "urgent": answer.urgent,
+            }
+            for answer in visit.patient_answers
+        ],
     }
 
 

@@ -8,7 +8,8 @@ from clinic.api.schemas.fields import ClockTime, DatabaseId, Instant, VisitDate,
 from clinic.api.schemas.transport import RideSchema, TransportDumpSchema
 from clinic.domain.slots import DEFAULT_DAYS as SLOT_DEFAULT_DAYS
 from clinic.domain.slots import MAX_DAYS as SLOT_MAX_DAYS
-from clinic.domain.visits import VisitStatus
+from clinic.domain.therapy import rule_to_dict
+from clinic.domain.visits import JOIN_URL_LENGTH, Modality, VisitStatus
 from clinic.models.appointment import APPOINTMENT_KINDS
 
 SCOPES = ("this", "following")
@@ -67,6 +68,31 @@ class ProtocolDumpSchema(ma.Schema):
         lambda p: ParameterDumpSchema(many=True).dump(p.spec().parameters),
         metadata={"type": "array", "items": {}},
     )
+    preparation = ma.fields.Function(
+        lambda p: rule_to_dict(p.spec().preparation),
+        allow_none=True,
+        metadata={
+            "type": "object",
+            "description": "A preparation session min_days_before..max_days_before days before dose 1",
+        },
+    )
+    integration = ma.fields.Function(
+        lambda p: rule_to_dict(p.spec().integration),
+        allow_none=True,
+        metadata={
+            "type": "object",
+            "description": "An integration session within within_days after every every_doses-th dose",
+        },
+    )
+
+
+_JOIN_URL = {"description": "The https link a virtual visit is joined by (required for a virtual visit)"}
+
+
+def _join_url(**kwargs):
+    return ma.fields.String(
+        validate=validate.Length(max=JOIN_URL_LENGTH), allow_none=True, metadata=_JOIN_URL, **kwargs
+    )
 
 
 class SeriesRequestSchema(ma.Schema):
@@ -81,6 +107,7 @@ class SeriesRequestSchema(ma.Schema):
     )
     rems_override_reason = ma.fields.String(validate=validate.Length(max=500), allow_none=True)
     default_ride = ma.fields.Nested(RideSchema, allow_none=True)
+    join_url = _join_url()
 
 
 class PlannedVisitSchema(ma.Schema):
@@ -95,6 +122,9 @@ class PlannedVisitSchema(ma.Schema):
     status = ma.fields.String(metadata={"enum": ["ok", "moved", "conflict"]})
     reasons = ma.fields.List(ma.fields.String())
     rules = ma.fields.List(ma.fields.Nested(RuleSchema))
+    modality = ma.fields.String(metadata={"enum": list(Modality)})
+    after_dose = ma.fields.Integer(allow_none=True)
+    label = ma.fields.String()
 
 
 class SeriesPreviewSchema(ma.Schema):
@@ -117,6 +147,8 @@ class AppointmentDumpSchema(ma.Schema):
     dose_number = ma.fields.Integer(allow_none=True)
     kind = ma.fields.String()
     status = ma.fields.String()
+    modality = ma.fields.String(metadata={"enum": list(Modality)})
+    join_url = ma.fields.String(allow_none=True)
     patient_id = ma.fields.Integer()
     patient_name = ma.fields.Function(lambda a: a.patient.full_name)
     provider_id = ma.fields.Integer()
@@ -180,6 +212,10 @@ class AppointmentCreateSchema(ma.Schema):
     )
     duration_minutes = ma.fields.Integer(strict=True, validate=validate.Range(min=5, max=480))
     rems_override_reason = ma.fields.String(validate=validate.Length(max=500), allow_none=True)
+    modality = ma.fields.String(
+        load_default=Modality.IN_PERSON.value, validate=validate.OneOf(tuple(Modality))
+    )
+    join_url = _join_url()
 
 
 class RescheduleSchema(ma.Schema):
@@ -199,6 +235,7 @@ class SeriesCancelSchema(ma.Schema):
 class ReplanSchema(ma.Schema):
     start_date = VisitDate()
     start_time = ClockTime(metadata={"type": "string"})
+    join_url = _join_url()
 
 
 class ProposedMoveSchema(ma.Schema):

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from clinic.domain.localtime import require_aware
 
@@ -163,16 +164,22 @@ def score_gad7(items: Sequence[int]) -> Gad7Result:
     return Gad7Result(total=sum(_check_items(items, GAD7_ITEMS)))
 
 
-def check_blood_pressure(systolic: int, diastolic: int, timepoint: str) -> BloodPressure:
+# The check_* functions take values as received, of any type: each reading checks its own fields when it is
+# built (__post_init__), so the casts below only tell the type checker what that check guarantees.
+
+
+def check_blood_pressure(systolic: object, diastolic: object, timepoint: object) -> BloodPressure:
     """Validate a blood pressure reading; MeasurementError names `systolic`, `diastolic` or `timepoint`."""
-    return BloodPressure(systolic=systolic, diastolic=diastolic, timepoint=timepoint)
+    return BloodPressure(
+        systolic=cast(int, systolic), diastolic=cast(int, diastolic), timepoint=cast(str, timepoint)
+    )
 
 
-def check_sedation(moaas: int) -> Sedation:
+def check_sedation(moaas: object) -> Sedation:
     """Validate a MOAA/S sedation score 0..5; MeasurementError names `moaas`."""
-    return Sedation(moaas=moaas)
+    return Sedation(moaas=cast(int, moaas))
 
 
-def check_dissociation(cadss_total: int) -> Dissociation:
+def check_dissociation(cadss_total: object) -> Dissociation:
     """Validate a CADSS dissociation total 0..92; MeasurementError names `cadss_total`."""
-    return Dissociation(cadss_total=cadss_total)
+    return Dissociation(cadss_total=cast(int, cadss_total))

@@ -4,10 +4,12 @@ manager can read, turned into the protocol's definition (which the domain then v
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from clinic.domain.protocols import VITAL_SIGN_LIMITS
+from clinic.domain.therapy import IntegrationRule, PreparationRule, rule_fields
+from clinic.domain.visits import Modality
 
 PHASE_ROWS = 3
 _MINUTES = [Optional(), NumberRange(0, 24 * 60)]
@@ -73,6 +75,21 @@ class ProtocolForm(FlaskForm):
         description="instrument: bp, sedation or dissociation; timepoint (bp only): pre, post40 or "
         "discharge; when: before_dose, after_dose or before_discharge",
     )
+    # Therapy sessions booked with the series (each section's fields are <section>_<rule field>).
+    preparation = BooleanField("A preparation session before the first dose")
+    preparation_min_days_before = IntegerField("At least (days before)", validators=[Optional()])
+    preparation_max_days_before = IntegerField("At most (days before)", validators=[Optional()])
+    preparation_duration_minutes = IntegerField("Length (minutes)", validators=[Optional()])
+    preparation_modality = SelectField(
+        "Held", choices=[SelectChoice(m.value, m.label) for m in Modality], validate_choice=False
+    )
+    integration = BooleanField("An integration session after doses")
+    integration_within_days = IntegerField("Within (days after the dose)", validators=[Optional()])
+    integration_every_doses = IntegerField("After every N doses", validators=[Optional()])
+    integration_duration_minutes = IntegerField("Length (minutes)", validators=[Optional()])
+    integration_modality = SelectField(
+        "Held", choices=[SelectChoice(m.value, m.label) for m in Modality], validate_choice=False
+    )
 
 
 for _row in range(PHASE_ROWS):
@@ -102,6 +119,32 @@ _TIMINGS = (
 )
 _FLAGS = ("needs_ride", "rems_required", "no_consecutive_days")
 _SESSION_NUMBERS = ("check_in_opens_minutes", "dose_mg_min", "dose_mg_max", *VITAL_SIGN_LIMITS)
+_THERAPY = {"preparation": PreparationRule, "integration": IntegrationRule}
+
+
+def _fill_therapy(form: ProtocolForm, definition: dict[str, Any]) -> None:
+    """Each therapy section: on when the definition has it, its fields from it or the rule's defaults."""
+    for section, factory in _THERAPY.items():
+        rule = definition.get(section)
+        form[section].data = rule is not None
+        for name, _, default in rule_fields(factory):
+            form[f"{section}_{name}"].data = (rule or {}).get(name, default)
+
+
+def _therapy_changes(form: ProtocolForm) -> dict[str, Any]:
+    """Each therapy section as the definition stores it (None when off); a field left empty takes the
+    rule's default, and the domain validates the numbers."""
+    changes: dict[str, Any] = {}
+    for section, factory in _THERAPY.items():
+        if not form[section].data:
+            changes[section] = None
+            continue
+        rule = {}
+        for name, _, default in rule_fields(factory):
+            value = form[f"{section}_{name}"].data
+            rule[name] = default if value in (None, "") else value
+        changes[section] = rule
+    return changes
 
 
 def fill(form: ProtocolForm, definition: dict[str, Any]) -> None:
@@ -132,6 +175,7 @@ def fill(form: ProtocolForm, definition: dict[str, Any]) -> None:
         )
         for c in session.get("checks", [])
     )
+    _fill_therapy(form, definition)
 
 
 def definition_changes(form: ProtocolForm, base: dict[str, Any]) -> dict[str, Any]:
@@ -167,6 +211,7 @@ def definition_changes(form: ProtocolForm, base: dict[str, Any]) -> dict[str, An
     session["dose_mg_options"] = _numbers(form.dose_mg_options.data)
     session["checks"] = [_check(line) for line in (form.checks.data or "").splitlines() if line.strip()]
     changes["session"] = session
+    changes.update(_therapy_changes(form))
     return changes
 
 
@@ -194,5 +239,8 @@ def field_for(error_field: str) -> str | None:
         return f"phase{row}_{suffix}" if suffix and row.isdigit() else None
     if error_field.startswith("session.checks"):
         return "checks"
+    if error_field.split(".", 1)[0] in _THERAPY:
+        name = error_field.replace(".", "_")
+        return name if name in ProtocolForm.__dict__ else None
     name = error_field.removeprefix("session.")
     return name if name in ProtocolForm.__dict__ else None
