@@ -31,9 +31,15 @@ class Config:
     ENV_NAME = "base"
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'clinic.sqlite3'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pool_pre_ping: clinic.database pings only connections that sat idle, not one per request.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     CLINIC_BASE_URL = os.environ.get("CLINIC_BASE_URL", "http://127.0.0.1:5000")
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "text" or "json"
+    # Feed fetches' audit rows are written by a background thread in batches, at most this many seconds (or
+    # WRITE_BEHIND_BATCH rows) after the fetch, and on a worker's normal exit (clinic.write_behind); 0 writes
+    # each in its request's transaction.
+    WRITE_BEHIND_SECONDS = float(os.environ.get("WRITE_BEHIND_SECONDS", "1"))
+    WRITE_BEHIND_BATCH = 500
     # No request needs more: a larger body is refused (413) before it is read.
     MAX_CONTENT_LENGTH = 1024 * 1024
 
@@ -122,6 +128,8 @@ class TestingConfig(Config):
     PASSWORD_HASH_MEMORY_KIB = 8192
     PASSWORD_HASH_PARALLELISM = 1
     RATELIMIT_STORAGE_URI = "memory://"
+    # Each test sees its audit rows when its request returns, and no writer thread outlives its database.
+    WRITE_BEHIND_SECONDS = 0.0
 
 
 class ProductionConfig(Config):

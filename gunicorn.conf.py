@@ -10,6 +10,8 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+# Sync workers (threads = 1), chosen by measurement (docs/benchmarks.md, "Worker model"): gthread served more
+# requests per second, but under the mixed load its slowest requests took up to twice as long.
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
@@ -23,3 +25,11 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-i
 # Behind a TLS-terminating proxy: trust its X-Forwarded-* headers (set the proxy's address in production).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 control_socket_disable = True
+
+
+def worker_exit(server, worker):
+    """Write the rows this worker queued for writing in the background (feed fetches' audit rows) before it
+    goes; clinic.write_behind also does it at interpreter exit, this is the earlier and surer moment."""
+    from clinic.write_behind import flush_all
+
+    flush_all()

@@ -10,14 +10,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
 
-from bench import booking, dispatch, feeds, floor, load, scale
+from bench import booking, dispatch, feeds, floor, healthz, load, scale
 from bench.common import Benchmark, BenchUnavailable, Row, format_table, progress
+
+# docs/benchmarks.md: the table above this line is replaced by every full run, the notes below it are kept.
+NOTES_MARKER = "<!-- notes: kept by `make bench` -->"
 
 BENCHMARKS: dict[str, Benchmark] = {
     "booking": booking.run,
     "dispatch": dispatch.run,
     "feeds": feeds.run,
     "floor": floor.run,
+    "healthz": healthz.run,
     "load": load.run,
     "scale": scale.run,
 }
@@ -63,7 +67,10 @@ def _publish(table: str, elapsed: float) -> None:
     )
     path = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
     path.parent.mkdir(exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    # What is written by hand below the table (what the figures mean, how they were reached) is kept.
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    notes = old.split(NOTES_MARKER, 1)[1] if NOTES_MARKER in old else "\n"
+    path.write_text(text + "\n" + NOTES_MARKER + notes, encoding="utf-8")
     progress(f"table written to {path.relative_to(path.parent.parent)}")
 
 

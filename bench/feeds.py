@@ -5,7 +5,8 @@ patient feed served by `wsgi:app` under gunicorn with 2 workers, against a bare 
 same bytes and headers from memory (bench/bare_feed_app.py, also gunicorn with 2 workers). `wrk` measures
 requests per second for a 200 (the rendered feed comes from the app's cache) and for a 304 (If-None-Match
 with the ETag), in alternating rounds; the median round counts. Every feed fetch still checks the token,
-asks the database whether a visit changed and writes an audit row: that is part of the cost being measured.
+asks the database whether a visit changed and queues an audit row (written in batches by the worker's
+background writer): that is part of the cost being measured.
 Target: the feed serves at least 40% of the bare route's requests per second, for the 200 and for the 304.
 
 Rendering: 1,000 visits rendered by `clinic.domain.ical` (FeedEvent, FeedCalendar, render_feed; no HTTP byte
@@ -16,7 +17,8 @@ and cleared before each run.
 
 Needs PostgreSQL and `wrk` (`apt-get install wrk`). Environment: BENCH_DATABASE_URL (the database name gets
 a `_feeds` suffix; dropped and re-created), BENCH_FEED_SECONDS (per measurement, default 3),
-BENCH_FEED_ROUNDS (default 3), BENCH_FEED_CONNECTIONS (default 8), BENCH_RENDER_RUNS (default 7).
+BENCH_FEED_ROUNDS (default 3), BENCH_FEED_CONNECTIONS (default 8), BENCH_RENDER_RUNS (default 7),
+BENCH_GUNICORN_THREADS (threads per worker instead of gunicorn.conf.py's; above 1: gthread workers).
 """
 
 import json
@@ -227,9 +229,17 @@ def _control_socket_args() -> list[str]:
     return []
 
 
+def _threads_args() -> list[str]:
+    """BENCH_GUNICORN_THREADS overrides gunicorn.conf.py's threads per worker (above 1: gthread workers), to
+    compare worker models with everything else alike."""
+    if os.environ.get("BENCH_GUNICORN_THREADS", "").strip():
+        return ["--threads", str(env_int("BENCH_GUNICORN_THREADS", 1))]
+    return []
+
+
 @contextmanager
 def _gunicorn(target: str, env: dict[str, str], log_path: Path, ready_path: str) -> Iterator[str]:
-    """`target` under gunicorn with WORKERS sync workers on a free port; yields the base URL once
+    """`target` under gunicorn with WORKERS workers on a free port; yields the base URL once
     `ready_path` answers 200. Started from the repository root, gunicorn reads its gunicorn.conf.py (access
     log, timeouts) as production does; the command line overrides the workers, the address and recycling."""
     command = [
@@ -244,6 +254,7 @@ def _gunicorn(target: str, env: dict[str, str], log_path: Path, ready_path: str)
         # every second or so: not what is measured here.
         "--max-requests",
         "0",
+        *_threads_args(),
         *_control_socket_args(),
         target,
     ]

@@ -145,6 +145,12 @@ def run() -> list[Row]:
             **{key: value for key, value in os.environ.items() if not key.startswith("GUNICORN")},
             "GUNICORN_BIND": "127.0.0.1:0",
             "GUNICORN_WORKERS": str(WORKERS),
+            # BENCH_GUNICORN_THREADS above 1: gthread workers, to compare worker models (as bench/feeds.py).
+            **(
+                {"GUNICORN_THREADS": os.environ["BENCH_GUNICORN_THREADS"]}
+                if os.environ.get("BENCH_GUNICORN_THREADS", "").strip()
+                else {}
+            ),
             "GUNICORN_ACCESS_LOG": str(work / "access.log"),
             "CLINIC_ENV": "development",
             "DATABASE_URL": url,

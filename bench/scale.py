@@ -343,6 +343,10 @@ def _bulk_load(sites: list[Site], appointments: int, patients: int, label: str) 
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                     f"(SELECT coalesce(max(id), 1) FROM {table.name}))"
                 )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE appointments SET rems_form_open = true WHERE id = ANY(%s)", [generator.open_rems_forms]
+        )
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as autocommit:
         autocommit.execute(text("VACUUM ANALYZE"))
@@ -411,6 +415,8 @@ class _Generator:
         self.measurements = _Table("measurements", MEASUREMENT_COLUMNS)
         self.rems_forms = _Table("rems_forms", REMS_FORM_COLUMNS)
         self.alerts = _Table("alerts", ALERT_COLUMNS)
+        # Discharged REMS sessions without a submitted form, as discharge marks them.
+        self.open_rems_forms: list[int] = []
 
     def tables(self) -> list[_Table]:
         """In foreign-key order."""
@@ -608,10 +614,13 @@ class _Generator:
                 dose_number=dose_number,
                 phase_index=phase_index,
             )
+            submitted = False
             if status == "completed" and self.rng.random() < DOCUMENTED_SHARE:
-                self._documentation(
+                submitted = self._documentation(
                     spec, series_id, patient_id, site, provider, appointment_id, start, end, not doses
                 )
+            if status == "completed" and spec.rems_required and not submitted:
+                self.open_rems_forms.append(appointment_id)
             doses.append(day)
         made = len(doses)
         if doses:
@@ -664,9 +673,9 @@ class _Generator:
         start: datetime,
         end: datetime,
         first: bool,
-    ) -> None:
+    ) -> bool:
         """The measurements (and REMS form) of a completed dose, as a nurse records them; a GAD-7 baseline
-        at the first dose."""
+        at the first dose. Whether the REMS form was submitted."""
         rng = self.rng
         items = [rng.choice((0, 0, 1, 1, 2, 3)) for _ in range(8)] + [1 if rng.random() < 0.01 else 0]
         phq9 = score_phq9(items)
@@ -722,6 +731,8 @@ class _Generator:
         submitted = end + timedelta(days=1)
         if spec.rems_required and submitted <= NOW:
             self.rems_forms.add(self.rems_forms.rows + 1, appointment_id, submitted, "Nurse", "")
+            return True
+        return False
 
     # - everything
 
@@ -769,10 +780,12 @@ class _Generator:
             return 0
         chair, slot, provider = placed
         start = datetime.combine(self.days[day], SLOT_TIMES[slot], site.zone).astimezone(UTC)
-        self._appointment(
+        appointment_id, status, _ = self._appointment(
             "dose", site, provider, rng.choice(site.patients), start, spec.chair_minutes, chair=chair,
             protocol=code,
         )  # fmt: skip
+        if status == "completed" and spec.rems_required:  # never documented: its form is open
+            self.open_rems_forms.append(appointment_id)
         return 1
 
     def _short_visit(self) -> None:

@@ -70,7 +70,13 @@ def format_day(day: date | datetime | None, where: Where, *, year: bool = True, 
         return "—"
     if isinstance(day, datetime):
         day = _local(day, where).date()
-    locale = _locale(where.locale)
+    return _day_text(day, where.locale, year, style)
+
+
+@lru_cache(maxsize=4096)
+def _day_text(day: date, locale_name: str | None, year: bool, style: str) -> str:
+    # Cached: a long list repeats its days, and matching a skeleton to the locale's patterns is slow.
+    locale = _locale(locale_name)
     if style == "full":
         if year:
             return babel_format_date(day, "full", locale=locale)

@@ -24,6 +24,12 @@ _SECRET_PREFIX = re.compile(
 # Written as-is (not percent-encoded), these end the part of a line that is a path segment.
 _ENDS_A_PATH = frozenset(string.whitespace + "\"'<>?#&`")
 _HEX_DIGITS = frozenset(string.hexdigits)
+# A line without a percent sign reads as it is written: one regular expression finds each secret's path
+# segment (the same rule as the loop in `redact`, which also handles escapes).
+_SECRET_SEGMENT = re.compile(
+    f"({_SECRET_PREFIX.pattern})([^{''.join(re.escape(char) for char in sorted(_ENDS_A_PATH))}]*)",
+    re.IGNORECASE,
+)
 
 
 def _decode(text: str) -> tuple[str, list[int], list[int], list[bool]]:
@@ -54,8 +60,8 @@ def _decode(text: str) -> tuple[str, list[int], list[int], list[bool]]:
 def redact(text: str) -> str:
     """The text with the token of every secret link (see SECRET_LINK_PREFIXES) replaced by "[redacted]",
     however the link is spelled."""
-    if "%" not in text and not _SECRET_PREFIX.search(text):
-        return text
+    if "%" not in text:
+        return _SECRET_SEGMENT.sub(_redact_segment, text) if _SECRET_PREFIX.search(text) else text
     chars, starts, ends, literal = _decode(text)
     pieces: list[str] = []
     copied_to = 0
@@ -76,14 +82,26 @@ def redact(text: str) -> str:
     return "".join(pieces) + text[copied_to:]
 
 
+def _redact_segment(match: re.Match) -> str:
+    prefix, segment = match.group(1), match.group(2)
+    kept = segment[-len(KEPT_SUFFIX) :] if segment.lower().endswith(KEPT_SUFFIX) else ""
+    if len(segment) == len(kept):
+        return match.group(0)
+    return prefix + REDACTED + kept
+
+
 class RedactTokens(logging.Filter):
-    """A logging filter that redacts tokens from the formatted message."""
+    """A logging filter that redacts tokens from the formatted message (once: a record passes the filter of
+    its logger and then that of each handler)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_tokens_redacted", False):
+            return True
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, ()
+        record._tokens_redacted = True
         return True
 
 

@@ -8,8 +8,11 @@ a 500 is never an answer to input) or carries text that is not valid Unicode, su
 
 import json
 
-from flask import Flask, request
+from flask import Flask, current_app, request
+from flask_limiter.util import get_qualified_name
 from werkzeug.exceptions import BadRequest
+
+from clinic.extensions import limiter
 
 MAX_JSON_DEPTH = 32
 
@@ -59,6 +62,26 @@ def check_json_body(body: bytes) -> None:
 def _check_request() -> None:
     if request.is_json:
         check_json_body(request.get_data(cache=True))
+
+
+@limiter.request_filter
+def _carries_no_rate_limit() -> bool:
+    """Whether the request's endpoint has no rate limit at all (no default or application limits, no limit on
+    its view or blueprint): flask-limiter would otherwise work that out anew on every request, at a cost
+    above that of every other hook together. Limits are declared at import, so the answer is kept per
+    endpoint."""
+    known: dict[str, bool] = current_app.extensions.setdefault("clinic.rate_limited_endpoints", {})
+    endpoint = request.endpoint or ""
+    if endpoint not in known:
+        manager = limiter.limit_manager
+        view = current_app.view_functions.get(endpoint)
+        known[endpoint] = bool(
+            manager.default_limits
+            or manager.application_limits
+            or (view is not None and manager.decorated_limits(get_qualified_name(view)))
+            or (request.blueprint and manager.blueprint_limits(current_app, request.blueprint))
+        )
+    return not known[endpoint]
 
 
 def register_request_limits(app: Flask) -> None:

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, request
 
 from clinic.clock import utcnow
 from clinic.extensions import csrf
-from clinic.services.feeds import record_fetch, rendered_feed, resolve_feed_token
+from clinic.services.feeds import fetch_feed, record_fetch
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 csrf.exempt(bp)
@@ -87,12 +87,12 @@ def not_modified(etag: str, last_modified: datetime) -> bool:
 
 @bp.route("/<token>.ics", methods=["GET", "HEAD"])
 def feed(token: str):
-    row = resolve_feed_token(token) if 20 <= len(token) <= 100 else None
-    if row is None:
-        return _not_found()
     now = utcnow()
-    rendered = rendered_feed(row, now)
-    record_fetch(row, request.remote_addr or "", now)
+    fetched = fetch_feed(token, now) if 20 <= len(token) <= 100 else None
+    if fetched is None:
+        return _not_found()
+    record_fetch(fetched, request.remote_addr or "", now)
+    rendered = fetched.rendered
     gzipped = accepts_gzip(request.headers.get("Accept-Encoding"))
     body, etag = (rendered.gzip_body, rendered.gzip_etag) if gzipped else (rendered.body, rendered.etag)
     headers = {

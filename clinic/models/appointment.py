@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, Numeric, String, text
+from sqlalchemy import ColumnElement, ForeignKey, Index, Numeric, String, false, text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -57,6 +57,13 @@ class Appointment(Base):
             postgresql_where=text(_OPEN_DOSE),
             sqlite_where=text(_OPEN_DOSE),
         ),
+        # The providers' REMS queues: the open forms of their patients, whatever the length of the history.
+        Index(
+            "ix_appointments_rems_form_open_patient",
+            "patient_id",
+            postgresql_where=text("rems_form_open"),
+            sqlite_where=text("rems_form_open"),
+        ),
         vocabulary_check("status", VisitStatus),
         vocabulary_check("modality", Modality),
     )
@@ -94,6 +101,9 @@ class Appointment(Base):
     discharge_overrides: Mapped[list | None] = mapped_column(JSONType)
     # When the current dose was given (the newest record in `doses`); monitoring runs from it.
     dose_given_at: Mapped[datetime | None]
+    # A discharged REMS session whose monitoring form is not submitted yet: set at discharge, cleared on
+    # submission, so the queues of forms to send read the open ones instead of every session ever held.
+    rems_form_open: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -234,20 +244,27 @@ class Appointment(Base):
         *,
         override_reason: str | None,
         may_override: frozenset[str],
+        rems_session: bool = False,
     ) -> list[str]:
         """Discharge at `now` unless a broken rule stands; an override (with a reason) passes the rules in
-        `may_override`. Returns the codes overridden."""
+        `may_override`. A REMS session (`rems_session`) then has its monitoring form open. Returns the codes
+        overridden."""
         require_status(VisitStatus(self.status), frozenset({VisitStatus.CHECKED_IN}), "discharged")
         blocking = [b for b in broken if not (override_reason and b.code in may_override)]
         if blocking:
             raise TransitionRefused("The patient cannot be discharged yet", tuple(blocking))
         overridden = [b.code for b in broken]
         self.status, self.completed_at = VisitStatus.COMPLETED, now
+        self.rems_form_open = rems_session
         if overridden:
             self.discharge_override_reason = override_reason
             self.discharge_overrides = overridden
         self.touch(now)
         return overridden
+
+    def rems_form_submitted(self) -> None:
+        """The session's REMS monitoring form was submitted: it leaves the queues of forms to send."""
+        self.rems_form_open = False
 
     def cancel(self, reason: str, now: datetime) -> None:
         """Cancel an open visit."""

@@ -37,10 +37,9 @@ from clinic.services.lookup import get_referenced
 from clinic.services.planning_inputs import PlanningInputs, load_planning_inputs, lock_for_booking
 from clinic.services.protocols import resolve_protocol, visit_protocol
 from clinic.services.reminders import (
-    notify_booked,
     notify_cancellation,
     notify_moved,
-    plan_reminders,
+    plan_booking,
     replace_reminders,
     withdraw_reminders,
 )
@@ -173,8 +172,7 @@ def place_visit(data: dict[str, Any], actor: Actor, now: datetime) -> Appointmen
     db.session.add(appointment)
     flush_bookings()
     ensure_transports([appointment], patient.default_ride, now)
-    plan_reminders([appointment], now)
-    notify_booked([appointment], now)
+    plan_booking([appointment], now)
     record_event(
         actor,
         "appointment.book",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from clinic.extensions import db
 from clinic.models.audit import AuditEvent
 from clinic.services.actor import Actor
+from clinic.write_behind import write_soon
 
 # Keys that must never reach the audit trail, even if a caller passes them by mistake.
 _SECRET_KEYS = frozenset({"password", "password_hash", "token", "token_hash", "secret", "csrf_token"})
@@ -29,6 +30,24 @@ def record_event(
     event = AuditEvent(**_row(actor, action, now, object_type, object_id, details))
     db.session.add(event)
     return event
+
+
+_INSERT_EVENT = insert(AuditEvent)
+
+
+def record_event_soon(
+    actor: Actor,
+    action: str,
+    now: datetime,
+    *,
+    object_type: str = "",
+    object_id: int | str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append one audit row like `record_event`, written within moments in a batch rather than in the
+    current transaction (clinic.write_behind): for a row the request neither reads back nor must commit
+    with its changes, such as a feed fetch, which then waits for no commit of its own."""
+    write_soon(_INSERT_EVENT, _row(actor, action, now, object_type, object_id, details))
 
 
 def record_reads(actor: Actor, patient_ids: list[int], now: datetime, *, via: str) -> None:

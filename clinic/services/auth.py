@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from limits import RateLimitItem, parse_many
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from clinic.extensions import db, limiter
 from clinic.models.user import AuthToken, User
@@ -121,10 +122,10 @@ def authenticate(email: str, password: str, actor: Actor, now: datetime) -> User
         ok = False
     else:
         ok = _password_matches(user.password_hash, password) and user.active
-    if ok:
-        user.last_login_at = now
-        if _hasher().check_needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
+        if ok:
+            user.last_login_at = now
+            if _hasher().check_needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
     record = record_event if ok else record_security_event
     record(
         Actor(user=user if ok else None, remote_addr=actor.remote_addr, label=email),
@@ -165,7 +166,8 @@ def _find_token(key: str | None, kind: str) -> AuthToken | None:
     token_id, _, secret = key.partition(".")
     if not token_id.isdigit() or not secret:
         return None
-    token = db.session.get(AuthToken, int(token_id))
+    # With its user in the same query: every signed-in request needs both.
+    token = db.session.get(AuthToken, int(token_id), options=[joinedload(AuthToken.user)])
     if token is None or token.kind != kind:
         return None
     if not hmac.compare_digest(token.token_hash, _hash_secret(secret)):

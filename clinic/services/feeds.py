@@ -33,9 +33,26 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
+from functools import cache
+from typing import Any
+from typing import cast as typed
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import selectinload
 
 from clinic.domain.ical import (
@@ -60,9 +77,10 @@ from clinic.models.rems_form import RemsForm
 from clinic.models.transport import Transport
 from clinic.services.access import actor_provider_id, authorize
 from clinic.services.actor import Actor
-from clinic.services.audit import record_event
+from clinic.services.audit import record_event, record_event_soon
 from clinic.services.errors import NotFound
-from clinic.services.feed_events import calendar_name, feed_events, owner_label
+from clinic.services.feed_events import calendar_name, feed_events
+from clinic.write_behind import write_soon
 
 CANCELLED_GRACE = timedelta(days=14)
 # A location's feed: a busy clinic's visits over the default 13 months pass Google's limit of about 1 MB;
@@ -71,6 +89,8 @@ LOCATION_BACK = timedelta(days=7)
 LOCATION_AHEAD = timedelta(days=90)
 LOCATION_MAX_EVENTS = 1500
 CACHE_SIZE = 1024
+# Token hash -> kind of owner, so that a fetch knows which statement to send (`_lookup`).
+OWNER_TYPES_KEPT = 100_000
 LAST_FETCHED_GRANULARITY = timedelta(minutes=5)
 _OWNER_COLUMN = {
     "patient": Appointment.patient_id,
@@ -125,7 +145,7 @@ def _authorized_owner(owner_type: str, owner_id: int, actor: Actor):
 
 
 def _revoke_active(owner_type: str, owner_id: int, now: datetime) -> int:
-    result = db.session.execute(
+    statement = (
         update(FeedToken)
         .where(
             FeedToken.owner_type == owner_type, FeedToken.owner_id == owner_id, FeedToken.revoked_at.is_(None)
@@ -133,6 +153,8 @@ def _revoke_active(owner_type: str, owner_id: int, now: datetime) -> int:
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
+    # An UPDATE gives a CursorResult, which has the row count; Session.execute is typed for any statement.
+    result = typed("CursorResult[Any]", db.session.execute(statement))
     return result.rowcount or 0
 
 
@@ -165,15 +187,6 @@ def active_feed(owner_type: str, owner_id: int) -> FeedToken | None:
     )
 
 
-def resolve_feed_token(token: str) -> FeedToken | None:
-    """The active feed a token opens, compared in constant time; None for unknown or revoked tokens."""
-    digest = _hash(token)
-    row = db.session.scalar(select(FeedToken).where(FeedToken.token_hash == digest))
-    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, digest):
-        return None
-    return row
-
-
 def feed_span(owner_type: str) -> tuple[timedelta, timedelta]:
     """How far back and ahead an owner's feed reaches: shorter for a location (a whole clinic's visits)."""
     if owner_type == "location":
@@ -185,17 +198,27 @@ def _max_events(owner_type: str) -> int | None:
     return LOCATION_MAX_EVENTS if owner_type == "location" else None
 
 
-def _visible(owner_type: str, owner_id: int, now: datetime):
-    """Visits in the window; cancelled ones stay for the grace period (day-aligned: a stable cache key)."""
-    back, ahead = feed_span(owner_type)
-    window_start, window_end = feed_window(now, back, ahead)
+def _window_parameters(owner_type: str, now: datetime) -> dict[str, datetime]:
+    """What `_visible` binds for a fetch of an owner's feed at `now`: the window, and the cut-off for
+    cancelled visits (day-aligned: a stable cache key)."""
+    window_start, window_end = feed_window(now, *feed_span(owner_type))
     day = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
-    grace_cutoff = day - CANCELLED_GRACE
+    return {
+        "window_from": datetime.combine(window_start.date(), time(0), tzinfo=now.tzinfo),
+        "window_until": window_end,
+        "grace_cutoff": day - CANCELLED_GRACE,
+    }
+
+
+def _visible(owner_type: str, owner_id):
+    """The owner's visits in the window, cancelled ones for the grace period. `owner_id` is a value or a
+    column of an enclosing query; the bounds are bound by name (`_window_parameters`), so each statement is
+    built once."""
     return and_(
         _OWNER_COLUMN[owner_type] == owner_id,
-        Appointment.start_at >= datetime.combine(window_start.date(), time(0), tzinfo=now.tzinfo),
-        Appointment.start_at < window_end,
-        or_(Appointment.status != VisitStatus.CANCELLED, Appointment.updated_at >= grace_cutoff),
+        Appointment.start_at >= bindparam("window_from"),
+        Appointment.start_at < bindparam("window_until"),
+        or_(Appointment.status != VisitStatus.CANCELLED, Appointment.updated_at >= bindparam("grace_cutoff")),
     )
 
 
@@ -237,53 +260,161 @@ def _digest(value: object) -> str:
     return hashlib.sha256(repr(value).encode()).hexdigest()
 
 
-def _version(token: FeedToken, owner, condition) -> str:
-    """A digest of every database value the feed shows: which visits are in it, their changes (SEQUENCE,
-    updated_at, status, check-in), their rides, REMS forms, patients' names and phones, chairs and locations
-    (name, public name, address, phone, zone, locale), and the owner's feed settings. One indexed query; no
-    rendering."""
+# Every database value a feed shows but its owner's settings: which visits are in it, their changes (SEQUENCE,
+# updated_at, status, check-in), their rides, REMS forms, patients' names and phones, chairs and locations
+# (name, public name, address, phone, zone, locale).
+_SHOWN_COLUMNS = (
+    Appointment.id,
+    Appointment.sequence,
+    Appointment.updated_at,
+    Appointment.status,
+    Appointment.checked_in_at,
+    RemsForm.submitted_at,
+    # The values shown rather than when they changed: two changes within one clock tick still differ.
+    Transport.status,
+    Transport.mode,
+    Transport.contact_name,
+    Transport.contact_phone,
+    Transport.pickup_at,
+    Patient.first_name,
+    Patient.last_name,
+    Patient.phone,
+    Chair.name,
+    Location.id,
+    Location.name,
+    Location.public_name,
+    Location.address,
+    Location.phone,
+    Location.timezone,
+    Location.locale,
+)
+# The owner's settings a feed shows: a patient's alarms, whether a provider's feed names patients in full,
+# the owner's name (`owner_label`).
+_SETTINGS_COLUMNS = {
+    "patient": (Patient.calendar_alarms, Patient.first_name),
+    "provider": (Provider.feed_full_names, Provider.name),
+    "location": (Location.name,),
+}
+
+
+def _shown_rows(owner_type: str, owner_id, *columns):
+    """`columns` of the visits a feed shows, in the feed's order: one indexed query, no rendering."""
     statement = (
-        select(
-            Appointment.id,
-            Appointment.sequence,
-            Appointment.updated_at,
-            Appointment.status,
-            Appointment.checked_in_at,
-            RemsForm.submitted_at,
-            # The values shown rather than when they changed: two changes within one clock tick still differ.
-            Transport.status,
-            Transport.mode,
-            Transport.contact_name,
-            Transport.contact_phone,
-            Transport.pickup_at,
-            Patient.first_name,
-            Patient.last_name,
-            Patient.phone,
-            Chair.name,
-            Location.id,
-            Location.name,
-            Location.public_name,
-            Location.address,
-            Location.phone,
-            Location.timezone,
-            Location.locale,
-        )
+        select(*columns)
+        .select_from(Appointment)
         .join(Location, Location.id == Appointment.location_id)
         .join(Patient, Patient.id == Appointment.patient_id)
         .outerjoin(Transport, Transport.appointment_id == Appointment.id)
         .outerjoin(Chair, Chair.id == Appointment.chair_id)
         .outerjoin(RemsForm, RemsForm.appointment_id == Appointment.id)
-        .where(condition)
+        .where(_visible(owner_type, owner_id))
         .order_by(Appointment.start_at, Appointment.id)
     )
-    limit = _max_events(token.owner_type)
-    rows = db.session.execute(statement if limit is None else statement.limit(limit)).all()
-    settings = (
-        getattr(owner, "calendar_alarms", None),
-        getattr(owner, "feed_full_names", None),
-        owner_label(owner),
-    )
+    limit = _max_events(owner_type)
+    return statement if limit is None else statement.limit(limit)
+
+
+def _version(owner_type: str, owner, parameters: dict[str, datetime]) -> str:
+    """A digest of every database value the feed shows (`_SHOWN_COLUMNS`, `_SETTINGS_COLUMNS`)."""
+    rows = db.session.execute(_shown_rows(owner_type, owner.id, *_SHOWN_COLUMNS), parameters).all()
+    settings = tuple(getattr(owner, column.key) for column in _SETTINGS_COLUMNS[owner_type])
     return _digest((tuple(tuple(row) for row in rows), settings))
+
+
+@cache
+def _lookup_statement(owner_type: str):
+    """PostgreSQL: the feed a token hash opens and the digest of what it shows, in one statement (the same
+    values as `_version`, digested by the database as text); NULL when the owner is gone. One statement per
+    kind of owner keeps each small enough for the driver's and the server's statement caches."""
+    settings = _SETTINGS_COLUMNS[owner_type]
+    shown = (
+        _shown_rows(
+            owner_type,
+            FeedToken.owner_id,
+            cast(tuple_(*_SHOWN_COLUMNS), Text).label("shown"),
+            Appointment.start_at.label("at"),
+            Appointment.id.label("n"),
+        )
+        .correlate(FeedToken)
+        .subquery()
+    )
+    visits = select(
+        func.string_agg(shown.c.shown, aggregate_order_by(literal("|"), shown.c.at, shown.c.n))
+    ).scalar_subquery()
+    owner = (
+        select(cast(tuple_(*settings), Text))
+        .where(settings[0].class_.id == FeedToken.owner_id)
+        .scalar_subquery()
+    )
+    # `||` keeps NULL: no owner, no version.
+    version = func.md5(owner.op("||")(literal("|")).op("||")(func.coalesce(visits, "")))
+    return select(
+        FeedToken.id,
+        FeedToken.owner_type,
+        FeedToken.owner_id,
+        FeedToken.token_hash,
+        FeedToken.revoked_at,
+        FeedToken.revision,
+        FeedToken.last_fetched_at,
+        version.label("version"),
+    ).where(FeedToken.token_hash == bindparam("token_hash"), FeedToken.owner_type == owner_type)
+
+
+_OWNER_TYPE_OF = select(FeedToken.owner_type).where(FeedToken.token_hash == bindparam("token_hash"))
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A feed token's row as a fetch reads it, with the version of what its feed shows."""
+
+    id: int
+    owner_type: str
+    owner_id: int
+    token_hash: str
+    revoked_at: datetime | None
+    revision: int
+    last_fetched_at: datetime | None
+    version: str | None
+
+
+def _lookup(token_hash: str, now: datetime) -> _Found | None:
+    """The token's row and its feed's version.
+
+    On PostgreSQL that is one statement, outside any transaction: a cached feed costs one round trip, with no
+    BEGIN or COMMIT to wait for. The statement depends on the kind of owner, which a token never changes:
+    each worker remembers it per token hash, and asks for it (one more round trip) on a token's first fetch.
+    Elsewhere (SQLite) the version is digested here, from the rows of `_shown_rows`.
+    """
+    if db.engine.dialect.name == "postgresql":
+        owner_types: dict[str, str] = current_app.extensions.setdefault("clinic.feed_owner_types", {})
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            owner_type = owner_types.get(token_hash)
+            if owner_type is None:
+                owner_type = connection.execute(_OWNER_TYPE_OF, {"token_hash": token_hash}).scalar()
+                if owner_type is None:
+                    return None
+                if len(owner_types) >= OWNER_TYPES_KEPT:
+                    owner_types.clear()
+                owner_types[token_hash] = owner_type
+            bound = {"token_hash": token_hash, **_window_parameters(owner_type, now)}
+            row = connection.execute(_lookup_statement(owner_type), bound).first()
+        return None if row is None else _Found(*row)
+    token = db.session.scalar(select(FeedToken).where(FeedToken.token_hash == token_hash))
+    if token is None:
+        return None
+    owner = db.session.get(_OWNER_MODEL[token.owner_type], token.owner_id)
+    parameters = _window_parameters(token.owner_type, now)
+    version = None if owner is None else _version(token.owner_type, owner, parameters)
+    return _Found(
+        token.id,
+        token.owner_type,
+        token.owner_id,
+        token.token_hash,
+        token.revoked_at,
+        token.revision,
+        token.last_fetched_at,
+        version,
+    )
 
 
 def _shown(event: FeedEvent) -> str:
@@ -356,22 +487,45 @@ def _versioned(token: FeedToken, shown: list[FeedEvent], changes: dict[str, date
     return events, token.changed_at
 
 
-def rendered_feed(token: FeedToken, now: datetime) -> RenderedFeed:
-    """The feed's bytes (plain and gzip), ETags and Last-Modified: from the cache unless what it shows
-    changed.
+@dataclass(frozen=True)
+class FeedFetch:
+    """What a fetch found: which feed (for the audit row) and the feed ready to send."""
 
-    Every fetch reads the feed's version from the database (`_version`), so every worker sees a change at
-    once. When the version is new to this worker, the visits are loaded and compared with what the feed
-    showed last time (`_versioned`): an event whose visible text or times changed (a ride, a location's
-    phone, an alarm setting, a move) gets a higher SEQUENCE and a new LAST-MODIFIED, and the feed's
-    Last-Modified moves whenever an event changed, appeared or left the window.
+    feed_id: int
+    owner_type: str
+    owner_id: int
+    last_fetched_at: datetime | None
+    rendered: RenderedFeed
+
+
+def fetch_feed(token: str, now: datetime) -> FeedFetch | None:
+    """The feed a token opens, ready to send; None for an unknown or revoked token (compared in constant
+    time).
+
+    Every fetch reads the feed's version from the database together with the token (`_lookup`), so a
+    revoked token answers 404 at once and every worker sees a change at once; the rendered feed comes from
+    this worker's cache unless that version is new to it (`_render`).
     """
-    owner = feed_owner(token.owner_type, token.owner_id)
-    condition = _visible(token.owner_type, token.owner_id, now)
-    version = _version(token, owner, condition)
-    cached = _cache().get((token.id, token.revision, version))
-    if cached is not None:
-        return cached
+    digest = _hash(token)
+    found = _lookup(digest, now)
+    if found is None or found.revoked_at is not None or not hmac.compare_digest(found.token_hash, digest):
+        return None
+    rendered = None if found.version is None else _cache().get((found.id, found.revision, found.version))
+    if rendered is None:
+        rendered = _render(found, now)
+    return FeedFetch(found.id, found.owner_type, found.owner_id, found.last_fetched_at, rendered)
+
+
+def _render(found: _Found, now: datetime) -> RenderedFeed:
+    """The feed's bytes (plain and gzip), ETags and Last-Modified, rendered and put in the cache.
+
+    The visits are loaded and compared with what the feed showed last time (`_versioned`): an event whose
+    visible text or times changed (a ride, a location's phone, an alarm setting, a move) gets a higher
+    SEQUENCE and a new LAST-MODIFIED, and the feed's Last-Modified moves whenever an event changed, appeared
+    or left the window.
+    """
+    owner = feed_owner(found.owner_type, found.owner_id)
+    token = db.session.get_one(FeedToken, found.id)
     db.session.refresh(token, with_for_update=True)
     statement = (
         select(Appointment)
@@ -383,11 +537,12 @@ def rendered_feed(token: FeedToken, now: datetime) -> RenderedFeed:
             selectinload(Appointment.series),
             selectinload(Appointment.chair),
         )
-        .where(condition)
+        .where(_visible(token.owner_type, token.owner_id))
         .order_by(Appointment.start_at, Appointment.id)
     )
     limit = _max_events(token.owner_type)
-    visits = list(db.session.scalars(statement if limit is None else statement.limit(limit)))
+    parameters = _window_parameters(token.owner_type, now)
+    visits = list(db.session.scalars(statement if limit is None else statement.limit(limit), parameters))
     changes = {
         visit.uid: max(visit.updated_at, visit.transport.updated_at if visit.transport else visit.updated_at)
         for visit in visits
@@ -397,21 +552,40 @@ def rendered_feed(token: FeedToken, now: datetime) -> RenderedFeed:
     # mtime=0: the same feed always compresses to the same bytes, so its gzip ETag is stable too.
     compressed = gzip.compress(body, compresslevel=6, mtime=0)
     result = RenderedFeed(body, feed_etag(body), last_modified, compressed, feed_etag(compressed))
-    _cache().put((token.id, token.revision, version), result)
+    _cache().put((token.id, token.revision, found.version), result)
     return result
 
 
-def record_fetch(token: FeedToken, remote_addr: str, now: datetime) -> None:
-    """Audit a feed fetch: which feed, when, from where; never the token."""
+_TOKENS = typed(Table, FeedToken.__table__)
+_TOUCH_FETCHED = (
+    update(_TOKENS)
+    .where(
+        _TOKENS.c.id == bindparam("feed"),
+        # Batches from several workers may land out of order: the time only moves forward.
+        or_(_TOKENS.c.last_fetched_at.is_(None), _TOKENS.c.last_fetched_at < bindparam("at")),
+    )
+    .values(last_fetched_at=bindparam("at"))
+)
+
+
+def record_fetch(fetched: FeedFetch, remote_addr: str, now: datetime) -> None:
+    """Audit a feed fetch: which feed, when, from where; never the token. The row (and the feed's "last
+    synced" time) is written within moments in a batch, so the fetch waits for no commit of its own."""
     # Calendars poll every few minutes from several devices; refreshing the "last synced" time at most every
-    # few minutes spares each fetch an UPDATE that all workers would queue on for the same row.
-    if token.last_fetched_at is None or now - token.last_fetched_at >= LAST_FETCHED_GRANULARITY:
-        token.last_fetched_at = now
-    record_event(
-        Actor(user=None, remote_addr=remote_addr, label=f"{token.owner_type}-feed"),
+    # few minutes spares each fetch an UPDATE that all workers would queue on for the same row. Until the
+    # queued one is written, this worker remembers it rather than queueing another per fetch.
+    touched = current_app.extensions.setdefault("clinic.feed_touched", {})
+    last = max(filter(None, (fetched.last_fetched_at, touched.get(fetched.feed_id))), default=None)
+    if last is None or now - last >= LAST_FETCHED_GRANULARITY:
+        if len(touched) >= CACHE_SIZE:
+            touched.clear()
+        touched[fetched.feed_id] = now
+        write_soon(_TOUCH_FETCHED, {"feed": fetched.feed_id, "at": now})
+    record_event_soon(
+        Actor(user=None, remote_addr=remote_addr, label=f"{fetched.owner_type}-feed"),
         "feed.fetch",
         now,
-        object_type=token.owner_type,
-        object_id=token.owner_id,
-        details={"feed_id": token.id},
+        object_type=fetched.owner_type,
+        object_id=fetched.owner_id,
+        details={"feed_id": fetched.feed_id},
     )

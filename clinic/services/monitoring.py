@@ -243,6 +243,7 @@ def submit_rems_form(appointment: Appointment, confirmation: str, actor: Actor, 
         appointment=appointment, submitted_at=now, submitted_by_label=actor.name, confirmation=confirmation
     )
     db.session.add(form)
+    appointment.rems_form_submitted()
     record_event(actor, "rems_form.submit", now, object_type="appointment", object_id=appointment.id)
     return form
 

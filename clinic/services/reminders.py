@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from clinic.domain.policy import Action
@@ -93,38 +93,63 @@ def add_planned(planned: Iterable[tuple[Appointment, PlannedReminder]], now: dat
     The key gets the visit's version (SEQUENCE), so a visit moved away and back again gets fresh reminders.
     One query finds the existing keys and one insert writes the rest, however many visits there are.
     """
+    rows = [Reminder(**values) for values in _new_outbox_rows(planned, now)]
+    db.session.add_all(rows)
+    return rows
+
+
+def _new_outbox_rows(planned: Iterable[tuple[Appointment, PlannedReminder]], now: datetime) -> list[dict]:
+    """The column values of the planned reminders whose keys are not in the outbox yet."""
     keyed = [(appointment, p, f"{p.key}:v{appointment.sequence}") for appointment, p in planned]
     if not keyed:
         return []
+    # (This query also writes the visits to the database, so they have their ids below.)
     existing = set(
         db.session.scalars(
             select(Reminder.idempotency_key).where(Reminder.idempotency_key.in_([key for _, _, key in keyed]))
         )
     )
-    rows = [
-        Reminder(
-            idempotency_key=key,
-            kind=p.kind,
-            channel=p.channel,
-            appointment=appointment,
-            patient=appointment.patient,
-            due_at=p.due_at,
-            status=ReminderStatus.PENDING,
-            attempts=0,
-            status_reason="",
-            created_at=now,
-            updated_at=now,
-        )
+    return [
+        {
+            "idempotency_key": key,
+            "kind": p.kind,
+            "channel": p.channel,
+            "appointment_id": appointment.id,
+            "patient_id": appointment.patient_id,
+            "due_at": p.due_at,
+            "status": ReminderStatus.PENDING,
+            "attempts": 0,
+            "status_reason": "",
+            "created_at": now,
+            "updated_at": now,
+        }
         for appointment, p, key in keyed
         if key not in existing
     ]
-    db.session.add_all(rows)
-    return rows
 
 
 def plan_reminders(appointments: Iterable[Appointment], now: datetime) -> list[Reminder]:
     """Write the pending reminders of newly booked (or just moved) visits; a follow-up whose questionnaires
     its series' monitoring plan asks for gets the questionnaire reminder too."""
+    return add_planned(_visit_reminders(appointments, now), now)
+
+
+def plan_booking(appointments: Iterable[Appointment], now: datetime) -> int:
+    """Write the reminders of newly booked visits and the patient's booking confirmation; returns how many.
+
+    One statement writes them all, as plain rows: a series plans about fifty, and nothing in the booking
+    reads them back, so building and flushing an object for each would only cost time."""
+    appointments = list(appointments)
+    planned = _visit_reminders(appointments, now) + _booking_confirmation(appointments, now)
+    rows = _new_outbox_rows(planned, now)
+    if rows:
+        db.session.execute(insert(Reminder), rows)
+    return len(rows)
+
+
+def _visit_reminders(
+    appointments: Iterable[Appointment], now: datetime
+) -> list[tuple[Appointment, PlannedReminder]]:
     # Imported here: the questionnaires service sends its links through this outbox.
     from clinic.services.questionnaires import follow_ups_asking_questionnaires
 
@@ -142,7 +167,7 @@ def plan_reminders(appointments: Iterable[Appointment], now: datetime) -> list[R
             facts = replace(facts, questionnaire_due=True)
         prefs = recipient_prefs(appointment.patient, facts.timezone)
         planned += [(appointment, p) for p in plan_visit_reminders(facts, prefs, now)]
-    return add_planned(planned, now)
+    return planned
 
 
 def withdraw_reminders(
@@ -177,10 +202,12 @@ def replace_reminders(appointments: Iterable[Appointment], now: datetime) -> lis
     return plan_reminders(appointments, now)
 
 
-def notify_booked(appointments: Iterable[Appointment], now: datetime) -> list[Reminder]:
-    """Plan the patient's booking confirmation: one per booking action (a whole series or one visit), on
-    every consented channel, about the first dose (else the earliest visit); a series' confirmation lists
-    its visits when sent."""
+def _booking_confirmation(
+    appointments: Iterable[Appointment], now: datetime
+) -> list[tuple[Appointment, PlannedReminder]]:
+    """The patient's booking confirmation: one per booking action (a whole series or one visit), on every
+    consented channel, about the first dose (else the earliest visit); a series' confirmation lists its
+    visits when sent."""
     appointments = sorted(appointments, key=lambda a: a.start_at)
     if not appointments:
         return []
@@ -189,7 +216,7 @@ def notify_booked(appointments: Iterable[Appointment], now: datetime) -> list[Re
     first = next((a for a in appointments if a.kind == VisitKind.DOSE), appointments[0])
     facts = visit_facts(first, now)
     planned = plan_booking_confirmation(facts, recipient_prefs(first.patient, facts.timezone), now)
-    return add_planned([(first, p) for p in planned], now)
+    return [(first, p) for p in planned]
 
 
 def notify_moved(old_starts: dict[Appointment, datetime], now: datetime) -> list[Reminder]:

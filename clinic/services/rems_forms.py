@@ -10,6 +10,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from clinic.domain.policy import Action
+from clinic.domain.protocols import ProtocolSpec
 from clinic.domain.rems_form import (
     DEFAULT_BP_TIMEPOINTS,
     FormFacts,
@@ -23,10 +24,17 @@ from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.measurement import Measurement
 from clinic.models.rems_form import RemsForm
-from clinic.services.access import actor_provider_id, authorize, authorize_record, provider_scope, treated_by
+from clinic.models.series import Series
+from clinic.services.access import (
+    actor_provider_id,
+    authorize,
+    authorize_record,
+    provider_scope,
+    treated_patients,
+)
 from clinic.services.actor import Actor
 from clinic.services.errors import NotFound
-from clinic.services.protocols import visit_protocol
+from clinic.services.protocols import dose_protocol, visit_protocol
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,10 @@ class SessionForm:
 
 def is_rems_session(appointment: Appointment) -> bool:
     """Whether the visit is a dose of a protocol under the REMS (Spravato)."""
-    spec = visit_protocol(appointment)
+    return _under_rems(visit_protocol(appointment))
+
+
+def _under_rems(spec: ProtocolSpec | None) -> bool:
     return spec is not None and spec.rems_required
 
 
@@ -112,7 +123,8 @@ def _current_measurements(appointment_ids: list[int]) -> dict[int, list[Measurem
             .order_by(Measurement.recorded_at, Measurement.id)
         )
         for m in rows:
-            found[m.appointment_id].append(m)
+            if m.appointment_id is not None:  # always: the query selects by visit
+                found[m.appointment_id].append(m)
     return found
 
 
@@ -131,36 +143,68 @@ def rems_form(appointment: Appointment, actor: Actor, now: datetime) -> SessionF
     return SessionForm(appointment.id, fill_rems_form(appointment, now))
 
 
+def _series_by_id(ids: set[int]) -> dict[int, Series]:
+    found: dict[int, Series] = {}
+    ordered = sorted(ids)
+    for first in range(0, len(ordered), _IDS_PER_QUERY):
+        chunk = ordered[first : first + _IDS_PER_QUERY]
+        found.update((s.id, s) for s in db.session.scalars(select(Series).where(Series.id.in_(chunk))))
+    return found
+
+
+def _sessions(ids: list[int]) -> list[Appointment]:
+    """The visits with these ids and what their forms show, in bulk (their series are the caller's, already
+    in the session)."""
+    sessions: list[Appointment] = []
+    for first in range(0, len(ids), _IDS_PER_QUERY):
+        sessions.extend(
+            db.session.scalars(
+                select(Appointment)
+                .options(
+                    selectinload(Appointment.patient),
+                    selectinload(Appointment.location),
+                    selectinload(Appointment.provider),
+                    selectinload(Appointment.doses),
+                )
+                .where(Appointment.id.in_(ids[first : first + _IDS_PER_QUERY]))
+            )
+        )
+    return sessions
+
+
 def rems_queue(
     actor: Actor, status: RemsFormStatus | None, now: datetime, *, open_only: bool = False
 ) -> list[SessionForm]:
     """The forms of the provider's patients' discharged Spravato sessions with this status (every status
     when None; with `open_only` every form not yet submitted), the oldest due date first.
 
-    A form is submitted when its row exists, so the database leaves out the sessions a status cannot have
-    (a provider's history of submitted forms is not read to list the open ones)."""
+    A session's form is open from its discharge until it is submitted (`rems_form_open`), so the due and
+    overdue forms are read from the open ones alone, not from the provider's patients' history."""
     authorize(actor, Action.MONITORING_READ)
-    query = (
-        select(Appointment)
-        .options(
-            selectinload(Appointment.patient),
-            selectinload(Appointment.location),
-            selectinload(Appointment.provider),
-            selectinload(Appointment.series),
-            selectinload(Appointment.doses),
+    if (status is None and not open_only) or status is RemsFormStatus.SUBMITTED:
+        # First the few columns that say which discharged doses are REMS sessions (a provider's patients
+        # also have IV ketamine doses, which have no form), then the whole visits of those sessions only.
+        query = select(Appointment.id, Appointment.series_id, Appointment.protocol_code).where(
+            Appointment.kind == "dose", Appointment.status == VisitStatus.COMPLETED
         )
-        .where(Appointment.kind == "dose", Appointment.status == VisitStatus.COMPLETED)
-        .order_by(Appointment.start_at, Appointment.id)
-    )
+        if status is RemsFormStatus.SUBMITTED:
+            query = query.where(exists().where(RemsForm.appointment_id == Appointment.id))
+    else:
+        query = select(Appointment.id, Appointment.series_id, Appointment.protocol_code).where(
+            Appointment.rems_form_open
+        )
     if provider_scope(actor, Action.MONITORING_READ) is not None:
-        query = query.where(treated_by(actor_provider_id(actor), Appointment.patient_id))
-    submitted_form = exists().where(RemsForm.appointment_id == Appointment.id)
-    if status is RemsFormStatus.SUBMITTED:
-        query = query.where(submitted_form)
-    elif status is not None or open_only:
-        query = query.where(~submitted_form)
-    sessions = [a for a in db.session.scalars(query) if is_rems_session(a)]
-    ids = [a.id for a in sessions]
+        query = query.where(Appointment.patient_id.in_(treated_patients(actor_provider_id(actor))))
+    candidates = db.session.execute(query).all()
+    series = _series_by_id({row.series_id for row in candidates if row.series_id is not None})
+    ids = [
+        row.id
+        for row in candidates
+        if _under_rems(
+            dose_protocol(series[row.series_id] if row.series_id is not None else None, row.protocol_code)
+        )
+    ]
+    sessions = _sessions(ids)
     measurements = _current_measurements(ids)
     forms = {}
     for first in range(0, len(ids), _IDS_PER_QUERY):

@@ -34,7 +34,7 @@ from clinic.services.errors import Conflict, Invalid
 from clinic.services.lookup import get_referenced
 from clinic.services.planning_inputs import load_planning_inputs, lock_for_booking
 from clinic.services.protocols import resolve_protocol
-from clinic.services.reminders import notify_booked, notify_cancellation, plan_reminders, withdraw_reminders
+from clinic.services.reminders import notify_cancellation, plan_booking, plan_reminders, withdraw_reminders
 from clinic.services.transport import check_default_ride, ensure_transports
 from clinic.services.visits import PlannedVisit, conflict_entries, planned_visits
 
@@ -186,8 +186,7 @@ def create_series(data: dict[str, Any], actor: Actor, now: datetime) -> Series:
     db.session.add_all(appointments)
     flush_bookings()
     ensure_transports(appointments, series.default_ride or series.patient.default_ride, now)
-    plan_reminders(appointments, now)
-    notify_booked(appointments, now)
+    plan_booking(appointments, now)
     record_event(
         actor,
         "series.create",

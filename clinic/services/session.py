@@ -32,6 +32,7 @@ from clinic.services.audit import record_event
 from clinic.services.commands import CheckIn, Discharge, RecordDose, UndoCheckIn
 from clinic.services.errors import Conflict, domain_refusals
 from clinic.services.protocols import visit_protocol
+from clinic.services.rems_forms import is_rems_session
 from clinic.services.transport import needs_ride
 
 
@@ -203,7 +204,11 @@ def discharge(appointment: Appointment, command: Discharge, actor: Actor, now: d
         may_override |= CLINICAL_RULES
     with domain_refusals():
         overridden = appointment.discharge(
-            now, broken, override_reason=command.override_reason, may_override=frozenset(may_override)
+            now,
+            broken,
+            override_reason=command.override_reason,
+            may_override=frozenset(may_override),
+            rems_session=is_rems_session(appointment),
         )
     record_event(
         actor,

@@ -1,6 +1,6 @@
 """The REMS monitoring form filled from a Spravato session, its submission and the provider's queue."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -144,6 +144,15 @@ def test_only_the_patients_providers_see_the_forms(api_as, staff, induction, dis
     assert staff["desk"].get("/api/v1/rems-forms").status_code == 403
 
 
+def test_a_provider_with_patients_of_their_own_sees_only_their_forms(app, clock, api_as, staff, discharged):
+    with app.app_context():
+        elsewhere = make_clinic(name="Elsewhere")
+        book_series(elsewhere, clock.now, start_date=date(2027, 3, 15))
+    other = api_as("provider", email="other@example.com", provider_id=elsewhere["provider_id"])
+    assert other.get("/api/v1/rems-forms").json == []
+    assert [f["appointment_id"] for f in staff["doctor"].get("/api/v1/rems-forms").json] == [discharged]
+
+
 def test_a_visit_that_is_not_a_spravato_dose_has_no_form(staff, induction):
     follow_up = induction["follow_ups"][0]
     answer = staff["doctor"].get(f"/api/v1/appointments/{follow_up}/rems-form")
@@ -152,3 +161,23 @@ def test_a_visit_that_is_not_a_spravato_dose_has_no_form(staff, induction):
 
 def test_an_unknown_queue_status_is_invalid(staff):
     assert staff["doctor"].get("/api/v1/rems-forms?status=late").status_code == 422
+
+
+def test_the_migration_opens_the_forms_of_sessions_discharged_before_it(
+    app, backend, staff, induction, discharged
+):
+    if backend == "sqlite":
+        pytest.skip("SQLite's batch mode cannot drop a column of a table other rows refer to")
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from clinic.extensions import db
+
+    with app.app_context():
+        downgrade(revision="0015_visit_modality")
+        upgrade()
+        opened = db.session.execute(text("SELECT id FROM appointments WHERE rems_form_open")).scalars().all()
+        db.session.remove()
+    assert opened == [discharged]
+    due = staff["doctor"].get("/api/v1/rems-forms?status=due").json
+    assert [f["appointment_id"] for f in due] == [discharged]
