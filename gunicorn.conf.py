@@ -5,6 +5,7 @@ carry the request id and never a secret link's token (clinic.logredact filters g
 worker).
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -33,3 +34,10 @@ def worker_exit(server, worker):
     from clinic.write_behind import flush_all
 
     flush_all()
+
+
+def post_worker_init(worker):
+    """Freeze what the worker loaded at start (the app, its modules and caches): the collector then never
+    walks those objects again, so a full collection costs what the requests themselves allocated."""
+    gc.collect()
+    gc.freeze()

@@ -37,6 +37,7 @@ from bench.common import (
     migrated_app,
     p95,
     progress,
+    settle_heap,
     size_label,
     timing_row,
 )
@@ -177,6 +178,7 @@ def _run_size(
             sites = _build_clinic(locations, patients, reserved=math.ceil(total / locations))
             _insert_background(sites, count)
         progress(f"{label}: database built in {perf_counter() - started:.1f} s")
+        settle_heap()
         counter = StatementCounter(_engine(app))
         result = SizeResult(count)
         requests = (_series_request(sites, i) for i in range(total))

@@ -57,6 +57,7 @@ from bench.common import (
     ms,
     p95,
     progress,
+    settle_heap,
     timing_row,
 )
 from clinic.domain.floor import FloorPhase
@@ -175,6 +176,7 @@ def run() -> list[Row]:
             bearer = bearer_for(frontdesk, NOW)
             counter = StatementCounter(db.engine)
         progress(f"floor: database built in {perf_counter() - started:.1f} s")
+        settle_heap()
         results = [_measure(app, counter, site, bearer, session_key, samples) for site in sites]
     return _rows(*results)
 

@@ -61,6 +61,7 @@ from bench.common import (
     ms,
     p95,
     progress,
+    settle_heap,
     size_label,
     timing_row,
 )
@@ -229,6 +230,7 @@ def _run_size(url: str, instance_path: str, appointments: int, patients: int, sa
         with app.app_context():
             counter = StatementCounter(db.engine)
         result = SizeResult(appointments, patients)
+        settle_heap()
         _measure_pages(app, counter, fixtures, samples, result)
     for name, title in PAGES:
         page = result.pages[name]
