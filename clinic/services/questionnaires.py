@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from clinic.domain.monitoring import MeasurementError
+from clinic.domain.monitoring.plan import PlanItemStatus
 from clinic.domain.policy import Action
 from clinic.domain.questionnaires import Questionnaire, questionnaires_for_visit, read_answers
 from clinic.domain.reminders import PlannedReminder, ReminderKind
@@ -194,7 +195,9 @@ def follow_ups_asking_questionnaires(appointments: Iterable[Appointment], now: d
         item.appointment_id
         for plan in plans_for(list(series.values()), now)
         for item in plan.plan.items
-        if item.code in FOLLOW_UP_QUESTIONNAIRE_ITEMS and item.status != "done" and item.appointment_id
+        if item.code in FOLLOW_UP_QUESTIONNAIRE_ITEMS
+        and item.status != PlanItemStatus.DONE
+        and item.appointment_id
     }
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 from clinic.domain.followups import follow_up_matches, follow_up_window
 from clinic.domain.localtime import format_local, local_date_of, utc_at, zone
@@ -53,7 +54,17 @@ from clinic.domain.protocols import ProtocolSpec
 from clinic.domain.rems import is_rems_enrolled_for
 from clinic.domain.rems_form import rems_form_due_by
 
-PLAN_STATUSES = ("upcoming", "due", "overdue", "done")
+
+class PlanItemStatus(StrEnum):
+    """Where a plan item stands at `now` (item_status)."""
+
+    UPCOMING = "upcoming"
+    DUE = "due"
+    OVERDUE = "overdue"
+    DONE = "done"
+
+
+PLAN_STATUSES = tuple(PlanItemStatus)
 APPOINTMENT_STATUSES = ("scheduled", "confirmed", "checked_in", "completed", "cancelled", "no_show")
 BOOKED_STATUSES = ("scheduled", "confirmed", "checked_in")
 
@@ -214,10 +225,10 @@ class MonitoringPlan:
 def item_status(now: datetime, due_at: datetime, deadline: datetime, done_at: datetime | None) -> str:
     """Status of a task at `now`: done wins, else upcoming before due_at, due to deadline, then overdue."""
     if done_at is not None:
-        return "done"
+        return PlanItemStatus.DONE
     if now < due_at:
-        return "upcoming"
-    return "due" if now <= deadline else "overdue"
+        return PlanItemStatus.UPCOMING
+    return PlanItemStatus.DUE if now <= deadline else PlanItemStatus.OVERDUE
 
 
 def plan_items(
