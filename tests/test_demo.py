@@ -69,9 +69,10 @@ def test_the_demo_is_busy_on_the_floor_today_rides_and_provider_home(app_ctx, cl
     assert [visit.patient.first_name for visit in missing] == ["Quinn"]
 
     provider = _login("provider")
-    home = provider_dashboard(now, provider.user.provider_id, 14)
+    home = provider_dashboard(now, provider.user.provider_id, 14, shown=20)
     assert [series.patient.first_name for series, _ in home.follow_ups.unbooked] == ["Drew"]
-    assert ("Drew", "follow_up_visit") in {(s.patient.first_name, item.code) for s, item in home.overdue}
+    overdue = {(s.patient.first_name, item.code) for s, item in home.overdue.items}
+    assert ("Drew", "follow_up_visit") in overdue
     assert [visit.patient.first_name for visit in home.follow_ups.upcoming] == ["Drew"]
     assert [alert.patient.first_name for alert in home.alerts] == ["Taylor"]
     forms = rems_queue(provider, RemsFormStatus.DUE, now)

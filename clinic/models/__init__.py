@@ -10,6 +10,7 @@ from clinic.models.location import Location, LocationClosure
 from clinic.models.measurement import Measurement
 from clinic.models.message import InboundMessage
 from clinic.models.patient import Patient
+from clinic.models.plan_item import StandingPlanItem
 from clinic.models.protocol import Protocol
 from clinic.models.provider import Provider, ProviderAvailability, ProviderTimeOff
 from clinic.models.questionnaire import QuestionnaireLinkUse
@@ -43,6 +44,7 @@ __all__ = [
     "RemsForm",
     "SchedulerHeartbeat",
     "Series",
+    "StandingPlanItem",
     "Transport",
     "User",
 ]

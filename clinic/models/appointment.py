@@ -50,6 +50,8 @@ class Appointment(Base):
         Index("ix_appointments_provider_start", "provider_id", "start_at"),
         Index("ix_appointments_patient_start", "patient_id", "start_at"),
         Index("ix_appointments_location_start", "location_id", "start_at"),
+        # The patients a provider treats (`treated_patients`), read from the index alone.
+        Index("ix_appointments_provider_patient", "provider_id", "patient_id"),
         # The at-risk ride list and sweep: open dosing visits in the next hours, across all locations.
         Index(
             "ix_appointments_open_doses_start",

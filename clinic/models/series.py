@@ -3,7 +3,7 @@
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, String, Time
+from sqlalchemy import ColumnElement, Date, ForeignKey, Index, String, Time, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.domain.protocols import ProtocolSpec, stored_protocol
@@ -20,7 +20,16 @@ if TYPE_CHECKING:
 
 class Series(Base):
     __tablename__ = "series"
-    __table_args__ = (vocabulary_check("status", SeriesStatus),)
+    __table_args__ = (
+        vocabulary_check("status", SeriesStatus),
+        # A read finds the stale standing plans of a provider's (or patient's) series to compute again.
+        Index(
+            "ix_series_plan_stale_provider",
+            "provider_id",
+            postgresql_where=text("plan_stale"),
+            sqlite_where=text("plan_stale"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
@@ -39,6 +48,10 @@ class Series(Base):
     default_ride: Mapped[dict | None] = mapped_column(JSONType)
     created_at: Mapped[datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The standing monitoring plan (`plan_items`): stale from creation until computed, and again after any
+    # change of its facts; `plan_active_until` is when the series stops being active (domain `active_until`).
+    plan_stale: Mapped[bool] = mapped_column(default=True, server_default=true())
+    plan_active_until: Mapped[datetime | None]
 
     patient: Mapped[Patient] = relationship()
     protocol: Mapped[Protocol] = relationship()
@@ -47,6 +60,11 @@ class Series(Base):
     appointments: Mapped[list["Appointment"]] = relationship(
         back_populates="series", order_by="Appointment.start_at"
     )
+
+    @classmethod
+    def active_at(cls, now: datetime) -> ColumnElement[bool]:
+        """SQL: the series' stored `plan_active_until` says it is active at `now` (domain `series_active`)."""
+        return cls.plan_active_until > now
 
     def spec(self) -> ProtocolSpec:
         """The protocol the series' snapshot stores (parsed once per distinct content)."""

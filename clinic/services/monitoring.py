@@ -1,19 +1,18 @@
 """The monitoring plan: measurements (amended, never overwritten), alerts to the patient's provider,
 REMS forms, and what is due, done or overdue for each series."""
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.domain import monitoring as rules
 from clinic.domain.policy import Action
 from clinic.domain.protocols import SessionRules
 from clinic.domain.session import measurement_refusal
-from clinic.domain.visits import SeriesStatus, TransitionRefused, VisitStatus
+from clinic.domain.visits import TransitionRefused, VisitStatus
 from clinic.extensions import db
 from clinic.models.alert import Alert
 from clinic.models.appointment import Appointment
@@ -25,16 +24,18 @@ from clinic.services.access import actor_provider_id, authorize_record
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event
 from clinic.services.errors import Conflict, Invalid, domain_refusals
-from clinic.services.followups import is_follow_up_booked
+from clinic.services.monitoring_plans import (
+    ItemPage,
+    SeriesPlan,
+    active_series,
+    overdue_page,
+    plans_for,
+    refresh_standing_plans,
+    unbooked_follow_up_items,
+)
 from clinic.services.protocols import visit_protocol
 from clinic.services.rems_forms import fill_rems_form
 from clinic.services.session import check_in_opens_before
-
-ACTIVE_LOOKBACK = timedelta(days=200)
-# A series whose last visit is older than this has nothing left to do: follow-ups are visits of the series,
-# and the latest deadline after a visit (the REMS form) is a week later.
-RECENT_VISIT = timedelta(days=45)
-
 
 # --- measurements and alerts ---------------------------------------------------------------------
 
@@ -251,145 +252,44 @@ def submit_rems_form(appointment: Appointment, confirmation: str, actor: Actor, 
 # --- the plan -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SeriesPlan:
-    series: Series
-    plan: rules.MonitoringPlan
-
-
-def _series_facts(series: Series) -> rules.SeriesFacts:
-    spec = series.spec()
-    doses = [
-        rules.DoseFacts(a.id, a.start_at, a.status, a.dose_number or 0, a.end_at)
-        for a in series.appointments
-        if a.kind == "dose"
-    ]
-    follow_ups = [
-        rules.VisitFacts(a.id, a.start_at, a.status, a.end_at)
-        for a in series.appointments
-        if a.kind == "follow_up"
-    ]
-    return rules.SeriesFacts(
-        protocol=spec,
-        doses=doses,
-        follow_ups=follow_ups,
-        timezone=series.location.timezone,
-        rems_enrolled_on=series.patient.rems_enrolled_on,
-    )
-
-
-def plans_for(series_list: list[Series], now: datetime) -> list[SeriesPlan]:
-    """Monitoring plans of several series with three queries in all (measurements and forms in bulk)."""
-    ids = [s.id for s in series_list]
-    patient_ids = {s.patient_id for s in series_list}
-    measurements: dict[int, list[rules.RecordedMeasurement]] = defaultdict(list)
-    if ids:
-        # Only the columns the plan reads: the stored answers are not needed to know that a measure was taken.
-        rows = db.session.execute(
-            select(
-                Measurement.patient_id,
-                Measurement.series_id,
-                Measurement.instrument,
-                Measurement.timepoint,
-                Measurement.appointment_id,
-                Measurement.recorded_at,
-            ).where(Measurement.patient_id.in_(patient_ids), Measurement.superseded_at.is_(None))
-        )
-        by_patient: dict[int, list] = defaultdict(list)
-        for row in rows:
-            by_patient[row.patient_id].append(row)
-        for series in series_list:
-            measurements[series.id] = [
-                rules.RecordedMeasurement(m.instrument, m.timepoint, m.appointment_id, m.recorded_at)
-                for m in by_patient[series.patient_id]
-                if m.series_id in (series.id, None)
-            ]
-    forms = defaultdict(list)
-    appointment_ids = [a.id for s in series_list for a in s.appointments]
-    if appointment_ids:
-        for form in db.session.scalars(select(RemsForm).where(RemsForm.appointment_id.in_(appointment_ids))):
-            forms[form.appointment.series_id].append(
-                rules.FormSubmission(form.appointment_id, form.submitted_at)
-            )
-    return [
-        SeriesPlan(
-            series,
-            rules.monitoring_plan(_series_facts(series), measurements[series.id], forms[series.id], now),
-        )
-        for series in series_list
-    ]
-
-
-def active_series(
-    now: datetime, provider_id: int | None = None, patient_id: int | None = None
-) -> list[Series]:
-    """Series that can still have something due: active, with a visit in the last weeks or ahead."""
-    recent = exists().where(Appointment.series_id == Series.id, Appointment.start_at >= now - RECENT_VISIT)
-    query = (
-        select(Series)
-        .options(
-            selectinload(Series.appointments), selectinload(Series.patient), selectinload(Series.location)
-        )
-        .where(
-            Series.status == SeriesStatus.ACTIVE, Series.start_date >= (now - ACTIVE_LOOKBACK).date(), recent
-        )
-        .order_by(Series.start_date, Series.id)
-    )
-    if provider_id is not None:
-        query = query.where(Series.provider_id == provider_id)
-    if patient_id is not None:
-        query = query.where(Series.patient_id == patient_id)
-    return list(db.session.scalars(query))
-
-
-def _plans(now: datetime, provider_id: int | None, plans: list[SeriesPlan] | None) -> list[SeriesPlan]:
-    return plans if plans is not None else plans_for(active_series(now, provider_id), now)
-
-
-def overdue_items(
-    now: datetime, provider_id: int | None, plans: list[SeriesPlan] | None = None
-) -> list[tuple[Series, rules.PlanItem]]:
+def overdue_items(now: datetime, provider_id: int | None) -> list[tuple[Series, rules.PlanItem]]:
     """Every overdue monitoring item of the provider's active series, oldest deadline first."""
-    found = [
-        (plan.series, item)
-        for plan in _plans(now, provider_id, plans)
-        for item in plan.plan.with_status("overdue")
-    ]
-    return sorted(found, key=lambda pair: pair[1].deadline)
+    return overdue_page(now, provider_id).items
 
 
 @dataclass(frozen=True)
 class FollowUps:
     upcoming: list[Appointment]
     unbooked: list[tuple[Series, rules.PlanItem]]
+    # How many follow-up visits are booked in the period (more than `upcoming` when it was limited).
+    upcoming_total: int = 0
 
 
 def follow_ups(
-    now: datetime, provider_id: int | None, days: int, plans: list[SeriesPlan] | None = None
+    now: datetime, provider_id: int | None, days: int, limit: int | None = None, *, refresh: bool = True
 ) -> FollowUps:
-    """Follow-up visits in the next `days` days, and follow-ups that are due but not booked."""
+    """Follow-up visits in the next `days` days (the first `limit` of them, and how many in all), and
+    follow-ups that are due but not booked (`refresh` as for `overdue_page`)."""
     query = (
-        select(Appointment)
-        .options(selectinload(Appointment.patient), selectinload(Appointment.location))
+        select(Appointment, func.count().over())
+        .options(joinedload(Appointment.patient), joinedload(Appointment.location))
         .where(
             Appointment.kind == "follow_up",
             Appointment.is_open,
             Appointment.start_at >= now,
             Appointment.start_at < now + timedelta(days=days),
         )
-        .order_by(Appointment.start_at)
+        .order_by(Appointment.start_at, Appointment.id)
+        .limit(limit)
     )
     if provider_id is not None:
         query = query.where(Appointment.provider_id == provider_id)
-    unbooked = [
-        (plan.series, item)
-        for plan in _plans(now, provider_id, plans)
-        for item in plan.plan.items
-        if item.code == "follow_up_visit"
-        and item.status in ("due", "overdue")
-        and not is_follow_up_booked(plan.series, item.due_at)
-    ]
-    return FollowUps(list(db.session.scalars(query)), unbooked)
+    rows = db.session.execute(query).all()
+    return FollowUps(
+        [visit for visit, _ in rows],
+        unbooked_follow_up_items(now, provider_id, refresh=refresh),
+        rows[0][1] if rows else 0,
+    )
 
 
 def patient_measurements(patient: Patient) -> list[Measurement]:
@@ -448,15 +348,17 @@ def session_record(appointment: Appointment, actor: Actor) -> tuple[list[Measure
 @dataclass(frozen=True)
 class ProviderDashboard:
     follow_ups: FollowUps
-    overdue: list[tuple[Series, rules.PlanItem]]
+    # The first page of overdue items; the REMS forms have their own list on the home.
+    overdue: ItemPage
     alerts: list[Alert]
 
 
-def provider_dashboard(now: datetime, provider_id: int, follow_up_days: int) -> ProviderDashboard:
-    """Everything the provider home shows, from one set of monitoring plans."""
-    plans = plans_for(active_series(now, provider_id), now)
+def provider_dashboard(now: datetime, provider_id: int, follow_up_days: int, shown: int) -> ProviderDashboard:
+    """Everything the provider home shows, read from the standing plans: the first `shown` overdue items and
+    upcoming follow-ups, with how many there are in all."""
+    refresh_standing_plans(now, provider_id=provider_id)
     return ProviderDashboard(
-        follow_ups(now, provider_id, follow_up_days, plans),
-        overdue_items(now, provider_id, plans),
+        follow_ups(now, provider_id, follow_up_days, limit=shown, refresh=False),
+        overdue_page(now, provider_id, limit=shown, with_rems_forms=False, refresh=False),
         open_alerts(provider_id),
     )

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from clinic.domain.policy import Action
@@ -165,6 +165,7 @@ def _sessions(ids: list[int]) -> list[Appointment]:
                     selectinload(Appointment.location),
                     selectinload(Appointment.provider),
                     selectinload(Appointment.doses),
+                    selectinload(Appointment.series),
                 )
                 .where(Appointment.id.in_(ids[first : first + _IDS_PER_QUERY]))
             )
@@ -204,6 +205,13 @@ def rems_queue(
             dose_protocol(series[row.series_id] if row.series_id is not None else None, row.protocol_code)
         )
     ]
+    filled = _filled(ids, now)
+    chosen = [entry for entry in filled if status is None or entry.form.status is status]
+    return sorted(chosen, key=lambda entry: (entry.form.due_by, entry.appointment_id))
+
+
+def _filled(ids: list[int], now: datetime) -> list[SessionForm]:
+    """The forms of these sessions, filled from what they recorded, in a fixed number of queries."""
     sessions = _sessions(ids)
     measurements = _current_measurements(ids)
     forms = {}
@@ -215,9 +223,34 @@ def rems_queue(
                 for f in db.session.scalars(select(RemsForm).where(RemsForm.appointment_id.in_(chunk)))
             }
         )
-    filled = [
+    return [
         SessionForm(a.id, build_rems_form(_facts(a, measurements[a.id], forms.get(a.id)), now))
         for a in sessions
     ]
-    chosen = [entry for entry in filled if status is None or entry.form.status is status]
-    return sorted(chosen, key=lambda entry: (entry.form.due_by, entry.appointment_id))
+
+
+@dataclass(frozen=True)
+class FormPage:
+    """One page of forms, and how many there are in all."""
+
+    entries: list[SessionForm]
+    total: int
+
+
+def open_forms_page(actor: Actor, now: datetime, *, limit: int, offset: int = 0) -> FormPage:
+    """The forms of the provider's patients not submitted yet, the oldest session (so the oldest due date)
+    first: `limit` of them from `offset`, filled, and how many are open in all. Only the page is filled,
+    however many forms are open."""
+    authorize(actor, Action.MONITORING_READ)
+    # The page and the number in all from one statement: the set of treated patients is worked out once.
+    query = select(Appointment.id, func.count().over()).where(Appointment.rems_form_open)
+    if provider_scope(actor, Action.MONITORING_READ) is not None:
+        query = query.where(Appointment.patient_id.in_(treated_patients(actor_provider_id(actor))))
+    rows = db.session.execute(
+        query.order_by(Appointment.start_at, Appointment.id).offset(offset).limit(limit)
+    ).all()
+    total = rows[0][1] if rows else 0
+    if not rows and offset:  # past the last page: the count still says how many there are
+        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    filled = _filled([row[0] for row in rows], now)
+    return FormPage(sorted(filled, key=lambda entry: (entry.form.due_by, entry.appointment_id)), total)

@@ -34,9 +34,10 @@ from clinic.services.monitoring import (
     record_measurement,
     submit_rems_form,
 )
+from clinic.services.monitoring_plans import overdue_page
 from clinic.services.protocols import visit_protocol
+from clinic.services.rems_forms import open_forms_page
 from clinic.services.rems_forms import rems_form as filled_rems_form
-from clinic.services.rems_forms import rems_queue
 from clinic.services.session import check_in_opens_before
 from clinic.web.access import permission_required, web_actor
 from clinic.web.charts import trend_data
@@ -54,26 +55,77 @@ from clinic.web.forms import (
 
 bp = Blueprint("web_clinical", __name__)
 FOLLOW_UP_DAYS = 14
-REMS_SOON_DAYS = 7
+# The home shows the most urgent rows of each list; the list pages show the rest a page at a time.
+HOME_ROWS = 20
+LIST_ROWS = 50
+PAGE_MESSAGE = "Give a page number from 1."
 
 
 @bp.route("/provider")
 @permission_required(Action.MONITORING_READ)
 def home():
     now = utcnow()
-    dashboard = provider_dashboard(now, current_user.provider_id, FOLLOW_UP_DAYS)
+    dashboard = provider_dashboard(now, current_user.provider_id, FOLLOW_UP_DAYS, HOME_ROWS)
     return render_template(
         "clinical/home.html",
         followups=dashboard.follow_ups,
-        overdue=[pair for pair in dashboard.overdue if pair[1].code != "rems_monitoring_form"],
-        rems_forms=[
-            entry
-            for entry in rems_queue(web_actor(), None, now, open_only=True)
-            if entry.form.days_left <= REMS_SOON_DAYS
-        ],
+        overdue=dashboard.overdue,
+        rems_forms=open_forms_page(web_actor(), now, limit=HOME_ROWS),
         alerts=dashboard.alerts,
         action_form=ActionForm(),
         ack_form=AcknowledgeForm(),
+    )
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1").strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ServiceError(f"page: {PAGE_MESSAGE}", errors={"page": [PAGE_MESSAGE]})
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class Pages:
+    """Where a list page stands: its number, the last page, and the numbers of the rows it shows."""
+
+    number: int
+    total: int
+    size: int
+
+    @property
+    def last(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first_row(self) -> int:
+        return (self.number - 1) * self.size + 1
+
+
+@bp.route("/provider/overdue")
+@permission_required(Action.MONITORING_READ)
+def overdue_list():
+    """Every overdue monitoring item of the provider's active series, a page at a time."""
+    number = _page_number()
+    found = overdue_page(
+        utcnow(),
+        current_user.provider_id,
+        limit=LIST_ROWS,
+        offset=(number - 1) * LIST_ROWS,
+        with_rems_forms=False,
+    )
+    return render_template(
+        "clinical/overdue.html", overdue=found, pages=Pages(number, found.total, LIST_ROWS)
+    )
+
+
+@bp.route("/provider/rems-forms")
+@permission_required(Action.MONITORING_READ)
+def rems_forms_list():
+    """Every REMS monitoring form still to send, the oldest session first, a page at a time."""
+    number = _page_number()
+    found = open_forms_page(web_actor(), utcnow(), limit=LIST_ROWS, offset=(number - 1) * LIST_ROWS)
+    return render_template(
+        "clinical/rems_forms.html", rems_forms=found, pages=Pages(number, found.total, LIST_ROWS)
     )
 
 

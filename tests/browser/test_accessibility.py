@@ -80,6 +80,8 @@ PAGES = (
     Visit("frontdesk", "messages", "/messages/"),
     Visit("frontdesk", "not-found", "/patients/999999"),
     Visit("provider", "provider-home", "/provider"),
+    Visit("provider", "provider-overdue", "/provider/overdue"),
+    Visit("provider", "provider-rems-forms", "/provider/rems-forms"),
     Visit("provider", "today", "/today/"),
     Visit("provider", "floor", "/floor/"),
     Visit("provider", "patients", "/patients/"),

@@ -106,4 +106,4 @@ def test_a_follow_up_rebooked_on_the_seventh_day_after_counts_for_the_plan_the_l
     [plan] = plans_for([series], sweep_time)
     item = next(i for i in plan.plan.items if i.key == "follow_up_visit@7d")
     assert (item.appointment_id, item.status) == (rebooked.id, "upcoming")
-    assert follow_ups(sweep_time, series.provider_id, 14, [plan]).unbooked == []
+    assert follow_ups(sweep_time, series.provider_id, 14).unbooked == []

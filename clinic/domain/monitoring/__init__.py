@@ -46,9 +46,11 @@ from clinic.domain.monitoring.measurements import (
     score_phq9,
 )
 from clinic.domain.monitoring.plan import (
+    ACTIVE_LOOKBACK,
     APPOINTMENT_STATUSES,
     BOOKED_STATUSES,
     PLAN_STATUSES,
+    RECENT_VISIT,
     DoseFacts,
     FormSubmission,
     MonitoringPlan,
@@ -57,9 +59,12 @@ from clinic.domain.monitoring.plan import (
     RecordedMeasurement,
     SeriesFacts,
     VisitFacts,
+    active_until,
     item_status,
     monitoring_plan,
     plan_items,
+    series_active,
+    standing_plan,
 )
 from clinic.domain.monitoring.trends import (
     REMISSION_BELOW,
@@ -69,6 +74,7 @@ from clinic.domain.monitoring.trends import (
 )
 
 __all__ = [
+    "ACTIVE_LOOKBACK",
     "ALERT_SEVERITIES",
     "APPOINTMENT_STATUSES",
     "BOOKED_STATUSES",
@@ -86,6 +92,7 @@ __all__ = [
     "PHQ9_ITEMS",
     "PHQ9_MAX",
     "PLAN_STATUSES",
+    "RECENT_VISIT",
     "REMISSION_BELOW",
     "RESPONSE_DROP_PERCENT",
     "SYSTOLIC_RANGE",
@@ -109,6 +116,7 @@ __all__ = [
     "SeriesFacts",
     "TrendSummary",
     "VisitFacts",
+    "active_until",
     "alerts_for",
     "check_blood_pressure",
     "check_dissociation",
@@ -119,4 +127,6 @@ __all__ = [
     "response_status",
     "score_gad7",
     "score_phq9",
+    "series_active",
+    "standing_plan",
 ]

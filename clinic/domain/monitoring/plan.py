@@ -30,19 +30,29 @@ Plan timing (a dosing visit starts at check-in and holds the chair for the proto
 - Doses: cancelled ones are skipped; a no-show has no items and yields a `PlanNote`. The first and last dose
   are the first and last that happened or are planned.
 
-Status at `now`: `done` when done (even if late: `done_at` stays, see `PlanItem.late`), else `upcoming` before
-`due_at`, `due` from `due_at` to `deadline` inclusive, `overdue` after it. Evidence recorded after `now` is
-ignored, so a plan can be replayed as it stood at any moment.
+Status at `now`: `done` when done by `now` (even if late: `done_at` stays, see `PlanItem.late`), else
+`upcoming` before `upcoming_until` (the due time; a follow-up visit's booked start), `due` until `deadline`
+inclusive, `overdue` after it. Evidence recorded after `now` is ignored, so a plan can be replayed as it stood
+at any moment.
+
+The standing plan (`standing_plan`) is the plan with every piece of evidence counted, whenever recorded.
+Nothing else in a plan depends on `now`, so `item.at(now)` of its items equals the plan at `now`: a stored
+standing plan stays right while time passes and needs computing again only when its facts change.
+
+A series is active, and its plan worth showing, while `series_active(now, active_until(...))`: until 200
+days after its start date and 45 days after its latest visit (follow-ups are visits of the series, and the
+latest deadline after a visit, the REMS form, is a week later).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
-from clinic.domain.followups import follow_up_matches, follow_up_window
+from clinic.domain.followups import FollowUpWindow, follow_up_matches, follow_up_window
 from clinic.domain.localtime import format_local, local_date_of, utc_at, zone
 from clinic.domain.monitoring.measurements import (
     BP_TIMEPOINTS,
@@ -50,7 +60,7 @@ from clinic.domain.monitoring.measurements import (
     MeasurementError,
     _aware,
 )
-from clinic.domain.protocols import ProtocolSpec
+from clinic.domain.protocols import FollowUpRule, ProtocolSpec
 from clinic.domain.rems import is_rems_enrolled_for
 from clinic.domain.rems_form import rems_form_due_by
 
@@ -75,6 +85,10 @@ _DISCHARGE_LEAD = timedelta(minutes=15)
 _ENROLMENT_LEAD = timedelta(days=14)
 _BASELINE_LOOKBACK = timedelta(days=30)
 _FOLLOW_UP_GRACE_DAYS = 3
+ACTIVE_LOOKBACK = timedelta(days=200)
+RECENT_VISIT = timedelta(days=45)
+# The moment the standing plan is computed at: after any evidence a clinic will ever record.
+_END_OF_TIME = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def _check_status(status: str) -> None:
@@ -193,11 +207,20 @@ class PlanItem:
     status: str
     done_at: datetime | None
     key: str
+    # Upcoming before this moment: the due time, or a follow-up visit's booked start; None: never upcoming.
+    upcoming_until: datetime | None
 
     @property
     def late(self) -> bool:
         """True when the item was done after its deadline."""
         return self.done_at is not None and self.done_at > self.deadline
+
+    def at(self, now: datetime) -> PlanItem:
+        """This item as it stands at `now`: evidence recorded later does not count yet."""
+        done_at = self.done_at if self.done_at is not None and self.done_at <= now else None
+        return replace(
+            self, done_at=done_at, status=item_status(now, self.upcoming_until, self.deadline, done_at)
+        )
 
 
 @dataclass(frozen=True)
@@ -222,13 +245,38 @@ class MonitoringPlan:
         return tuple(i for i in self.items if i.status == status)
 
 
-def item_status(now: datetime, due_at: datetime, deadline: datetime, done_at: datetime | None) -> str:
-    """Status of a task at `now`: done wins, else upcoming before due_at, due to deadline, then overdue."""
-    if done_at is not None:
+def item_status(
+    now: datetime, upcoming_until: datetime | None, deadline: datetime, done_at: datetime | None
+) -> str:
+    """Status of a task at `now`: done (by `now`) wins, else upcoming before `upcoming_until` (None: never),
+    due to the deadline inclusive, then overdue."""
+    if done_at is not None and done_at <= now:
         return PlanItemStatus.DONE
-    if now < due_at:
+    if upcoming_until is not None and now < upcoming_until:
         return PlanItemStatus.UPCOMING
     return PlanItemStatus.DUE if now <= deadline else PlanItemStatus.OVERDUE
+
+
+def active_until(start_date: date, latest_visit_start: datetime | None) -> datetime | None:
+    """Until when a series is active (see the module notes); None when it has no visit at all."""
+    if latest_visit_start is None:
+        return None
+    lookback_ends = datetime.combine(start_date + ACTIVE_LOOKBACK + timedelta(days=1), time(0), UTC)
+    return min(lookback_ends, latest_visit_start + RECENT_VISIT)
+
+
+def series_active(now: datetime, until: datetime | None) -> bool:
+    """Whether a series active until `until` (`active_until`) can still have something due at `now`."""
+    return until is not None and now < until
+
+
+def standing_plan(
+    series: SeriesFacts,
+    measurements: Iterable[RecordedMeasurement],
+    rems_forms: Iterable[FormSubmission],
+) -> MonitoringPlan:
+    """The plan with all evidence counted; its items' `at(now)` give the plan at any `now` (module notes)."""
+    return monitoring_plan(series, measurements, rems_forms, _END_OF_TIME)
 
 
 def plan_items(
@@ -253,6 +301,60 @@ def monitoring_plan(
     return builder.build()
 
 
+class FollowUpMatch(NamedTuple):
+    """A follow-up of the protocol (`rule`), due on the local `due_date` (at `due_at`, local midnight), and
+    the follow-up visit that counts for it, if any."""
+
+    rule: FollowUpRule
+    due_date: date
+    due_at: datetime
+    window: FollowUpWindow
+    visit: VisitFacts | None
+
+
+def _counting_doses(series: SeriesFacts) -> list[DoseFacts]:
+    """The doses that happened or are planned, in order: cancelled ones and no-shows do not count."""
+    doses = sorted(series.doses, key=lambda d: (d.start, d.dose_number))
+    return [d for d in doses if d.status not in ("cancelled", "no_show")]
+
+
+def match_follow_ups(series: SeriesFacts, last: DoseFacts) -> list[FollowUpMatch]:
+    """Each follow-up of the protocol after the `last` dose, with the visit of `series` that counts for it: of
+    the visits in its window (clinic.domain.followups) a completed one settles it, else the one nearest the
+    due date; a visit counts for one follow-up at most."""
+    tz = zone(series.timezone)
+    last_date = local_date_of(last.start, tz)
+    used: set[int] = set()
+    matches = []
+    for rule in series.protocol.follow_ups:
+        due_date = last_date + timedelta(days=rule.days_after_last_dose)
+        due_at = utc_at(due_date, time(0), tz)
+        window = follow_up_window(due_at, tz)
+        candidates = [
+            v
+            for v in series.follow_ups
+            if v.appointment_id not in used and follow_up_matches(window, v.start, v.status)
+        ]
+        visit = min(
+            candidates,
+            key=lambda v: (v.status != "completed", abs(local_date_of(v.start, tz) - due_date), v.start),
+            default=None,
+        )
+        if visit is not None:
+            used.add(visit.appointment_id)
+        matches.append(FollowUpMatch(rule, due_date, due_at, window, visit))
+    return matches
+
+
+def questionnaire_follow_ups(series: SeriesFacts) -> frozenset[int]:
+    """The follow-up visits at which the plan of `series` asks for the PHQ-9 and the GAD-7 (answered or not):
+    those counting for a follow-up of the protocol after the last dose that happened or is planned."""
+    counting = _counting_doses(series)
+    if not counting:
+        return frozenset()
+    return frozenset(m.visit.appointment_id for m in match_follow_ups(series, counting[-1]) if m.visit)
+
+
 class _PlanBuilder:
     def __init__(
         self,
@@ -274,7 +376,7 @@ class _PlanBuilder:
 
     def build(self) -> MonitoringPlan:
         doses = sorted(self.series.doses, key=lambda d: (d.start, d.dose_number))
-        counting = [d for d in doses if d.status not in ("cancelled", "no_show")]
+        counting = _counting_doses(self.series)
         for dose in doses:
             if dose.status == "no_show":
                 self._note_no_show(dose)
@@ -296,8 +398,13 @@ class _PlanBuilder:
         deadline: datetime,
         appointment_id: int | None,
         done_at: datetime | None,
-        status: str | None = None,
+        *,
+        visit_start: datetime | None = None,
+        is_visit: bool = False,
     ) -> None:
+        # An item waits for its due time; a follow-up visit (`is_visit`) for its booked start, or for nothing
+        # while none is booked.
+        until = visit_start if is_visit else due_at
         self.items.append(
             PlanItem(
                 code=code,
@@ -305,9 +412,10 @@ class _PlanBuilder:
                 due_at=due_at,
                 deadline=deadline,
                 appointment_id=appointment_id,
-                status=status or item_status(self.now, due_at, deadline, done_at),
+                status=item_status(self.now, until, deadline, done_at),
                 done_at=done_at,
                 key=key,
+                upcoming_until=until,
             )
         )
 
@@ -423,43 +531,16 @@ class _PlanBuilder:
             )
 
     def _follow_up_items(self, last: DoseFacts) -> None:
-        last_date = local_date_of(last.start, self.tz)
         last_end = self._end(last)
-        used: set[int] = set()
-        for rule in self.spec.follow_ups:
+        for rule, due_date, due_at, window, visit in match_follow_ups(self.series, last):
             days = rule.days_after_last_dose
-            due_date = last_date + timedelta(days=days)
-            due_at = utc_at(due_date, time(0), self.tz)
             # overdue once the last grace day is over on local clocks
             deadline = utc_at(due_date + timedelta(days=_FOLLOW_UP_GRACE_DAYS + 1), time(0), self.tz)
-            window = follow_up_window(due_at, self.tz)
-            candidates = [
-                v
-                for v in self.series.follow_ups
-                if v.appointment_id not in used and follow_up_matches(window, v.start, v.status)
-            ]
-            # a completed visit settles it; among the rest the one nearest the due date is the follow-up
-            visit = min(
-                candidates,
-                key=lambda v: (
-                    v.status != "completed",
-                    abs(local_date_of(v.start, self.tz) - due_date),
-                    v.start,
-                ),
-                default=None,
-            )
             visit_id = visit.appointment_id if visit else None
-            if visit is not None:
-                used.add(visit.appointment_id)
 
-            done, status = None, None
-            if visit is not None and visit.status == "completed":
-                done = visit.start
-            elif visit is not None and visit.start > self.now:
-                status = "upcoming"
-            elif self.now <= deadline:
-                # unbooked (or happening now) and not late yet: it needs doing, so it is due, not upcoming
-                status = "due"
+            # completed: done; booked: upcoming until it starts; unbooked (or happening now) and not late
+            # yet: it needs doing, so it is due from the start, not upcoming
+            done = visit.start if visit is not None and visit.status == "completed" else None
             self._add(
                 "follow_up_visit",
                 f"follow_up_visit@{days}d",
@@ -468,7 +549,8 @@ class _PlanBuilder:
                 deadline,
                 visit_id,
                 done,
-                status,
+                visit_start=visit.start if visit is not None else None,
+                is_visit=True,
             )
 
             if visit is not None:

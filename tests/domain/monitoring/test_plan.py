@@ -17,6 +17,7 @@ from clinic.domain.monitoring import (
     item_status,
     monitoring_plan,
     plan_items,
+    standing_plan,
 )
 from clinic.domain.protocols import BUILTIN_PROTOCOLS
 from clinic.domain.rems import is_rems_enrolled_for
@@ -481,7 +482,36 @@ def test_item_status_boundaries():
     assert item_status(due, due, deadline, None) == "due"
     assert item_status(deadline, due, deadline, None) == "due"
     assert item_status(deadline + timedelta(seconds=1), due, deadline, None) == "overdue"
-    assert item_status(due - timedelta(days=1), due, deadline, deadline + timedelta(days=1)) == "done"
+    late = deadline + timedelta(days=1)
+    assert item_status(late, due, deadline, late) == "done"
+    # evidence recorded after `now` does not count yet
+    assert item_status(due - timedelta(days=1), due, deadline, late) == "upcoming"
+    # an item that waits for nothing (an unbooked follow-up visit) is due before its due time
+    assert item_status(due - timedelta(days=1), None, deadline, None) == "due"
+
+
+def test_the_standing_plan_at_any_moment_is_the_plan_at_that_moment():
+    """What a stored plan relies on: all evidence counted once, then read at `now`, equals the plan at `now`,
+    through the doses, the enrolment (dated after the first dose), late and early evidence, and follow-ups
+    booked, completed and missing."""
+    last = doses_for(SPRAVATO)[-1]
+    facts = series(
+        rems_enrolled_on=date(2027, 3, 10),
+        follow_ups=[follow_up(501, date(2027, 5, 4)), follow_up(502, date(2027, 6, 1), status="completed")],
+        baseline_gad7_at=at(FIRST_DAY, 8),
+    )
+    records = [
+        measured("phq9", at(FIRST_DAY, 9, 5)),
+        measured("bp", at(FIRST_DAY, 12), timepoint="pre"),
+        measured("gad7", at(FIRST_DAY - timedelta(days=2), 10), appointment_id=None),
+        measured("phq9", at(date(2027, 5, 4), 9, 30), appointment_id=501),
+        measured("sedation", last.start + timedelta(minutes=50), appointment_id=last.appointment_id),
+    ]
+    forms = [FormSubmission(DOSE1, at(FIRST_DAY + timedelta(days=9), 16))]
+    standing = standing_plan(facts, records, forms)
+    moments = [at(FIRST_DAY - timedelta(days=20), 9) + timedelta(hours=7 * k) for k in range(400)]
+    for now in moments:
+        assert [i.at(now) for i in standing.items] == list(monitoring_plan(facts, records, forms, now).items)
 
 
 def test_the_plan_is_a_pure_function_of_its_inputs():
