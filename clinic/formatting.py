@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
-from babel.dates import format_interval, format_skeleton
+from babel.dates import format_interval, format_skeleton, tokenize_pattern
 from babel.dates import format_time as babel_format_time
 
 DEFAULT_LOCALE = "en_US"
@@ -60,7 +60,26 @@ def format_time(instant: datetime | time | None, where: Where) -> str:
     if instant is None:
         return "—"
     local = instant if isinstance(instant, time) else _local(instant, where)
+    if _short_time_shows_only_the_minute(where.locale):
+        return _minute_text(local.hour, local.minute, where.locale)
     return babel_format_time(local, "short", locale=_locale(where.locale))
+
+
+# Fields of a time pattern that read nothing but the hour and minute (no seconds, no zone, no day period
+# that names midnight or noon, which needs the exact instant).
+_MINUTE_FIELDS = frozenset("hHkKma")
+
+
+@lru_cache(maxsize=64)
+def _short_time_shows_only_the_minute(name: str | None) -> bool:
+    pattern = _locale(name).time_formats["short"].pattern
+    return all(kind != "field" or value[0] in _MINUTE_FIELDS for kind, value in tokenize_pattern(pattern))
+
+
+@lru_cache(maxsize=8192)
+def _minute_text(hour: int, minute: int, locale_name: str | None) -> str:
+    # Cached: a board or a day's list writes hundreds of times, and Babel takes tens of microseconds each.
+    return babel_format_time(time(hour, minute), "short", locale=_locale(locale_name))
 
 
 def format_day(day: date | datetime | None, where: Where, *, year: bool = True, style: str = "short") -> str:

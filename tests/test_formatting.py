@@ -78,3 +78,18 @@ def test_a_missing_time_reads_as_a_dash():
 def test_a_wall_clock_time_is_written_without_moving_it():
     assert format_time(time(14, 30), BOSTON) == "2:30\u202fPM"
     assert format_time(time(14, 30), BERLIN) == "14:30"
+
+
+@pytest.mark.parametrize("locale", ["en_US", "de_DE", "en_GB", "fr_FR", "ja_JP", "zh_TW", "ar_EG", "hi_IN"])
+def test_times_read_the_same_at_every_minute_of_a_day_in_every_locale(locale):
+    """Short times are kept per minute and locale (a board writes hundreds): each must read as Babel writes
+    that instant, including locales whose pattern names midnight and noon, which are not kept."""
+    from babel.dates import format_time as babel_format_time
+
+    place = Place(ZoneInfo("America/New_York"), locale)
+    day = datetime(2027, 3, 14, 5, 0, tzinfo=UTC)  # the day New York springs forward
+    for minute in range(0, 24 * 60, 7):
+        instant = day.replace(hour=minute // 60, minute=minute % 60)
+        local = instant.astimezone(place.zone)
+        assert format_time(instant, place) == babel_format_time(local, "short", locale=locale), instant
+        assert format_time(instant, place) == format_time(instant, place)

@@ -1,9 +1,10 @@
 """Writing the audit trail."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert
+from sqlalchemy import Insert, String, Table, bindparam, event, func, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, SessionTransaction
 
 from clinic.extensions import db
@@ -52,8 +53,28 @@ def record_event_soon(
 
 def record_reads(actor: Actor, patient_ids: list[int], now: datetime, *, via: str) -> None:
     """Append one `patient.read` row per patient whose records were read, in one statement."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One row of values and the array of patients, unnested by the server: a page that read 200
+        # patients otherwise sends and binds 200 rows, a quarter of the whole request (the floor board).
+        row = _row(actor, "patient.read", now, "patient", None, {"via": via})
+        db.session.execute(_INSERT_READS, {**row, "object_ids": [str(pid) for pid in patient_ids]})
+        return
     rows = [_row(actor, "patient.read", now, "patient", pid, {"via": via}) for pid in patient_ids]
     db.session.execute(insert(AuditEvent), rows)
+
+
+def _insert_reads() -> Insert:
+    """INSERT ... SELECT of one audit row per element of the array `object_ids`, every other column bound
+    once (PostgreSQL: the rows are numbered in the array's order, as a row per patient would be)."""
+    table = cast(Table, AuditEvent.__table__)  # the table, not the entity: an ORM insert binds row by row
+    names = [column.name for column in table.columns if column.name not in ("id", "object_id")]
+    values = [bindparam(name, type_=table.c[name].type) for name in names]
+    return insert(table).from_select(
+        [*names, "object_id"], select(*values, func.unnest(bindparam("object_ids", type_=ARRAY(String))))
+    )
+
+
+_INSERT_READS = _insert_reads()
 
 
 def record_security_event(

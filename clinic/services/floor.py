@@ -1,9 +1,9 @@
 """The floor board: every active chair of a location with the visit in it now, its phase and checks.
 
 The whole board is read in a fixed number of queries whatever the number of chairs: the chairs, the visits
-that may be on the floor now (with their patient, ride and series), their measurements, the questionnaires
-their patients answered by link, and for a provider which of those patients they treat (and the clinic's own
-protocols, when a visit booked without a series names one).
+that may be on the floor now (with their patient, ride and series), their measurements (among them the
+questionnaires their patients answered by link), and for a provider which of those patients they treat (and
+the clinic's own protocols, when a visit booked without a series names one).
 
 The visits query leaves out a visit that another visit of its chair certainly hides (see `_candidates`),
 so the request reads, and the audit notes, the patients the board shows, and only what it shows of them.
@@ -13,8 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlalchemy import Text, and_, cast, exists, or_, select
-from sqlalchemy.orm import aliased, contains_eager, load_only
+from sqlalchemy import Text, and_, case, cast, exists, false, or_, select
+from sqlalchemy.orm import aliased, load_only
 
 from clinic.domain.floor import (
     ARRIVING_FROM,
@@ -29,7 +29,7 @@ from clinic.domain.localtime import utc_at
 from clinic.domain.policy import Action, Reach, reach
 from clinic.domain.protocols import BUILTIN_PROTOCOLS, ProtocolSpec, protocol_from_json
 from clinic.domain.questionnaires import Questionnaire
-from clinic.domain.session import SessionFacts, discharge_broken, monitoring_until
+from clinic.domain.session import Reading, SessionFacts, discharge_broken, monitoring_until
 from clinic.domain.session import session_checks as protocol_checks
 from clinic.domain.transport import discharge_refusal
 from clinic.domain.visits import OPEN, VisitStatus, in_order
@@ -46,7 +46,7 @@ from clinic.models.transport import Transport
 from clinic.services.access import actor_provider_id, authorize
 from clinic.services.actor import Actor
 from clinic.services.questionnaires import recorded_by_patient
-from clinic.services.session import readings_by_visit
+from clinic.services.session import session_reading
 
 
 @dataclass(frozen=True)
@@ -130,10 +130,16 @@ class _Candidate:
     """A visit that may be on the floor now, with what the board reads of its ride and series."""
 
     visit: Appointment
+    patient_name: str
     ride_status: str | None
     ride_pickup_at: datetime | None
     # The series' protocol snapshot as JSON text (None: booked without a series), parsed through a cache.
     snapshot: str | None
+
+
+# Another visit of the same chair, in the visits query. Aliased once: with a new alias every request,
+# SQLAlchemy worked out the alias's columns again each time (about a fifth of the query's Python cost).
+_OTHER_VISIT = aliased(Appointment)
 
 
 def _candidates(location: Location, now: datetime) -> list[_Candidate]:
@@ -156,7 +162,7 @@ def _candidates(location: Location, now: datetime) -> list[_Candidate]:
     def arriving(visit):
         return and_(visit.status.in_(open_statuses), visit.end_at >= now)
 
-    other = aliased(Appointment)
+    other = _OTHER_VISIT
     hidden = exists().where(
         other.chair_id == Appointment.chair_id,
         other.id != Appointment.id,
@@ -168,13 +174,22 @@ def _candidates(location: Location, now: datetime) -> list[_Candidate]:
     )
     active_chairs = select(Chair.id).where(Chair.location_id == location.id, Chair.active.is_(True))
     query = (
-        select(Appointment, Transport.status, Transport.pickup_at, cast(Series.protocol_snapshot, Text))
+        select(
+            Appointment,
+            Patient.first_name,
+            Patient.last_name,
+            Transport.status,
+            Transport.pickup_at,
+            cast(Series.protocol_snapshot, Text),
+        )
         .join(Appointment.patient)
         .outerjoin(Appointment.transport)
         .outerjoin(Appointment.series)
         .options(
+            # The visits are loaded as rows of the session, so the request's audit notes their patients;
+            # the patients' names come as plain columns: a second entity per chair only cost its loading.
             load_only(
-                Appointment.patient_id,  # the request's audit notes the patient of each visit loaded
+                Appointment.patient_id,
                 Appointment.kind,
                 Appointment.chair_id,
                 Appointment.protocol_code,
@@ -185,7 +200,6 @@ def _candidates(location: Location, now: datetime) -> list[_Candidate]:
                 Appointment.completed_at,
                 Appointment.dose_given_at,
             ),
-            contains_eager(Appointment.patient).load_only(Patient.first_name, Patient.last_name),
         )
         .where(
             *starts_today(Appointment),
@@ -198,7 +212,10 @@ def _candidates(location: Location, now: datetime) -> list[_Candidate]:
             ~hidden,
         )
     )
-    return [_Candidate(*row) for row in db.session.execute(query)]
+    return [
+        _Candidate(visit, f"{first} {last}", ride_status, pickup_at, snapshot)  # as Patient.full_name
+        for visit, first, last, ride_status, pickup_at, snapshot in db.session.execute(query)
+    ]
 
 
 def _protocols(candidates: list[_Candidate]) -> dict[int, ProtocolSpec | None]:
@@ -240,30 +257,37 @@ def _treated(provider_id: int, patient_ids: set[int]) -> set[int]:
     return set(db.session.scalars(series.union(visits)))
 
 
-def _patient_answers(appointment_ids: list[int]) -> dict[int, dict[str, tuple]]:
-    """The latest questionnaire of each instrument the patients answered by link for these visits, with
-    whether it raised an urgent alert, in one query (run even for no visits: the count stays fixed)."""
+def _measurements(appointment_ids: list[int]) -> tuple[dict[int, list[Reading]], dict[int, dict[str, tuple]]]:
+    """The visits' current measurements in one query (run even for no visits: the count stays fixed):
+    - as the session rules read them (the same rows and order as clinic.services.session.readings_by_visit);
+    - the latest questionnaire of each instrument the patient answered by link, with whether it raised an
+      urgent alert (only asked of the patient's own answers).
+    """
+    by_patient = recorded_by_patient()
     urgent = exists().where(Alert.measurement_id == Measurement.id, Alert.severity == "urgent")
     rows = db.session.execute(
         select(
             Measurement.appointment_id,
             Measurement.instrument,
-            Measurement.total,
+            Measurement.timepoint,
             Measurement.recorded_at,
-            urgent,
+            Measurement.values,
+            Measurement.total,
+            by_patient,
+            case((by_patient, urgent), else_=false()),
         )
-        .where(
-            Measurement.appointment_id.in_(appointment_ids),
-            Measurement.superseded_at.is_(None),
-            recorded_by_patient(),
-        )
+        .where(Measurement.appointment_id.in_(appointment_ids), Measurement.superseded_at.is_(None))
         .order_by(Measurement.recorded_at, Measurement.id)
     )
+    readings: dict[int, list[Reading]] = defaultdict(list)
     answers: dict[int, dict[str, tuple]] = defaultdict(dict)
-    for appointment_id, instrument, total, recorded_at, is_urgent in rows:
-        if appointment_id is not None:  # always: the query selects by visit
+    for appointment_id, instrument, timepoint, recorded_at, values, total, answered, is_urgent in rows:
+        if appointment_id is None:  # never: the query selects by visit
+            continue
+        readings[appointment_id].append(session_reading(instrument, timepoint, recorded_at, values))
+        if answered:
             answers[appointment_id][instrument] = (total, recorded_at, bool(is_urgent))  # the later one wins
-    return answers
+    return readings, answers
 
 
 def _next_bp_timepoint(checks: list, dose_at: datetime | None) -> str:
@@ -285,13 +309,12 @@ def floor_board(location: Location, actor: Actor, now: datetime) -> FloorBoard:
     ).all()
     candidates = _candidates(location, now)
     specs = _protocols(candidates)
-    readings = readings_by_visit([c.visit for c in candidates])
+    readings, answered = _measurements([c.visit.id for c in candidates])
     # Scores show to whom the policy lets read measurements (a provider: of the patients they treat).
     scores_reach = Reach.ANY if actor.trusted else reach(actor.role, Action.MONITORING_READ)
     named = None
     if floor_reach is Reach.TREATED or scores_reach is Reach.TREATED:
         named = _treated(actor_provider_id(actor), {c.visit.patient_id for c in candidates})
-    answered = _patient_answers([c.visit.id for c in candidates])
 
     def local(instant: datetime | None) -> datetime | None:
         return None if instant is None else instant.astimezone(zone)
@@ -300,11 +323,14 @@ def floor_board(location: Location, actor: Actor, now: datetime) -> FloorBoard:
     per_chair: dict[int, list] = defaultdict(list)
     for candidate in candidates:
         a = candidate.visit
-        spec = specs[a.id]
+        # Each column once: a loaded row's attribute costs a descriptor call, and a board has 200 visits.
+        visit_id, chair_id, start, dose_at = a.id, a.chair_id, a.start_at, a.dose_given_at
+        checked_in_at, completed_at = a.checked_in_at, a.completed_at
+        spec = specs[visit_id]
         needs_ride = bool(spec and spec.needs_ride)
         ride_status = candidate.ride_status
-        facts = SessionFacts(a.checked_in_at, a.dose_given_at, tuple(readings[a.id]), needs_ride, ride_status)
-        checks = protocol_checks(spec, a.checked_in_at, a.dose_given_at, facts.readings) if spec else []
+        facts = SessionFacts(checked_in_at, dose_at, tuple(readings[visit_id]), needs_ride, ride_status)
+        checks = protocol_checks(spec, checked_in_at, dose_at, facts.readings) if spec else []
         is_dose = a.kind == "dose" and spec is not None
         if is_dose and spec is not None:  # is_dose implies a spec; said again for the type checker
             broken = [b.code for b in discharge_broken(spec, facts, now, checks)]
@@ -312,15 +338,15 @@ def floor_board(location: Location, actor: Actor, now: datetime) -> FloorBoard:
             broken = ["escort_not_verified"] if discharge_refusal(needs_ride, ride_status) else []
         phase = visit_phase(
             VisitStatus(a.status),
-            a.start_at,
+            start,
             a.end_at,
             is_dose=is_dose,
-            dose_at=a.dose_given_at,
-            completed_at=a.completed_at,
+            dose_at=dose_at,
+            completed_at=completed_at,
             rules_broken=broken,
             now=now,
         )
-        if phase is None or a.chair_id is None:
+        if phase is None or chair_id is None:
             continue
         due = next_check(checks, now) if phase is not FloorPhase.DISCHARGED else None
         treated = named is not None and a.patient_id in named
@@ -329,31 +355,31 @@ def floor_board(location: Location, actor: Actor, now: datetime) -> FloorBoard:
         answers = (
             tuple(
                 PatientAnswer(instrument, total if shows_scores else None, at.astimezone(zone), urgent)
-                for instrument, (total, at, urgent) in answered[a.id].items()
+                for instrument, (total, at, urgent) in answered[visit_id].items()
             )
             if shows_name
             else ()
         )
-        shown[a.id] = FloorVisit(
-            appointment_id=a.id,
-            patient_name=a.patient.full_name if shows_name else None,
+        shown[visit_id] = FloorVisit(
+            appointment_id=visit_id,
+            patient_name=candidate.patient_name if shows_name else None,
             phase=phase,
-            start=a.start_at.astimezone(zone),
-            checked_in_at=local(a.checked_in_at),
-            dose_given_at=local(a.dose_given_at),
-            completed_at=local(a.completed_at),
-            monitoring_until=local(monitoring_until(spec, a.dose_given_at)) if spec else None,
+            start=start.astimezone(zone),
+            checked_in_at=local(checked_in_at),
+            dose_given_at=local(dose_at),
+            completed_at=local(completed_at),
+            monitoring_until=local(monitoring_until(spec, dose_at)) if spec else None,
             next_check=None if due is None else NextCheck(due.name, due.due_at.astimezone(zone), due.overdue),
             checks=[FloorCheck(c.name, local(c.due_at), local(c.done_at), c.overdue(now)) for c in checks],
             ride_status=ride_status,
             ride_pickup_at=local(candidate.ride_pickup_at),
             is_dose=is_dose,
             dose_mg_options=spec.rules.dose_mg_options if spec else (),
-            bp_timepoint=_next_bp_timepoint(checks, a.dose_given_at),
+            bp_timepoint=_next_bp_timepoint(checks, dose_at),
             rules_broken=tuple(broken),
             patient_answers=answers,
         )
-        per_chair[a.chair_id].append((phase, a.start_at, a.id))
+        per_chair[chair_id].append((phase, start, visit_id))
     board = []
     for chair_id, name, kind in chairs:
         chosen = chair_visit(per_chair[chair_id])

@@ -151,17 +151,20 @@ def readings_by_visit(appointments: Sequence[Appointment]) -> dict[int, list[Rea
         .order_by(Measurement.recorded_at, Measurement.id)
     )
     for appointment_id, instrument, timepoint, recorded_at, values in rows:
-        readings[appointment_id or 0].append(
-            Reading(
-                instrument,
-                timepoint,
-                recorded_at,
-                systolic=values.get("systolic"),
-                diastolic=values.get("diastolic"),
-                moaas=values.get("moaas"),
-            )
-        )
+        readings[appointment_id or 0].append(session_reading(instrument, timepoint, recorded_at, values))
     return readings
+
+
+def session_reading(instrument: str, timepoint: str | None, recorded_at: datetime, values: dict) -> Reading:
+    """A current measurement's columns as the session rules read them (see `readings_by_visit`)."""
+    return Reading(
+        instrument,
+        timepoint,
+        recorded_at,
+        systolic=values.get("systolic"),
+        diastolic=values.get("diastolic"),
+        moaas=values.get("moaas"),
+    )
 
 
 def session_readings(appointment: Appointment) -> list[Reading]:

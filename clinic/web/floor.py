@@ -13,11 +13,12 @@ from flask_login import current_user
 from clinic.clock import utcnow
 from clinic.domain.policy import Action, may
 from clinic.extensions import db
+from clinic.formatting import Place
 from clinic.models.appointment import Appointment
 from clinic.models.location import Location
 from clinic.services.access import load_for
 from clinic.services.errors import NotFound, ServiceError
-from clinic.services.floor import floor_board
+from clinic.services.floor import FloorBoard, floor_board
 from clinic.services.locations import list_locations
 from clinic.services.lookup import get_or_404
 from clinic.services.session import check_in, discharge, record_dose
@@ -67,9 +68,12 @@ def floor_url(appointment_id: int, action: str) -> str:
     return url.replace(str(_STAND_IN_ID), str(int(appointment_id)))
 
 
-def _forms() -> dict:
+def _context(board: FloorBoard) -> dict:
+    """What the board's template reads besides the board: the location's conventions as a `Place` (read
+    hundreds of times, once per time shown), what the user may do and the forms of those actions."""
     role = current_user.role
     return {
+        "place": Place(board.location.zone, board.location.locale),
         "can": {
             "check_in": may(role, Action.VISIT_CHECK_IN),
             "measure": may(role, Action.MEASUREMENT_RECORD),
@@ -88,14 +92,14 @@ def _forms() -> dict:
 @permission_required(Action.FLOOR_READ)
 def index():
     locations, board = _board()
-    return render_template("floor/index.html", board=board, locations=locations, **_forms())
+    return render_template("floor/index.html", board=board, locations=locations, **_context(board))
 
 
 @bp.route("/board")
 @permission_required(Action.FLOOR_READ)
 def board():
     _, board = _board()
-    return render_template("floor/_board.html", board=board, **_forms())
+    return render_template("floor/_board.html", board=board, **_context(board))
 
 
 def _visit(appointment_id: int, action: Action) -> Appointment:

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from clinic.api.schemas.floor import FloorBoardSchema, board_json
 from clinic.domain.floor import FloorPhase, NextCheck
@@ -51,9 +51,7 @@ def test_every_active_chair_is_on_the_board_free_until_its_visit_arrives(app, cl
     clock.now = START - timedelta(minutes=61)
     desk = api_as("frontdesk")
     board = _board(desk, clinic["location_id"])
-    assert sorted(c["chair_id"] for c in board["chairs"]) == sorted(
-        clinic["rooms"] + clinic["chairs"][:1]
-    )
+    assert sorted(c["chair_id"] for c in board["chairs"]) == sorted(clinic["rooms"] + clinic["chairs"][:1])
     assert all(c["visit"] is None for c in board["chairs"])
 
     clock.now = START - timedelta(minutes=60)
@@ -226,6 +224,41 @@ def test_the_board_reads_no_patient_it_does_not_show(app, clock, clinic, api_as)
     visit = _visit(_board(desk, clinic["location_id"]), clinic["chair_id"])
     assert (visit["appointment_id"], visit["phase"]) == (following_id, "arriving")
     assert (reads(clinic["patient_id"]), reads(patient.id)) == (before[0], before[1] + 1)
+
+
+def test_each_read_of_the_board_is_audited_once_per_patient_it_shows(app, clock, clinic, api_as):
+    """One `patient.read` row per patient on the board, naming who read it, when, from where and through
+    which endpoint (PostgreSQL writes them from one array of patients, SQLite row by row: the same rows)."""
+    with app.app_context():
+        other = make_provider(db.session.get(Location, clinic["location_id"]), max_concurrent=2)
+        patient = make_patient(rems_enrolled_on=date(2027, 1, 4))
+        db.session.commit()
+        book_series(clinic, clock.now, patient_id=patient.id, provider_id=other.id)
+        patient_ids = sorted([clinic["patient_id"], patient.id])
+        before = db.session.scalar(select(func.max(AuditEvent.id))) or 0
+    clock.now = START - timedelta(minutes=30)
+    desk = api_as("frontdesk", email="desk@example.com")
+
+    response = desk.get(
+        f"/api/v1/floor?location_id={clinic['location_id']}", environ_base={"REMOTE_ADDR": "10.1.2.3"}
+    )
+    assert response.status_code == 200
+    assert sum(c["visit"] is not None for c in response.json["chairs"]) == 2
+
+    with app.app_context():
+        reads = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.id > before, AuditEvent.action == "patient.read")
+            .order_by(AuditEvent.id)
+        ).all()
+        rows = [
+            (e.object_type, e.object_id, e.actor_label, e.remote_addr, e.details, e.occurred_at)
+            for e in reads
+        ]
+    via = {"via": "floor.FloorResource"}
+    assert rows == [
+        ("patient", str(pid), "desk@example.com", "10.1.2.3", via, clock.now) for pid in patient_ids
+    ]
 
 
 def test_the_answer_is_what_the_declared_fields_make_of_the_board():
