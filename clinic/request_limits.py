@@ -64,24 +64,25 @@ def _check_request() -> None:
         check_json_body(request.get_data(cache=True))
 
 
-@limiter.request_filter
-def _carries_no_rate_limit() -> bool:
-    """Whether the request's endpoint has no rate limit at all (no default or application limits, no limit on
-    its view or blueprint): flask-limiter would otherwise work that out anew on every request, at a cost
-    above that of every other hook together. Limits are declared at import, so the answer is kept per
-    endpoint."""
-    known: dict[str, bool] = current_app.extensions.setdefault("clinic.rate_limited_endpoints", {})
+def endpoint_is_rate_limited() -> bool:
+    """Whether the request's endpoint has a rate limit (a default or application limit, a limit on its view or
+    blueprint). flask-limiter's request hooks run only where one does (clinic.create_app): for every other
+    request they would work out and evaluate an empty set of limits, at a cost above that of every other
+    hook together. Limits are declared at import, so the answer is kept per endpoint."""
+    app = current_app._get_current_object()
     endpoint = request.endpoint or ""
-    if endpoint not in known:
+    known: dict[str, bool] = app.extensions.setdefault("clinic.rate_limited_endpoints", {})
+    limited = known.get(endpoint)
+    if limited is None:
         manager = limiter.limit_manager
-        view = current_app.view_functions.get(endpoint)
-        known[endpoint] = bool(
+        view = app.view_functions.get(endpoint)
+        limited = known[endpoint] = bool(
             manager.default_limits
             or manager.application_limits
             or (view is not None and manager.decorated_limits(get_qualified_name(view)))
-            or (request.blueprint and manager.blueprint_limits(current_app, request.blueprint))
+            or (request.blueprint and manager.blueprint_limits(app, request.blueprint))
         )
-    return not known[endpoint]
+    return limited
 
 
 def register_request_limits(app: Flask) -> None:

@@ -55,6 +55,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import selectinload
 
+from clinic.database import DriverRead, outside_transaction
 from clinic.domain.ical import (
     DEFAULT_AHEAD,
     DEFAULT_BACK,
@@ -348,7 +349,7 @@ def _lookup_statement(owner_type: str):
     )
     # `||` keeps NULL: no owner, no version.
     version = func.md5(owner.op("||")(literal("|")).op("||")(func.coalesce(visits, "")))
-    return select(
+    statement = select(
         FeedToken.id,
         FeedToken.owner_type,
         FeedToken.owner_id,
@@ -358,6 +359,7 @@ def _lookup_statement(owner_type: str):
         FeedToken.last_fetched_at,
         version.label("version"),
     ).where(FeedToken.token_hash == bindparam("token_hash"), FeedToken.owner_type == owner_type)
+    return DriverRead(statement)
 
 
 _OWNER_TYPE_OF = select(FeedToken.owner_type).where(FeedToken.token_hash == bindparam("token_hash"))
@@ -387,17 +389,17 @@ def _lookup(token_hash: str, now: datetime) -> _Found | None:
     """
     if db.engine.dialect.name == "postgresql":
         owner_types: dict[str, str] = current_app.extensions.setdefault("clinic.feed_owner_types", {})
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            owner_type = owner_types.get(token_hash)
-            if owner_type is None:
+        owner_type = owner_types.get(token_hash)
+        if owner_type is None:
+            with outside_transaction(db.engine) as connection:
                 owner_type = connection.execute(_OWNER_TYPE_OF, {"token_hash": token_hash}).scalar()
-                if owner_type is None:
-                    return None
-                if len(owner_types) >= OWNER_TYPES_KEPT:
-                    owner_types.clear()
-                owner_types[token_hash] = owner_type
-            bound = {"token_hash": token_hash, **_window_parameters(owner_type, now)}
-            row = connection.execute(_lookup_statement(owner_type), bound).first()
+            if owner_type is None:
+                return None
+            if len(owner_types) >= OWNER_TYPES_KEPT:
+                owner_types.clear()
+            owner_types[token_hash] = owner_type
+        bound = {"token_hash": token_hash, **_window_parameters(owner_type, now)}
+        row = _lookup_statement(owner_type).first(db.engine, bound)
         return None if row is None else _Found(*row)
     token = db.session.scalar(select(FeedToken).where(FeedToken.token_hash == token_hash))
     if token is None:
