@@ -29,7 +29,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Final, Literal, TypedDict
 
 from clinic.domain.localtime import (
@@ -91,8 +91,11 @@ class Interval:
     end: datetime
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "start", require_aware(self.start, "start"))
-        object.__setattr__(self, "end", require_aware(self.end, "end"))
+        # Instants read from the database are in UTC already; a busy planning window holds a thousand
+        # intervals, and converting each again was a good part of building them.
+        if self.start.tzinfo is not UTC or self.end.tzinfo is not UTC:
+            object.__setattr__(self, "start", require_aware(self.start, "start"))
+            object.__setattr__(self, "end", require_aware(self.end, "end"))
         if self.end <= self.start:
             raise ValueError("interval must end after it starts")
 

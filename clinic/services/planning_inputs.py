@@ -7,8 +7,9 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from clinic.domain.planning import Interval, LocationRules, PatientRules, ProviderRules, Resources
 from clinic.domain.visits import VisitKind
@@ -21,6 +22,8 @@ from clinic.models.provider import Provider, ProviderAvailability, ProviderTimeO
 
 # No visit lasts longer than this; it bounds the index range scans from below.
 LONGEST_VISIT = timedelta(days=1)
+# Session.info key of the rows lock_for_booking loaded.
+_LOCKED_FOR_BOOKING = "clinic.locked_for_booking"
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,12 @@ class PlanningInputs:
 
 def _overlapping(window_start: datetime, window_end: datetime, exclude: Collection[int]):
     query = select(
-        Appointment.id, Appointment.kind, Appointment.chair_id, Appointment.start_at, Appointment.end_at
+        Appointment.kind,
+        Appointment.chair_id,
+        Appointment.provider_id,
+        Appointment.patient_id,
+        Appointment.start_at,
+        Appointment.end_at,
     ).where(
         Appointment.holds_slot,
         Appointment.start_at < window_end,
@@ -44,6 +52,39 @@ def _overlapping(window_start: datetime, window_end: datetime, exclude: Collecti
     if exclude:
         query = query.where(Appointment.id.not_in(list(exclude)))
     return query
+
+
+class _Booking(NamedTuple):
+    """A visit holding its slot in the window: whose it is, and its interval (a tuple: hundreds are made per
+    load, and a frozen dataclass costs several times as much to build)."""
+
+    kind: str
+    chair_id: int | None
+    provider_id: int
+    patient_id: int
+    interval: Interval
+
+
+def _bookings(
+    window_start: datetime,
+    window_end: datetime,
+    exclude: Collection[int],
+    chair_ids: Collection[int],
+    provider: Provider,
+    patient: Patient | None,
+) -> list[_Booking]:
+    """The visits overlapping the window that hold one of the chairs, the provider or the patient: one
+    statement, where PostgreSQL reads the three index ranges (owner, start) and joins their bitmaps."""
+    owners = [Appointment.provider_id == provider.id]
+    if chair_ids:
+        owners.append(Appointment.chair_id.in_(list(chair_ids)))
+    if patient is not None:
+        owners.append(Appointment.patient_id == patient.id)
+    rows = db.session.execute(_overlapping(window_start, window_end, exclude).where(or_(*owners)))
+    return [
+        _Booking(kind, chair_id, provider_id, patient_id, Interval(start, end))
+        for kind, chair_id, provider_id, patient_id, start, end in rows
+    ]
 
 
 def _location_rules(location: Location, window_start: datetime, window_end: datetime) -> LocationRules:
@@ -63,7 +104,7 @@ def _provider_rules(
     location: Location,
     window_start: datetime,
     window_end: datetime,
-    exclude: Collection[int],
+    bookings: list[_Booking],
 ) -> ProviderRules:
     availability: dict[int, list[tuple[time, time]]] = defaultdict(list)
     for row in db.session.scalars(
@@ -82,17 +123,13 @@ def _provider_rules(
             )
         )
     ]
-    rows = list(
-        db.session.execute(
-            _overlapping(window_start, window_end, exclude).where(Appointment.provider_id == provider.id)
-        )
-    )
+    own = [booking for booking in bookings if booking.provider_id == provider.id]
     return ProviderRules(
         availability={day: sorted(ranges) for day, ranges in availability.items()},
         time_off=time_off,
         max_concurrent=provider.max_concurrent,
-        busy=[Interval(row.start_at, row.end_at) for row in rows if row.kind == VisitKind.DOSE],
-        visits=[Interval(row.start_at, row.end_at) for row in rows],
+        busy=[booking.interval for booking in own if booking.kind == VisitKind.DOSE],
+        visits=[booking.interval for booking in own],
     )
 
 
@@ -110,7 +147,6 @@ def load_planning_inputs(
     Without a patient (free times for anyone) the patient's own visits are left out of the rules.
     """
     chairs: dict[int, Chair] = {}
-    bookings: dict[int, list[Interval]] = {}
     if chair_kind is not None:
         chairs = {
             chair.id: chair
@@ -120,27 +156,19 @@ def load_planning_inputs(
                 .order_by(Chair.id)
             )
         }
-        bookings = {chair_id: [] for chair_id in chairs}
-        if chairs:
-            for row in db.session.execute(
-                _overlapping(window_start, window_end, exclude).where(Appointment.chair_id.in_(list(chairs)))
-            ):
-                bookings[row.chair_id].append(Interval(row.start_at, row.end_at))
-    patient_rows = []
-    if patient is not None:
-        patient_rows = list(
-            db.session.execute(
-                _overlapping(window_start, window_end, exclude).where(Appointment.patient_id == patient.id)
-            )
-        )
-    patient_busy = [Interval(row.start_at, row.end_at) for row in patient_rows]
+    bookings = _bookings(window_start, window_end, exclude, chairs, provider, patient)
+    by_chair: dict[int, list[Interval]] = {chair_id: [] for chair_id in chairs}
+    for booking in bookings:
+        if booking.chair_id in by_chair:
+            by_chair[booking.chair_id].append(booking.interval)
+    own = [booking for booking in bookings if patient is not None and booking.patient_id == patient.id]
     # a patient's other doses, for the one-dose-a-day rule (the window reaches a day beyond each end)
-    patient_doses = [row.start_at for row in patient_rows if row.kind == VisitKind.DOSE]
+    patient_doses = [booking.interval.start for booking in own if booking.kind == VisitKind.DOSE]
     return PlanningInputs(
         location=_location_rules(location, window_start, window_end),
-        provider=_provider_rules(provider, location, window_start, window_end, exclude),
-        resources=Resources(bookings),
-        patient=PatientRules(patient_busy, patient_doses),
+        provider=_provider_rules(provider, location, window_start, window_end, bookings),
+        resources=Resources(by_chair),
+        patient=PatientRules([booking.interval for booking in own], patient_doses),
         chairs=chairs,
     )
 
@@ -149,7 +177,10 @@ def lock_for_booking(provider_id: int, patient_id: int) -> None:
     """Serialise bookings that share a provider or a patient (PostgreSQL row locks, in a fixed order).
 
     On SQLite the transaction already holds the database write lock (BEGIN IMMEDIATE), and SQLAlchemy
-    leaves FOR UPDATE out.
+    leaves FOR UPDATE out. The locked rows are loaded whole, and held until the session ends (its identity
+    map keeps only rows something refers to): a booking reads both next and finds them there, with no query.
     """
-    db.session.execute(select(Provider.id).where(Provider.id == provider_id).with_for_update())
-    db.session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
+    db.session.info[_LOCKED_FOR_BOOKING] = [
+        *db.session.scalars(select(Provider).where(Provider.id == provider_id).with_for_update()),
+        *db.session.scalars(select(Patient).where(Patient.id == patient_id).with_for_update()),
+    ]

@@ -19,7 +19,13 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from clinic.domain.monitoring import MeasurementError
-from clinic.domain.monitoring.plan import PlanItemStatus
+from clinic.domain.monitoring.plan import (
+    DoseFacts,
+    PlanItemStatus,
+    SeriesFacts,
+    questionnaire_follow_ups,
+)
+from clinic.domain.monitoring.plan import VisitFacts as PlanVisitFacts
 from clinic.domain.policy import Action
 from clinic.domain.questionnaires import Questionnaire, questionnaires_for_visit, read_answers
 from clinic.domain.reminders import PlannedReminder, ReminderKind
@@ -31,6 +37,7 @@ from clinic.models.appointment import Appointment
 from clinic.models.measurement import Measurement
 from clinic.models.questionnaire import QuestionnaireLinkUse
 from clinic.models.reminder import Reminder
+from clinic.models.series import Series
 from clinic.services.access import authorize_record
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event
@@ -182,15 +189,29 @@ def submit_answers(link: OpenedLink, form: dict[str, str], remote_addr: str, now
     return scored
 
 
-def follow_ups_asking_questionnaires(appointments: Iterable[Appointment], now: datetime) -> set[int]:
+def follow_ups_asking_questionnaires(
+    appointments: Iterable[Appointment], now: datetime, *, new_series: bool = False
+) -> set[int]:
     """The ids of the follow-up visits among `appointments` whose questionnaires are due: the monitoring
     plan of their series matched them to a follow-up of the protocol and its PHQ-9 or GAD-7 is not yet
-    recorded. They get the `questionnaire` reminder, as a dose does. One plan per series."""
+    recorded. They get the `questionnaire` reminder, as a dose does. One plan per series.
+
+    `new_series`: the appointments are every visit of series booked just now. Each of their visits is ahead
+    (a series is booked only when none is in the past), so no answer can count for their follow-ups yet, and
+    the plan's own matching (`questionnaire_follow_ups`) says which ask, without loading or building a plan.
+    """
+    appointments = list(appointments)
     series = {
         a.series.id: a.series for a in appointments if a.kind == VisitKind.FOLLOW_UP and a.series is not None
     }
     if not series:
         return set()
+    if new_series:
+        return {
+            visit_id
+            for one in series.values()
+            for visit_id in questionnaire_follow_ups(_new_series_facts(one, appointments))
+        }
     return {
         item.appointment_id
         for plan in plans_for(list(series.values()), now)
@@ -199,6 +220,26 @@ def follow_ups_asking_questionnaires(appointments: Iterable[Appointment], now: d
         and item.status != PlanItemStatus.DONE
         and item.appointment_id
     }
+
+
+def _new_series_facts(series: Series, appointments: list[Appointment]) -> SeriesFacts:
+    """The dosing and follow-up visits of a series booked just now (among `appointments`) as the plan sees
+    them."""
+    visits = [a for a in appointments if a.series is series]
+    return SeriesFacts(
+        protocol=series.spec(),
+        doses=[
+            DoseFacts(a.id, a.start_at, a.status, a.dose_number or 0, a.end_at)
+            for a in visits
+            if a.kind == VisitKind.DOSE
+        ],
+        follow_ups=[
+            PlanVisitFacts(a.id, a.start_at, a.status, a.end_at)
+            for a in visits
+            if a.kind == VisitKind.FOLLOW_UP
+        ],
+        timezone=series.location.timezone,
+    )
 
 
 def crisis_country(appointment: Appointment) -> str:

@@ -5,15 +5,18 @@ Rows are written in the same transaction as the change that caused them; the sch
 after commit (clinic.services.dispatch).
 """
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import exists, insert, select, text, update
 from sqlalchemy.orm import selectinload
 
+from clinic.domain.localtime import require_aware
 from clinic.domain.policy import Action
 from clinic.domain.protocols import ProtocolSpec
 from clinic.domain.reminders import (
@@ -100,15 +103,27 @@ def add_planned(planned: Iterable[tuple[Appointment, PlannedReminder]], now: dat
 
 def _new_outbox_rows(planned: Iterable[tuple[Appointment, PlannedReminder]], now: datetime) -> list[dict]:
     """The column values of the planned reminders whose keys are not in the outbox yet."""
-    keyed = [(appointment, p, f"{p.key}:v{appointment.sequence}") for appointment, p in planned]
-    if not keyed:
+    planned = list(planned)
+    if not planned:
         return []
     # (This query also writes the visits to the database, so they have their ids below.)
+    keys = [_outbox_key(appointment, p) for appointment, p in planned]
     existing = set(
-        db.session.scalars(
-            select(Reminder.idempotency_key).where(Reminder.idempotency_key.in_([key for _, _, key in keyed]))
-        )
+        db.session.scalars(select(Reminder.idempotency_key).where(Reminder.idempotency_key.in_(keys)))
     )
+    return _outbox_rows(planned, now, existing)
+
+
+def _outbox_key(appointment: Appointment, planned: PlannedReminder) -> str:
+    # with the visit's version (SEQUENCE): a visit moved away and back again gets fresh reminders
+    return f"{planned.key}:v{appointment.sequence}"
+
+
+def _outbox_rows(
+    planned: Iterable[tuple[Appointment, PlannedReminder]], now: datetime, existing: Container[str] = ()
+) -> list[dict]:
+    """The column values of the planned reminders, leaving out those whose keys are `existing`."""
+    keyed = [(appointment, p, _outbox_key(appointment, p)) for appointment, p in planned]
     return [
         {
             "idempotency_key": key,
@@ -134,27 +149,91 @@ def plan_reminders(appointments: Iterable[Appointment], now: datetime) -> list[R
     return add_planned(_visit_reminders(appointments, now), now)
 
 
-def plan_booking(appointments: Iterable[Appointment], now: datetime) -> int:
-    """Write the reminders of newly booked visits and the patient's booking confirmation; returns how many.
+def plan_booking(appointments: Iterable[Appointment], now: datetime, *, new_series: bool = False) -> int:
+    """Write the reminders of visits booked in this transaction and the patient's booking confirmation;
+    returns how many. `new_series`: the visits are every visit of a series booked just now.
 
     One statement writes them all, as plain rows: a series plans about fifty, and nothing in the booking
-    reads them back, so building and flushing an object for each would only cost time."""
+    reads them back, so building and flushing an object for each would only cost time. No reminder can
+    name a visit booked just now (a key names its visit), so the outbox is not asked which keys it has."""
     appointments = list(appointments)
-    planned = _visit_reminders(appointments, now) + _booking_confirmation(appointments, now)
-    rows = _new_outbox_rows(planned, now)
+    planned = _visit_reminders(appointments, now, new_series=new_series)
+    planned += _booking_confirmation(appointments, now)
+    rows = _outbox_rows(planned, now)
     if rows:
-        db.session.execute(insert(Reminder), rows)
+        _insert_outbox_rows(rows)
     return len(rows)
 
 
+# The outbox's columns that plan_booking writes; the others keep their defaults (NULL when they have none).
+_BOOKED_COLUMNS = (
+    "idempotency_key",
+    "kind",
+    "channel",
+    "appointment_id",
+    "patient_id",
+    "due_at",
+    "status",
+    "attempts",
+    "status_reason",
+    "recipient",
+    "created_at",
+    "updated_at",
+)
+# What a row left without a value gets, as the ORM would give it.
+_DEFAULTS = {
+    name: column.default.arg
+    for name, column in Reminder.__table__.c.items()
+    if column.default is not None and column.default.is_scalar
+}
+# The rows as one JSON array, inserted in their order (PostgreSQL). One parameter and the same text for any
+# number of rows: psycopg converts it once and PostgreSQL prepares it, where an executemany runs one INSERT
+# per row (about fifty for a series) and an array per column is quoted value by value in Python. The texts
+# are typed without a length, so an over-long value is refused by the column, not cut short.
+_JSON_INSERT = text(
+    """
+    INSERT INTO reminders (idempotency_key, kind, channel, appointment_id, patient_id, due_at, status,
+                           attempts, status_reason, recipient, created_at, updated_at)
+    SELECT idempotency_key, kind, channel, appointment_id, patient_id, due_at, status,
+           attempts, status_reason, recipient, created_at, updated_at
+    FROM ROWS FROM (
+        json_to_recordset(CAST(:rows AS json)) AS (
+            idempotency_key text, kind text, channel text, appointment_id integer, patient_id integer,
+            due_at timestamptz, status text, attempts integer, status_reason text, recipient text,
+            created_at timestamptz, updated_at timestamptz
+        )
+    ) WITH ORDINALITY AS planned (idempotency_key, kind, channel, appointment_id, patient_id, due_at, status,
+                                  attempts, status_reason, recipient, created_at, updated_at, position)
+    ORDER BY position
+    """
+)
+
+
+def _json_instant(value: Any) -> str:
+    # an instant as ISO 8601 with its offset, which timestamptz reads back exactly
+    if isinstance(value, datetime):
+        return require_aware(value, "instant").isoformat()
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def _insert_outbox_rows(rows: list[dict]) -> None:
+    """One statement for every row: on PostgreSQL the rows as one JSON array, elsewhere a multi-row insert."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(insert(Reminder), rows)
+        return
+    defaults = {name: _DEFAULTS.get(name) for name in _BOOKED_COLUMNS}
+    values = json.dumps([{**defaults, **row} for row in rows], default=_json_instant)
+    db.session.execute(_JSON_INSERT, {"rows": values})
+
+
 def _visit_reminders(
-    appointments: Iterable[Appointment], now: datetime
+    appointments: Iterable[Appointment], now: datetime, *, new_series: bool = False
 ) -> list[tuple[Appointment, PlannedReminder]]:
     # Imported here: the questionnaires service sends its links through this outbox.
     from clinic.services.questionnaires import follow_ups_asking_questionnaires
 
     appointments = list(appointments)
-    asking = follow_ups_asking_questionnaires(appointments, now)
+    asking = follow_ups_asking_questionnaires(appointments, now, new_series=new_series)
     planned = []
     specs: dict[int | None, ProtocolSpec | None] = {}
     for appointment in appointments:

@@ -186,7 +186,7 @@ def create_series(data: dict[str, Any], actor: Actor, now: datetime) -> Series:
     db.session.add_all(appointments)
     flush_bookings()
     ensure_transports(appointments, series.default_ride or series.patient.default_ride, now)
-    plan_booking(appointments, now)
+    plan_booking(appointments, now, new_series=True)
     record_event(
         actor,
         "series.create",
