@@ -17,7 +17,7 @@ from typing import Any
 from typing import cast as typed
 
 from sqlalchemy import Table, bindparam, delete, event, func, insert, or_, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, SessionTransaction, joinedload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from clinic.domain import monitoring as rules
@@ -133,9 +133,15 @@ def plans_for(series_list: list[Series], now: datetime) -> list[SeriesPlan]:
 # --- standing plans: marked stale on write ---------------------------------------------------------
 
 
+# Series inserted in the session's transaction: born stale, they need no marking however often their
+# visits are flushed (a booking flushes the series, then its visits' rides).
+_BORN_STALE = "clinic.series_born_stale"
+
+
 def _stale_filter(session: Session) -> list:
     """Conditions naming the series whose plan facts this flush changed."""
-    new_series = {s.id for s in session.new if isinstance(s, Series)}
+    new_series: set[int] = session.info.setdefault(_BORN_STALE, set())
+    new_series.update(s.id for s in session.new if isinstance(s, Series))
     series_ids: set[int] = set()
     patient_ids: set[int] = set()
     location_ids: set[int] = set()
@@ -168,6 +174,12 @@ def _stale_filter(session: Session) -> list:
         visits_series = select(Appointment.series_id).where(Appointment.id.in_(form_visits))
         conditions.append(Series.id.in_(visits_series.scalar_subquery()))
     return conditions
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_born_stale(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_BORN_STALE, None)
 
 
 @event.listens_for(Session, "after_flush")
@@ -236,6 +248,7 @@ def refresh_standing_plans(
         latest = max((a.start_at for a in series.appointments), default=None)
         marks.append({"id_": series.id, "until": rules.active_until(series.start_date, latest)})
     ids = [s.id for s in stale]
+    db.session.info.get(_BORN_STALE, set()).difference_update(ids)  # computed now: a later write marks it
     db.session.execute(delete(StandingPlanItem).where(StandingPlanItem.series_id.in_(ids)))
     if rows:
         # Core, not the ORM's bulk insert: one executemany, where the ORM splits the rows by their NULLs.
