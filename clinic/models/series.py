@@ -63,7 +63,8 @@ class Series(Base):
 
     @classmethod
     def active_at(cls, now: datetime) -> ColumnElement[bool]:
-        """SQL: the series' stored `plan_active_until` says it is active at `now` (domain `series_active`)."""
+        """SQL: the series is active at `now`: `now` is before its stored `plan_active_until` (the domain's
+        `active_until`)."""
         return cls.plan_active_until > now
 
     def spec(self) -> ProtocolSpec:

@@ -26,6 +26,7 @@ from clinic.domain.floor import (
     visit_phase,
 )
 from clinic.domain.localtime import utc_at
+from clinic.domain.monitoring import AlertSeverity
 from clinic.domain.policy import Action, Reach, reach
 from clinic.domain.protocols import BUILTIN_PROTOCOLS, ProtocolSpec, protocol_from_json
 from clinic.domain.questionnaires import Questionnaire
@@ -46,7 +47,7 @@ from clinic.models.transport import Transport
 from clinic.services.access import actor_provider_id, authorize
 from clinic.services.actor import Actor
 from clinic.services.questionnaires import recorded_by_patient
-from clinic.services.session import session_reading
+from clinic.services.session import current_readings, session_reading
 
 
 @dataclass(frozen=True)
@@ -259,25 +260,16 @@ def _treated(provider_id: int, patient_ids: set[int]) -> set[int]:
 
 def _measurements(appointment_ids: list[int]) -> tuple[dict[int, list[Reading]], dict[int, dict[str, tuple]]]:
     """The visits' current measurements in one query (run even for no visits: the count stays fixed):
-    - as the session rules read them (the same rows and order as clinic.services.session.readings_by_visit);
+    - as the session rules read them (`current_readings`, the statement `readings_by_visit` runs);
     - the latest questionnaire of each instrument the patient answered by link, with whether it raised an
       urgent alert (only asked of the patient's own answers).
     """
     by_patient = recorded_by_patient()
-    urgent = exists().where(Alert.measurement_id == Measurement.id, Alert.severity == "urgent")
+    urgent = exists().where(Alert.measurement_id == Measurement.id, Alert.severity == AlertSeverity.URGENT)
     rows = db.session.execute(
-        select(
-            Measurement.appointment_id,
-            Measurement.instrument,
-            Measurement.timepoint,
-            Measurement.recorded_at,
-            Measurement.values,
-            Measurement.total,
-            by_patient,
-            case((by_patient, urgent), else_=false()),
+        current_readings(
+            appointment_ids, Measurement.total, by_patient, case((by_patient, urgent), else_=false())
         )
-        .where(Measurement.appointment_id.in_(appointment_ids), Measurement.superseded_at.is_(None))
-        .order_by(Measurement.recorded_at, Measurement.id)
     )
     readings: dict[int, list[Reading]] = defaultdict(list)
     answers: dict[int, dict[str, tuple]] = defaultdict(dict)

@@ -265,7 +265,7 @@ def refresh_standing_plans(
 def active_series(
     now: datetime, provider_id: int | None = None, patient_id: int | None = None
 ) -> list[Series]:
-    """Series that can still have something due (`clinic.domain.monitoring.series_active`)."""
+    """Series that can still have something due: `now` is before their `active_until` (domain rule)."""
     refresh_standing_plans(now, provider_id=provider_id, patient_id=patient_id)
     query = (
         select(Series)

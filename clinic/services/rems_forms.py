@@ -173,16 +173,14 @@ def _sessions(ids: list[int]) -> list[Appointment]:
     return sessions
 
 
-def rems_queue(
-    actor: Actor, status: RemsFormStatus | None, now: datetime, *, open_only: bool = False
-) -> list[SessionForm]:
+def rems_queue(actor: Actor, status: RemsFormStatus | None, now: datetime) -> list[SessionForm]:
     """The forms of the provider's patients' discharged Spravato sessions with this status (every status
-    when None; with `open_only` every form not yet submitted), the oldest due date first.
+    when None), the oldest due date first.
 
     A session's form is open from its discharge until it is submitted (`rems_form_open`), so the due and
     overdue forms are read from the open ones alone, not from the provider's patients' history."""
     authorize(actor, Action.MONITORING_READ)
-    if (status is None and not open_only) or status is RemsFormStatus.SUBMITTED:
+    if status is None or status is RemsFormStatus.SUBMITTED:
         # First the few columns that say which discharged doses are REMS sessions (a provider's patients
         # also have IV ketamine doses, which have no form), then the whole visits of those sessions only.
         query = select(Appointment.id, Appointment.series_id, Appointment.protocol_code).where(

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnExpressionArgument, Select, select
 
 from clinic.domain.policy import Action, may
 from clinic.domain.protocols import ProtocolSpec
@@ -137,22 +137,27 @@ def readings_by_visit(appointments: Sequence[Appointment]) -> dict[int, list[Rea
     loaded rows, so the request's audit has noted their patients, whose measurements these are.
     """
     readings: dict[int, list[Reading]] = defaultdict(list)
-    rows = db.session.execute(
+    rows = db.session.execute(current_readings([a.id for a in appointments]))
+    for appointment_id, instrument, timepoint, recorded_at, values in rows:
+        readings[appointment_id or 0].append(session_reading(instrument, timepoint, recorded_at, values))
+    return readings
+
+
+def current_readings(appointment_ids: Sequence[int], *more: ColumnExpressionArgument) -> Select:
+    """The statement for the visits' current measurements in recording order: the visit, instrument,
+    timepoint, time and values the session rules read (`session_reading`), then the `more` columns."""
+    return (
         select(
             Measurement.appointment_id,
             Measurement.instrument,
             Measurement.timepoint,
             Measurement.recorded_at,
             Measurement.values,
+            *more,
         )
-        .where(
-            Measurement.appointment_id.in_([a.id for a in appointments]), Measurement.superseded_at.is_(None)
-        )
+        .where(Measurement.appointment_id.in_(appointment_ids), Measurement.superseded_at.is_(None))
         .order_by(Measurement.recorded_at, Measurement.id)
     )
-    for appointment_id, instrument, timepoint, recorded_at, values in rows:
-        readings[appointment_id or 0].append(session_reading(instrument, timepoint, recorded_at, values))
-    return readings
 
 
 def session_reading(instrument: str, timepoint: str | None, recorded_at: datetime, values: dict) -> Reading:

@@ -4,6 +4,7 @@ the key to one visit's questionnaire. It closes at the visit's end and once answ
 from flask import Blueprint, render_template, request
 
 from clinic.clock import utcnow
+from clinic.domain.monitoring import AlertSeverity
 from clinic.domain.questionnaires import ANSWER_LABELS, Questionnaire, unanswered
 from clinic.services.errors import Invalid
 from clinic.services.questionnaires import LinkGone, crisis_country, open_questionnaire_link, submit_answers
@@ -30,7 +31,7 @@ def answer(token: str):
             return _page(link, form, problem=error.detail, missing=missing), 400
         except LinkGone as gone:  # the same link's answers were saved first by another request
             return _gone(gone)
-        urgent = any(alert.severity == "urgent" for s in scored for alert in s.alerts)
+        urgent = any(alert.severity == AlertSeverity.URGENT for s in scored for alert in s.alerts)
         return render_template(
             "questionnaire/done.html",
             appointment=link.appointment,

@@ -15,6 +15,7 @@ from clinic.domain.monitoring.alerts import (
     WORSENING_POINTS,
     Alert,
     AlertContext,
+    AlertSeverity,
     BpLimit,
     alerts_for,
 )
@@ -63,7 +64,6 @@ from clinic.domain.monitoring.plan import (
     item_status,
     monitoring_plan,
     plan_items,
-    series_active,
     standing_plan,
 )
 from clinic.domain.monitoring.trends import (
@@ -99,6 +99,7 @@ __all__ = [
     "WORSENING_POINTS",
     "Alert",
     "AlertContext",
+    "AlertSeverity",
     "BloodPressure",
     "BpLimit",
     "Dissociation",
@@ -127,6 +128,5 @@ __all__ = [
     "response_status",
     "score_gad7",
     "score_phq9",
-    "series_active",
     "standing_plan",
 ]

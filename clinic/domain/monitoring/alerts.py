@@ -16,6 +16,7 @@ Messages give the value and the next step; they never name the patient or carry 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from clinic.domain.monitoring.measurements import (
     DIASTOLIC_RANGE,
@@ -31,7 +32,15 @@ from clinic.domain.monitoring.measurements import (
 )
 from clinic.domain.protocols import SessionRules
 
-ALERT_SEVERITIES = ("urgent", "warning")
+
+class AlertSeverity(StrEnum):
+    """How soon a provider must act on an alert, the most urgent first."""
+
+    URGENT = "urgent"
+    WARNING = "warning"
+
+
+ALERT_SEVERITIES = tuple(AlertSeverity)
 
 _DEFAULTS = SessionRules()
 DEFAULT_BP_LIMIT = (_DEFAULTS.urgent_systolic, _DEFAULTS.urgent_diastolic)

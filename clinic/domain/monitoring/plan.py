@@ -39,8 +39,8 @@ The standing plan (`standing_plan`) is the plan with every piece of evidence cou
 Nothing else in a plan depends on `now`, so `item.at(now)` of its items equals the plan at `now`: a stored
 standing plan stays right while time passes and needs computing again only when its facts change.
 
-A series is active, and its plan worth showing, while `series_active(now, active_until(...))`: until 200
-days after its start date and 45 days after its latest visit (follow-ups are visits of the series, and the
+A series is active, and its plan worth showing, while `now` is before `active_until(...)`: until 200 days
+after its start date and 45 days after its latest visit (follow-ups are visits of the series, and the
 latest deadline after a visit, the REMS form, is a week later).
 """
 
@@ -258,16 +258,12 @@ def item_status(
 
 
 def active_until(start_date: date, latest_visit_start: datetime | None) -> datetime | None:
-    """Until when a series is active (see the module notes); None when it has no visit at all."""
+    """The moment a series stops being active (active while `now` is before it; see the module notes); None
+    when it has no visit at all, so is never active."""
     if latest_visit_start is None:
         return None
     lookback_ends = datetime.combine(start_date + ACTIVE_LOOKBACK + timedelta(days=1), time(0), UTC)
     return min(lookback_ends, latest_visit_start + RECENT_VISIT)
-
-
-def series_active(now: datetime, until: datetime | None) -> bool:
-    """Whether a series active until `until` (`active_until`) can still have something due at `now`."""
-    return until is not None and now < until
 
 
 def standing_plan(
