@@ -32,7 +32,7 @@ from clinic.services.actor import Actor
 from clinic.services.demo import DEMO_LOGINS, demo_location, seed_demo
 from clinic.services.floor import floor_board
 from clinic.services.questionnaires import questionnaire_link
-from clinic.services.rems_forms import rems_queue
+from clinic.services.rems_forms import open_forms_page
 from clinic.services.ride_links import ride_link
 from clinic.services.transport import AT_RISK_WINDOW, rides_at_risk_for
 from config import TestingConfig
@@ -138,7 +138,7 @@ def _seeded_ids(clock: FrozenClock) -> dict[str, object]:
     series = db.session.scalar(select(Series).where(Series.patient_id == patient.id).order_by(Series.id))
     board = floor_board(location, desk, clock.now)
     on_floor = next(c.visit for c in board.chairs if c.visit and c.visit.phase is FloorPhase.MONITORING)
-    rems = rems_queue(doctor, None, clock.now, open_only=True)[0]
+    rems = open_forms_page(doctor, clock.now, limit=1).entries[0]
     at_risk = rides_at_risk_for(desk, clock.now, AT_RISK_WINDOW)[0]
     ids = {
         "location": location.id,
