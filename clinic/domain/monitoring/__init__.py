@@ -48,8 +48,6 @@ from clinic.domain.monitoring.measurements import (
 )
 from clinic.domain.monitoring.plan import (
     ACTIVE_LOOKBACK,
-    APPOINTMENT_STATUSES,
-    BOOKED_STATUSES,
     PLAN_STATUSES,
     RECENT_VISIT,
     DoseFacts,
@@ -76,8 +74,6 @@ from clinic.domain.monitoring.trends import (
 __all__ = [
     "ACTIVE_LOOKBACK",
     "ALERT_SEVERITIES",
-    "APPOINTMENT_STATUSES",
-    "BOOKED_STATUSES",
     "BP_TIMEPOINTS",
     "CADSS_MAX",
     "DEFAULT_BP_LIMIT",

@@ -63,6 +63,7 @@ from clinic.domain.monitoring.measurements import (
 from clinic.domain.protocols import FollowUpRule, ProtocolSpec
 from clinic.domain.rems import is_rems_enrolled_for
 from clinic.domain.rems_form import rems_form_due_by
+from clinic.domain.visits import VisitStatus
 
 
 class PlanItemStatus(StrEnum):
@@ -75,9 +76,8 @@ class PlanItemStatus(StrEnum):
 
 
 PLAN_STATUSES = tuple(PlanItemStatus)
-APPOINTMENT_STATUSES = ("scheduled", "confirmed", "checked_in", "completed", "cancelled", "no_show")
-BOOKED_STATUSES = ("scheduled", "confirmed", "checked_in")
 
+_VISIT_STATUSES = frozenset(VisitStatus)
 _PHQ9_WINDOW = timedelta(hours=24)
 _POST40_AFTER_DOSE = timedelta(minutes=40)
 _POST40_GRACE = timedelta(minutes=20)
@@ -92,8 +92,8 @@ _END_OF_TIME = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def _check_status(status: str) -> None:
-    if status not in APPOINTMENT_STATUSES:
-        raise MeasurementError("status", f"must be one of {', '.join(APPOINTMENT_STATUSES)}")
+    if status not in _VISIT_STATUSES:
+        raise MeasurementError("status", f"must be one of {', '.join(VisitStatus)}")
 
 
 def _span(start: datetime, end: datetime | None) -> tuple[datetime, datetime | None]:
@@ -311,7 +311,7 @@ class FollowUpMatch(NamedTuple):
 def _counting_doses(series: SeriesFacts) -> list[DoseFacts]:
     """The doses that happened or are planned, in order: cancelled ones and no-shows do not count."""
     doses = sorted(series.doses, key=lambda d: (d.start, d.dose_number))
-    return [d for d in doses if d.status not in ("cancelled", "no_show")]
+    return [d for d in doses if d.status not in (VisitStatus.CANCELLED, VisitStatus.NO_SHOW)]
 
 
 def match_follow_ups(series: SeriesFacts, last: DoseFacts) -> list[FollowUpMatch]:
@@ -333,7 +333,11 @@ def match_follow_ups(series: SeriesFacts, last: DoseFacts) -> list[FollowUpMatch
         ]
         visit = min(
             candidates,
-            key=lambda v: (v.status != "completed", abs(local_date_of(v.start, tz) - due_date), v.start),
+            key=lambda v: (
+                v.status != VisitStatus.COMPLETED,
+                abs(local_date_of(v.start, tz) - due_date),
+                v.start,
+            ),
             default=None,
         )
         if visit is not None:
@@ -374,7 +378,7 @@ class _PlanBuilder:
         doses = sorted(self.series.doses, key=lambda d: (d.start, d.dose_number))
         counting = _counting_doses(self.series)
         for dose in doses:
-            if dose.status == "no_show":
+            if dose.status == VisitStatus.NO_SHOW:
                 self._note_no_show(dose)
         for dose in counting:
             self._dose_items(dose)
@@ -536,7 +540,7 @@ class _PlanBuilder:
 
             # completed: done; booked: upcoming until it starts; unbooked (or happening now) and not late
             # yet: it needs doing, so it is due from the start, not upcoming
-            done = visit.start if visit is not None and visit.status == "completed" else None
+            done = visit.start if visit is not None and visit.status == VisitStatus.COMPLETED else None
             self._add(
                 "follow_up_visit",
                 f"follow_up_visit@{days}d",
