@@ -24,6 +24,9 @@ _SECRET_PREFIX = re.compile(
 # Written as-is (not percent-encoded), these end the part of a line that is a path segment.
 _ENDS_A_PATH = frozenset(string.whitespace + "\"'<>?#&`")
 _HEX_DIGITS = frozenset(string.hexdigits)
+# A traceback's source file under a package named like a prefix (`clinic/feeds/views.py`) is not a link. No
+# secret looks like one: a feed token is 43 characters without a dot, a signed link has two dots.
+_SOURCE_FILE = re.compile(r"[a-z_][a-z0-9_]{0,39}\.py")
 # A line without a percent sign reads as it is written: one regular expression finds each secret's path
 # segment (the same rule as the loop in `redact`, which also handles escapes).
 _SECRET_SEGMENT = re.compile(
@@ -71,6 +74,8 @@ def redact(text: str) -> str:
         while last < len(chars) and not (literal[last] and chars[last] in _ENDS_A_PATH):
             last += 1
         position = last
+        if _SOURCE_FILE.fullmatch(chars[first:last]):
+            continue
         if chars[first:last].lower().endswith(KEPT_SUFFIX):
             last -= len(KEPT_SUFFIX)
         if last <= first:
@@ -84,6 +89,8 @@ def redact(text: str) -> str:
 
 def _redact_segment(match: re.Match) -> str:
     prefix, segment = match.group(1), match.group(2)
+    if _SOURCE_FILE.fullmatch(segment):
+        return match.group(0)
     kept = segment[-len(KEPT_SUFFIX) :] if segment.lower().endswith(KEPT_SUFFIX) else ""
     if len(segment) == len(kept):
         return match.group(0)

@@ -82,6 +82,9 @@ def test_links_anywhere_in_a_line_are_redacted(text):
         "POST /patients/12/feed HTTP/1.1",
         "GET /me/feed HTTP/1.1",
         "GET /feeds/ HTTP/1.1",
+        # A traceback names the source files of the package that serves feeds.
+        'File "/srv/app/clinic/feeds/views.py", line 40, in fetch',
+        'File "/srv/app/clinic/feeds/__init__.py", line 1, in <module> (100%)',
         "100% done",
         "",
     ],
