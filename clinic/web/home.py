@@ -10,5 +10,5 @@ bp = Blueprint("web_home", __name__)
 @login_required
 def index():
     if current_user.role == "provider":
-        return redirect(url_for("web_clinical.home"))
+        return redirect(url_for("web_provider.home"))
     return render_template("home/index.html")

@@ -37,7 +37,7 @@ PATIENT_PAGES = ("web_patients.", "web_clinical.timeline")
 
 NAV_ENTRIES = (
     NavEntry("web_home.index", "Home", ("admin", "frontdesk")),
-    NavEntry("web_clinical.home", "Home", ("provider",)),
+    NavEntry("web_provider.home", "Home", ("provider",), ("web_provider.",)),
     NavEntry("web_today.index", "Today", ("frontdesk", "provider"), ("web_today.",)),
     NavEntry("web_week.index", "Week", ("frontdesk", "provider"), ("web_week.",)),
     NavEntry("web_floor.index", "Floor", ("frontdesk", "provider"), ("web_floor.",)),
