@@ -22,6 +22,8 @@ is where the visit happens. No message says "today" or "tomorrow": quiet hours a
 send time. SMS (and every subject line, which lock screens show) carries no drug, diagnosis or clinical
 detail and no address; a clinic name that itself names a treatment is replaced by "Your clinic" in SMS
 (`sms_sender_name`). E-mail says "treatment", never the drug: patients have no way to opt in to more.
+The providers' morning digest follows the same rule: `provider_digest` gives its sections as plain values and
+templates/messages/digest.* word them.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from html import escape
 
 from clinic.domain.localtime import require_aware, shift_wall, to_local, utc_at, zone
 from clinic.domain.protocols import DRUGS
@@ -120,9 +121,6 @@ _QUIET_WAIT_CUTOFF = timedelta(minutes=30)
 _CANCEL_QUIET_MARGIN = timedelta(hours=2)
 _CHECK_IN_AT = time(10, 0)
 _SMS_NAME_MAX = 40
-
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -216,7 +214,8 @@ class Message:
 
 @dataclass(frozen=True)
 class DigestVisit:
-    """One line of a provider digest."""
+    """A visit a provider digest lists: its start (aware), the patient as the digest names them, what the
+    visit is, and an optional note (a link to it)."""
 
     start: datetime
     patient_label: str
@@ -225,6 +224,67 @@ class DigestVisit:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "start", require_aware(self.start, "start"))
+
+
+class OverdueKind(StrEnum):
+    """What an overdue item of a provider digest is; templates/messages/_digest.txt words each one."""
+
+    UNRESOLVED_VISIT = "unresolved_visit"  # a past visit never checked in nor marked as a no-show
+    MONITORING = "monitoring"  # a monitoring item past its deadline
+    ALERT = "alert"  # an alert nobody has acknowledged
+
+
+@dataclass(frozen=True)
+class DigestOverdue:
+    """One thing a provider digest asks the provider to resolve.
+
+    UNRESOLVED_VISIT: `what` is the visit, `at` its start and `note` its link. MONITORING: `what` is the item,
+    `at` its deadline. ALERT: `what` is the alert's message, `severity` its severity. `at` is aware and is
+    shown on its own clock (the caller picks the zone), with its date.
+    """
+
+    kind: OverdueKind
+    patient_label: str
+    what: str
+    at: datetime | None = None
+    note: str = ""
+    severity: str = ""
+
+
+class DigestSection(StrEnum):
+    """A section of the provider digest, in the order the digest shows them; templates word the headings."""
+
+    MISSING_RIDES = "missing_rides"
+    OVERDUE = "overdue"
+    DOSES = "doses"
+    FOLLOW_UPS = "follow_ups"
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    """A visit as a digest shows it: `at` is its start on the digest's local clock; `dated` when that falls
+    on another day than the digest's (tomorrow's missing ride), so the line shows the date too."""
+
+    at: datetime
+    dated: bool
+    patient_label: str
+    kind: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Digest:
+    """What a provider's morning e-mail says, as values for templates/messages/digest.*: the local `day` in
+    `timezone`, the sections in their order with their items, and the counts the subject gives (`attention`:
+    missing rides and overdue items)."""
+
+    provider_name: str
+    day: date
+    timezone: str
+    sections: tuple[tuple[DigestSection, tuple[DigestLine | DigestOverdue, ...]], ...]
+    doses: int
+    follow_ups: int
+    attention: int
 
 
 # --- timing -------------------------------------------------------------------------------------------
@@ -429,15 +489,6 @@ def digest_due_at(day: date, tz: str, at: time = time(7, 0)) -> datetime:
 # --- wording ------------------------------------------------------------------------------------------
 
 
-def _day(day: date) -> str:
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
-
-
-def _when(instant: datetime, tz: str) -> str:
-    local = to_local(instant, tz)
-    return f"{_day(local.date())} {local:%H:%M}"
-
-
 class DrivingRule(StrEnum):
     """Which no-driving rule follows a visit; the message templates word each one."""
 
@@ -537,66 +588,45 @@ def visit_skip_reason(kind: str, status: str, start: datetime, now: datetime) ->
     return None
 
 
-def _html(subject: str, blocks: list[str]) -> str:
-    """A minimal HTML document; `blocks` are already-escaped HTML fragments."""
-    body = "\n".join(blocks)
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
-        f"<title>{escape(subject)}</title></head>\n<body>\n{body}\n</body>\n</html>\n"
-    )
+# --- provider digest ----------------------------------------------------------------------------------
 
 
-def _paragraph(text: str) -> str:
-    return "<p>" + "<br>\n".join(escape(line) for line in text.split("\n")) + "</p>"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def render_digest(
+def provider_digest(
     provider_name: str,
     day: date,
     tz: str,
     doses: list[DigestVisit],
     follow_ups: list[DigestVisit],
-    overdue: list[str],
+    overdue: list[DigestOverdue],
     missing_rides: list[DigestVisit],
-) -> Message:
-    """Render a provider's morning e-mail for local `day` in `tz`: what needs attention, then the schedule.
+) -> Digest:
+    """A provider's morning e-mail for local `day` in `tz` as values: what needs attention, then the schedule.
 
-    Visits on `day` show their local time; visits on another day (e.g. tomorrow's missing rides) show the
-    date too. Lists are sorted by start; empty sections say "None.".
+    Visits show their local time in `tz`, with the date when they are on another day (e.g. tomorrow's missing
+    rides); each visit section is sorted by start. Overdue items keep the caller's order.
     """
     zone(tz)
 
-    def line(v: DigestVisit) -> str:
-        local = to_local(v.start, tz)
-        stamp = f"{local:%H:%M}" if local.date() == day else _when(v.start, tz)
-        text = f"{stamp}  {v.patient_label} ({v.kind.replace('_', '-')})"
-        return f"{text} — {v.note}" if v.note else text
+    def lines(visits: list[DigestVisit]) -> tuple[DigestLine, ...]:
+        local = [(to_local(v.start, tz), v) for v in sorted(visits, key=lambda v: v.start)]
+        return tuple(DigestLine(at, at.date() != day, v.patient_label, v.kind, v.note) for at, v in local)
 
     # attention items first: a missing ride or overdue monitoring is what the provider must act on today
-    sections = [
-        ("Missing rides", [line(v) for v in sorted(missing_rides, key=lambda v: v.start)]),
-        ("Overdue monitoring", list(overdue)),
-        ("Dosing visits", [line(v) for v in sorted(doses, key=lambda v: v.start)]),
-        ("Follow-ups", [line(v) for v in sorted(follow_ups, key=lambda v: v.start)]),
-    ]
-    attention = len(missing_rides) + len(overdue)
-    counts = f"{_plural(len(doses), 'dosing visit')}, {_plural(len(follow_ups), 'follow-up')}"
-    subject = f"Your day {_day(day)}: {counts}" + (f", {attention} need attention" if attention else "")
-    intro = f"Good morning {provider_name}, here is {_day(day)} ({tz})."
-    text_parts = [intro]
-    html_blocks = [_paragraph(intro)]
-    for title, items in sections:
-        heading = f"{title} ({len(items)})"
-        text_parts.append(heading + "\n" + ("\n".join(f"- {i}" for i in items) if items else "None."))
-        html_blocks.append(f"<h2>{escape(heading)}</h2>")
-        html_blocks.append(
-            "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>" if items else "<p>None.</p>"
-        )
-    return Message(subject, "\n\n".join(text_parts) + "\n", _html(subject, html_blocks))
+    sections: tuple[tuple[DigestSection, tuple[DigestLine | DigestOverdue, ...]], ...] = (
+        (DigestSection.MISSING_RIDES, lines(missing_rides)),
+        (DigestSection.OVERDUE, tuple(overdue)),
+        (DigestSection.DOSES, lines(doses)),
+        (DigestSection.FOLLOW_UPS, lines(follow_ups)),
+    )
+    return Digest(
+        provider_name=provider_name,
+        day=day,
+        timezone=tz,
+        sections=sections,
+        doses=len(doses),
+        follow_ups=len(follow_ups),
+        attention=len(missing_rides) + len(overdue),
+    )
 
 
 __all__ = [
@@ -605,11 +635,16 @@ __all__ = [
     "SMS_FORBIDDEN_WORDS",
     "SMS_MAX_CHARS",
     "VISIT_KINDS",
+    "Digest",
+    "DigestLine",
+    "DigestOverdue",
+    "DigestSection",
     "DigestVisit",
     "DrivingRule",
     "Guidance",
     "Message",
     "NoDriving",
+    "OverdueKind",
     "PlannedReminder",
     "RecipientPrefs",
     "ReminderKind",
@@ -622,7 +657,7 @@ __all__ = [
     "plan_cancellation_notice",
     "plan_move_notice",
     "plan_visit_reminders",
-    "render_digest",
+    "provider_digest",
     "sms_is_neutral",
     "sms_sender_name",
     "visit_guidance",

@@ -1,4 +1,5 @@
-"""The providers' daily digest: planned for 07:00 local time and rendered with the day's data when sent."""
+"""The providers' daily digest: planned for 07:00 local time and rendered with the day's data when sent;
+templates/messages/digest.* word it, as the patient messages' templates word theirs."""
 
 from datetime import date, datetime, time, timedelta
 
@@ -6,13 +7,24 @@ from flask import current_app
 from sqlalchemy import select
 
 from clinic.domain.localtime import to_local, utc_at
-from clinic.domain.reminders import DigestVisit, Message, ReminderStatus, digest_due_at, render_digest
+from clinic.domain.reminders import (
+    Digest,
+    DigestOverdue,
+    DigestSection,
+    DigestVisit,
+    Message,
+    OverdueKind,
+    ReminderStatus,
+    digest_due_at,
+    provider_digest,
+)
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
 from clinic.models.patient import Patient
 from clinic.models.provider import Provider, ProviderAvailability
 from clinic.models.reminder import Reminder
 from clinic.services.monitoring import open_alerts, overdue_items
+from clinic.services.reminders import render_email
 from clinic.services.transport import missing_rides_for_digest
 
 # A digest planned this late after its time is no longer worth sending.
@@ -111,21 +123,23 @@ def render_provider_digest(provider: Provider, due_at: datetime, now: datetime) 
         )
         .order_by(Appointment.start_at)
     )
-    overdue = [
-        f"{_digest_visit(a).kind} for {_initials(a)} on {a.local_start:%a %d %b} was never checked in "
-        f"or marked as a no-show ({_digest_visit(a).note})"
-        for a in unresolved
-    ]
+    overdue = [_unresolved(a) for a in unresolved]
     overdue += [
-        f"{item.label} for {_patient_initials(series.patient)} was due by "
-        f"{to_local(item.deadline, tz):%a %d %b %H:%M}"
+        DigestOverdue(
+            OverdueKind.MONITORING,
+            _patient_initials(series.patient),
+            item.label,
+            at=to_local(item.deadline, tz),
+        )
         for series, item in overdue_items(now, provider.id)
     ]
     overdue += [
-        f"Open {alert.severity} alert for {_patient_initials(alert.patient)}: {alert.message}"
+        DigestOverdue(
+            OverdueKind.ALERT, _patient_initials(alert.patient), alert.message, severity=alert.severity
+        )
         for alert in open_alerts(provider.id)
     ]
-    return render_digest(
+    digest = provider_digest(
         provider.name,
         day,
         tz,
@@ -133,4 +147,25 @@ def render_provider_digest(provider: Provider, due_at: datetime, now: datetime) 
         follow_ups=[_digest_visit(a) for a in visits if a.kind == "follow_up"],
         overdue=overdue,
         missing_rides=[_digest_visit(a) for a in missing_rides_for_digest(provider.id, now)],
+    )
+    return render_digest(digest)
+
+
+def _unresolved(appointment: Appointment) -> DigestOverdue:
+    # the day the visit was, as the location's clock read it
+    visit = _digest_visit(appointment)
+    return DigestOverdue(
+        OverdueKind.UNRESOLVED_VISIT,
+        visit.patient_label,
+        visit.kind,
+        at=appointment.local_start,
+        note=visit.note,
+    )
+
+
+def render_digest(digest: Digest) -> Message:
+    """Word a provider digest from templates/messages/digest.{subject.txt, txt, html}; the HTML escapes every
+    value."""
+    return render_email(
+        "digest", {"digest": digest, "DigestSection": DigestSection, "OverdueKind": OverdueKind}
     )

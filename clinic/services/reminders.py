@@ -405,14 +405,28 @@ def render_reminder(
         "url": url,
         "now": now,
     }
-    subject = " ".join(_render(f"messages/{kind}.subject.txt", context).split())
     if channel == "sms":
         text = " ".join(_render(f"messages/{kind}.sms", context).split())
-        return Message(subject, text, _render(f"messages/{kind}.html", {**context, "sms": text}))
-    text = _tidy(_render(f"messages/{kind}.txt", context))
+        html = _render(f"messages/{kind}.html", {**context, "sms": text})
+        return Message(_subject(kind, context), text, html)
+    return render_email(kind, context)
+
+
+def _subject(name: str, context: dict) -> str:
+    # one line, whatever the template's line breaks
+    return " ".join(_render(f"messages/{name}.subject.txt", context).split())
+
+
+def render_email(name: str, context: dict) -> Message:
+    """Word an e-mail from templates/messages/<name>.{subject.txt, txt, html} with `context`: the subject on
+    one line, the text tidied, and the HTML given `subject` and the text's `paragraphs` (what
+    templates/messages/_layout.html shows unless the template words its own body). Patient messages and the
+    providers' digest are worded by this one function."""
+    subject = _subject(name, context)
+    text = _tidy(_render(f"messages/{name}.txt", context))
     # the HTML part says what the text says (templates/messages/_layout.html), paragraph by paragraph
     paragraphs = text.strip().split("\n\n")
-    html = _render(f"messages/{kind}.html", {**context, "subject": subject, "paragraphs": paragraphs})
+    html = _render(f"messages/{name}.html", {**context, "subject": subject, "paragraphs": paragraphs})
     return Message(subject, text, html)
 
 

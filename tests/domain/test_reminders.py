@@ -8,9 +8,12 @@ import pytest
 from clinic.domain.localtime import to_local, utc_at
 from clinic.domain.reminders import (
     MESSAGE_KINDS,
+    DigestOverdue,
+    DigestSection,
     DigestVisit,
     DrivingRule,
     NoDriving,
+    OverdueKind,
     RecipientPrefs,
     ReminderKind,
     VisitFacts,
@@ -22,7 +25,7 @@ from clinic.domain.reminders import (
     plan_cancellation_notice,
     plan_move_notice,
     plan_visit_reminders,
-    render_digest,
+    provider_digest,
     sms_is_neutral,
     sms_sender_name,
     visit_guidance,
@@ -427,31 +430,43 @@ def test_digest_is_at_seven_local_across_dst():
     assert local(digest_due_at(date(2027, 3, 15), NY, time(6, 30))) == (date(2027, 3, 15), time(6, 30))
 
 
-def test_digest_rendering():
+def test_digest_sections_come_in_order_sorted_with_dates_only_off_the_day():
     day = date(2027, 3, 15)
-    message = render_digest(
-        "Dr <b>Lee</b>",
+    unresolved = DigestOverdue(OverdueKind.UNRESOLVED_VISIT, "C. Green", "dose 2", at(date(2027, 3, 12), 9))
+    alert = DigestOverdue(OverdueKind.ALERT, "E. Black", "Blood pressure 190/95", severity="urgent")
+    digest = provider_digest(
+        "Dr Lee",
         day,
         NY,
         doses=[
             DigestVisit(at(day, 13), "J. Doe", "dose", "IV ketamine 3/6"),
-            DigestVisit(at(day, 9), "A. <i>Smith</i>", "dose"),
+            DigestVisit(at(day, 9), "A. Smith", "dose"),
         ],
         follow_ups=[DigestVisit(at(day, 15), "B. Brown", "follow_up", "PHQ-9 due")],
-        overdue=["C. Green: REMS monitoring form (due Fri 12 Mar)"],
+        overdue=[unresolved, alert],
         missing_rides=[DigestVisit(at(date(2027, 3, 16), 9), "D. White", "dose")],
     )
-    assert message.subject == "Your day Mon 15 Mar: 2 dosing visits, 1 follow-up, 2 need attention"
-    text = message.text
-    assert text.index("09:00  A. <i>Smith</i> (dose)") < text.index("13:00  J. Doe (dose) — IV ketamine 3/6")
-    assert "Tue 16 Mar 09:00  D. White (dose)" in text
-    assert text.index("Missing rides (1)") < text.index("Dosing visits (2)")
-    assert "<b>" not in message.html
-    assert "<i>" not in message.html
-    assert "Dr &lt;b&gt;Lee&lt;/b&gt;" in message.html
-    empty = render_digest("Dr Lee", day, NY, [], [], [], [])
-    assert empty.subject == "Your day Mon 15 Mar: 0 dosing visits, 0 follow-ups"
-    assert empty.text.count("None.") == 4
+    # what needs attention first, then the day's schedule
+    assert [section for section, _ in digest.sections] == [
+        DigestSection.MISSING_RIDES,
+        DigestSection.OVERDUE,
+        DigestSection.DOSES,
+        DigestSection.FOLLOW_UPS,
+    ]
+    sections = dict(digest.sections)
+    assert sections[DigestSection.OVERDUE] == (unresolved, alert)  # in the caller's order
+    doses = sections[DigestSection.DOSES]
+    assert [(line.patient_label, line.at.hour, line.dated) for line in doses] == [
+        ("A. Smith", 9, False),
+        ("J. Doe", 13, False),
+    ]
+    assert doses[1].note == "IV ketamine 3/6"
+    [ride] = sections[DigestSection.MISSING_RIDES]
+    assert (ride.at.date(), ride.at.hour, ride.dated) == (date(2027, 3, 16), 9, True)  # local, with its date
+    assert (digest.doses, digest.follow_ups, digest.attention) == (2, 1, 3)
+    empty = provider_digest("Dr Lee", day, NY, [], [], [], [])
+    assert [items for _, items in empty.sections] == [(), (), (), ()]
+    assert (empty.doses, empty.follow_ups, empty.attention) == (0, 0, 0)
 
 
 def test_follow_up_unbooked_notice_waits_out_quiet_hours_and_is_keyed_by_the_due_visit():
