@@ -92,17 +92,29 @@ def test_the_digest_wording(app_ctx):
                     "C. Green",
                     "REMS monitoring form",
                     _ny(_at(date(2027, 3, 12), 17)),
-                )
+                ),
+                DigestOverdue(
+                    OverdueKind.UNRESOLVED_VISIT,
+                    "E. Black",
+                    "dose 2",
+                    _ny(_at(date(2027, 3, 5), 10)),
+                    "https://clinic.example/appointments/7",
+                ),
             ],
             missing_rides=[DigestVisit(_at(date(2027, 3, 16), 9), "D. White", "dose")],
         )
     )
-    assert message.subject == "Your day Mon 15 Mar: 2 dosing visits, 1 follow-up, 2 need attention"
+    assert message.subject == "Your day Mon 15 Mar: 2 dosing visits, 1 follow-up, 3 need attention"
     text = message.text
     assert text.startswith("Good morning Dr <b>Lee</b>, here is Mon 15 Mar (America/New_York).\n\n")
     assert text.index("09:00  A. <i>Smith</i> (dose)") < text.index("13:00  J. Doe (dose) — IV ketamine 3/6")
     assert "Tue 16 Mar 09:00  D. White (dose)" in text
-    assert "Overdue monitoring (1)\n- REMS monitoring form for C. Green was due by Fri 12 Mar 17:00\n" in text
+    assert "Overdue monitoring (2)\n- REMS monitoring form for C. Green was due by Fri 12 Mar 17:00\n" in text
+    # Every date reads alike, whatever the process's locale: "Fri 5 Mar", not "Fri 05 Mar".
+    assert (
+        "- dose 2 for E. Black on Fri 5 Mar was never checked in or marked as a no-show "
+        "(https://clinic.example/appointments/7)\n" in text
+    )
     assert "Follow-ups (1)\n- 15:00  B. Brown (follow-up) — PHQ-9 due\n" in text
     assert text.index("Missing rides (1)") < text.index("Dosing visits (2)")
     assert "<b>" not in message.html
