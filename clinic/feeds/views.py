@@ -9,7 +9,7 @@ the tag of the coding it was given, and both answers carry `Vary: Accept-Encodin
 """
 
 from datetime import datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 
 from flask import Blueprint, Response, request
 
@@ -98,7 +98,7 @@ def feed(token: str):
     headers = {
         **FEED_HEADERS,
         "ETag": etag,
-        "Last-Modified": format_datetime(rendered.last_modified.replace(microsecond=0), usegmt=True),
+        "Last-Modified": rendered.http_last_modified,
     }
     if not_modified(etag, rendered.last_modified):
         return Response(status=304, headers=headers)

@@ -5,9 +5,11 @@ working feed URLs. Issuing a new token revokes the old one: the old URL answers 
 
 A feed's version lives in the database, so every worker agrees on it:
 
-- each fetch reads a digest of every value the feed shows (the visits in the window, their rides, patients,
-  chairs and locations, the owner's settings); the render cache is keyed by it and by the feed's revision,
-  so a worker's cache only saves work and never serves an older body than another worker;
+- each fetch reads a digest of everything the feed shows (the visits in the window, their rides, patients,
+  chairs and locations, the owner's settings): on PostgreSQL of those rows' ids and row versions, which
+  change with every write to a row (`_row_versions`), elsewhere of the values themselves; the render cache
+  is keyed by it and by the feed's revision, so a worker's cache only saves work and never serves an older
+  body than another worker;
 - when that digest is new, the feed compares each event with what it showed last time (one FeedEntry row
   per feed and visit): a visible change raises the event's SEQUENCE and LAST-MODIFIED (a ride or a phone
   number changes no appointment row, so the appointment's own SEQUENCE is not enough), and any change,
@@ -31,25 +33,30 @@ import hmac
 import secrets
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
+from email.utils import format_datetime
 from functools import cache
 from typing import Any
 from typing import cast as typed
 
 from flask import current_app
 from sqlalchemy import (
+    ColumnElement,
     CursorResult,
+    FromClause,
+    Select,
     Table,
     Text,
     and_,
+    any_,
     bindparam,
     cast,
     func,
     literal,
+    literal_column,
     or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -69,6 +76,7 @@ from clinic.domain.policy import Action, Reach
 from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
+from clinic.models.base import Base
 from clinic.models.chair import Chair
 from clinic.models.feed import FeedEntry, FeedToken
 from clinic.models.location import Location
@@ -109,13 +117,19 @@ class IssuedFeed:
 
 @dataclass(frozen=True)
 class RenderedFeed:
-    """A feed ready to send: the identity and the gzip body, each with its own strong ETag."""
+    """A feed ready to send: the identity and the gzip body, each with its own strong ETag, and its
+    Last-Modified also as the HTTP date every answer carries (formatted once, not per fetch)."""
 
     body: bytes
     etag: str
     last_modified: datetime
     gzip_body: bytes
     gzip_etag: str
+    http_last_modified: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        http_date = format_datetime(self.last_modified.replace(microsecond=0), usegmt=True)
+        object.__setattr__(self, "http_last_modified", http_date)
 
 
 def _hash(token: str) -> str:
@@ -322,33 +336,85 @@ def _version(owner_type: str, owner, parameters: dict[str, datetime]) -> str:
     return _digest((tuple(tuple(row) for row in rows), settings))
 
 
+# PostgreSQL digests the rows behind `_SHOWN_COLUMNS` by id and row version (`_row_versions`): the
+# visit's own row, the rows joined one per visit by `appointment_id`, and the rows a visit refers to.
+_PER_VISIT_ROWS: tuple[type[Base], ...] = (Transport, RemsForm)
+_REFERENCED_ROWS: dict[type[Base], Any] = {
+    Location: Appointment.location_id,
+    Chair: Appointment.chair_id,
+    Patient: Appointment.patient_id,
+}
+
+
+def _row_versions(*tables: str) -> ColumnElement[Any]:
+    """`(id, xmin, ...)` of a row of each of `tables` (table or alias names in the statement), as text.
+
+    PostgreSQL gives every new version of a row (an INSERT, every UPDATE, even one setting the same values)
+    the id of the transaction that wrote it, `xmin`. Two committed versions of one row therefore never share
+    an xmin, short of some four billion transactions between them (the 32-bit counter wraps); freezing keeps
+    the value (since PostgreSQL 9.4 it only marks the row frozen). So a row's id and xmin change whenever one
+    of its values may have. A write to a column the feed does not show changes them too, and costs one
+    render that finds nothing visible changed (the feed's revision and bytes stay).
+    """
+    pairs = ", ".join(f"{table}.id, {table}.xmin" for table in tables)
+    return cast(literal_column(f"({pairs})"), Text).label(None)
+
+
 @cache
-def _lookup_statement(owner_type: str):
-    """PostgreSQL: the feed a token hash opens and the digest of what it shows, in one statement (the same
-    values as `_version`, digested by the database as text); NULL when the owner is gone. One statement per
-    kind of owner keeps each small enough for the driver's and the server's statement caches."""
-    settings = _SETTINGS_COLUMNS[owner_type]
-    shown = (
-        _shown_rows(
-            owner_type,
-            FeedToken.owner_id,
-            cast(tuple_(*_SHOWN_COLUMNS), Text).label("shown"),
-            Appointment.start_at.label("at"),
-            Appointment.id.label("n"),
+def _lookup_statement(owner_type: str) -> DriverRead:
+    """PostgreSQL: the feed a token hash opens and the version of what it shows, in one statement; NULL when
+    the owner is gone. One statement per kind of owner keeps each small enough for the driver's and the
+    server's statement caches.
+
+    The version is a digest of the id and row version (`_row_versions`) of every row behind the values the
+    feed shows (`_SHOWN_COLUMNS`, `_SETTINGS_COLUMNS`): the owner's row; each visit in the window, in the
+    feed's order, with its ride and REMS form; and the locations, chairs and patients the visits refer to,
+    each looked up once. A visit entering or leaving the window changes the list of ids, any write to one of
+    those rows its row version: the same version means the same rows in the same state. Digesting the 22
+    values of each visit's joined rows, cast to text, cost the database about three times as much.
+    """
+    visits: Select[Any] = (
+        select(
+            Appointment.id,
+            literal_column("appointments.xmin").label("xmin"),
+            Appointment.start_at,
+            *_REFERENCED_ROWS.values(),
         )
+        .where(_visible(owner_type, FeedToken.owner_id))
         .correlate(FeedToken)
-        .subquery()
     )
-    visits = select(
-        func.string_agg(shown.c.shown, aggregate_order_by(literal("|"), shown.c.at, shown.c.n))
-    ).scalar_subquery()
+    limit = _max_events(owner_type)
+    if limit is not None:
+        visits = visits.order_by(Appointment.start_at, Appointment.id).limit(limit)
+    visit = visits.subquery("visit")
+    joined: FromClause = visit
+    names = [visit.name]
+    for per_visit in _PER_VISIT_ROWS:
+        alias = typed(Table, per_visit.__table__).alias(f"per_{per_visit.__tablename__}")
+        joined = joined.outerjoin(alias, alias.c.appointment_id == visit.c.id)
+        names.append(alias.name)
+    rows = _row_versions(*names)
+    parts = [func.string_agg(rows, aggregate_order_by(literal("|"), visit.c.start_at, visit.c.id))]
+    for model, column in _REFERENCED_ROWS.items():
+        table = typed(Table, model.__table__)
+        alias = table.alias(f"ref_{table.name}")
+        referenced = (
+            select(func.string_agg(_row_versions(alias.name), aggregate_order_by(literal(","), alias.c.id)))
+            .where(alias.c.id == any_(func.array_agg(visit.c[column.key])))
+            .scalar_subquery()
+        )
+        parts.append(func.coalesce(referenced, ""))
+    visit_rows = select(func.concat_ws("|", *parts)).select_from(joined).scalar_subquery()
+    owner_table = typed(Table, _SETTINGS_COLUMNS[owner_type][0].table)
+    owner_alias = owner_table.alias("feed_owner")
     owner = (
-        select(cast(tuple_(*settings), Text))
-        .where(settings[0].class_.id == FeedToken.owner_id)
+        select(_row_versions(owner_alias.name))
+        .where(owner_alias.c.id == FeedToken.owner_id)
+        .correlate(FeedToken)
         .scalar_subquery()
     )
     # `||` keeps NULL: no owner, no version.
-    version = func.md5(owner.op("||")(literal("|")).op("||")(func.coalesce(visits, "")))
+    version = func.md5(owner.op("||")(literal("|")).op("||")(func.coalesce(visit_rows, "")))
     statement = select(
         FeedToken.id,
         FeedToken.owner_type,
@@ -387,11 +453,12 @@ def _lookup(token_hash: str, now: datetime) -> _Found | None:
     each worker remembers it per token hash, and asks for it (one more round trip) on a token's first fetch.
     Elsewhere (SQLite) the version is digested here, from the rows of `_shown_rows`.
     """
-    if db.engine.dialect.name == "postgresql":
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
         owner_types: dict[str, str] = current_app.extensions.setdefault("clinic.feed_owner_types", {})
         owner_type = owner_types.get(token_hash)
         if owner_type is None:
-            with outside_transaction(db.engine) as connection:
+            with outside_transaction(engine) as connection:
                 owner_type = connection.execute(_OWNER_TYPE_OF, {"token_hash": token_hash}).scalar()
             if owner_type is None:
                 return None
@@ -399,7 +466,7 @@ def _lookup(token_hash: str, now: datetime) -> _Found | None:
                 owner_types.clear()
             owner_types[token_hash] = owner_type
         bound = {"token_hash": token_hash, **_window_parameters(owner_type, now)}
-        row = _lookup_statement(owner_type).first(db.engine, bound)
+        row = _lookup_statement(owner_type).first(engine, bound)
         return None if row is None else _Found(*row)
     token = db.session.scalar(select(FeedToken).where(FeedToken.token_hash == token_hash))
     if token is None:
