@@ -107,12 +107,14 @@ def format_datetime(instant: datetime | None, where: Where, *, year: bool = Fals
     """Day and time at `where` (``Mon, Mar 8, 2:30 PM``), the way the locale joins them."""
     if instant is None:
         return "—"
-    locale = _locale(where.locale)
-    pattern = locale.datetime_formats["medium"]
+    return _joined(format_day(instant, where, year=year), format_time(instant, where), where.locale)
+
+
+def _joined(day: str, time_text: str, locale_name: str | None) -> str:
+    """A day and a time (or a stretch of time) joined the way the locale joins them."""
+    pattern = _locale(locale_name).datetime_formats["medium"]
     pattern = getattr(pattern, "pattern", pattern)
-    return pattern.replace("{1}", format_day(instant, where, year=year)).replace(
-        "{0}", format_time(instant, where)
-    )
+    return pattern.replace("{1}", day).replace("{0}", time_text)
 
 
 def format_time_range(start: datetime, end: datetime, where: Where) -> str:
@@ -121,6 +123,43 @@ def format_time_range(start: datetime, end: datetime, where: Where) -> str:
     return format_interval(
         _local(start, where), _local(end, where), skeleton, tzinfo=where.zone, locale=_locale(where.locale)
     )
+
+
+def format_datetime_range(start: datetime, end: datetime, where: Where) -> str:
+    """A stretch with its day (``Mon, Mar 8, 9:00 - 11:00 AM``), joined the way the locale joins a day and a
+    time; a stretch over midnight writes both ends whole, with the locale's dash between them."""
+    if _local(start, where).date() != _local(end, where).date():
+        fallback = _locale(where.locale).interval_formats[None]
+        return fallback.replace("{0}", format_datetime(start, where)).replace(
+            "{1}", format_datetime(end, where)
+        )
+    return _joined(format_day(start, where, year=False), format_time_range(start, end, where), where.locale)
+
+
+class LocalWording:
+    """The days and times of the domain's messages (clinic.domain.localtime.TimeWording) as `where` writes
+    them: ``Mon, Mar 8``, ``Mon, Mar 8, 9:00 AM``, ``9:00 AM``, ``Mon, Mar 8, 9:00 - 11:00 AM``."""
+
+    __slots__ = ("where",)
+
+    def __init__(self, where: Where) -> None:
+        self.where = where
+
+    def day(self, day: date) -> str:
+        """A local day, without its year."""
+        return format_day(day, self.where, year=False)
+
+    def moment(self, instant: datetime) -> str:
+        """An instant's local day and time."""
+        return format_datetime(instant, self.where)
+
+    def clock(self, instant: datetime) -> str:
+        """An instant's local time of day."""
+        return format_time(instant, self.where)
+
+    def span(self, start: datetime, end: datetime) -> str:
+        """A stretch with its day."""
+        return format_datetime_range(start, end, self.where)
 
 
 def zone_abbreviation(instant: datetime, where: Where) -> str:

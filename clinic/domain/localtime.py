@@ -17,7 +17,9 @@ midnight at the end of the day.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 TzLike = str | ZoneInfo
@@ -174,3 +176,51 @@ def format_local(instant: datetime, tz: TzLike) -> str:
 def format_clock(instant: datetime, tz: TzLike) -> str:
     """Format an instant as local 'HH:MM' in `tz`."""
     return f"{to_local(instant, tz):%H:%M}"
+
+
+class TimeWording(Protocol):
+    """How the people at a location write a day and a time in a sentence (the staff's reasons and notes).
+
+    The domain words its messages and asks this for the times in them; the application passes one that
+    writes them the way the location's locale does (clinic.formatting), so the domain needs no locale data.
+    """
+
+    def day(self, day: date) -> str:
+        """A local calendar day."""
+        ...
+
+    def moment(self, instant: datetime) -> str:
+        """An instant as its local day and time."""
+        ...
+
+    def clock(self, instant: datetime) -> str:
+        """An instant as its local time of day only (the day is clear from the sentence)."""
+        ...
+
+    def span(self, start: datetime, end: datetime) -> str:
+        """The stretch [start, end) with its local day."""
+        ...
+
+
+@dataclass(frozen=True)
+class IsoWording:
+    """Times written the same way whatever the locale ('Mon 2027-03-01 09:00'): the wording of a caller
+    that gives none."""
+
+    tz: TzLike
+
+    def day(self, day: date) -> str:
+        """'Mon 2027-03-01'."""
+        return format_date(day)
+
+    def moment(self, instant: datetime) -> str:
+        """'Mon 2027-03-01 09:00'."""
+        return format_local(instant, self.tz)
+
+    def clock(self, instant: datetime) -> str:
+        """'09:00'."""
+        return format_clock(instant, self.tz)
+
+    def span(self, start: datetime, end: datetime) -> str:
+        """'Mon 2027-03-01 09:00-11:00'."""
+        return f"{format_local(start, self.tz)}-{format_clock(end, self.tz)}"

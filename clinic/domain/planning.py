@@ -4,6 +4,10 @@ Instants are aware UTC datetimes and intervals are half-open. Opening hours, pro
 series start time are local wall-clock values in the location's timezone; clinic.domain.localtime turns them
 into instants and owns the DST policy. Nothing here reads the clock: callers pass `now`.
 
+Messages for staff ("Title: explanation", after a stable rule code) are English; the days and times in them
+are written by the location's `wording` (clinic.domain.localtime.TimeWording), which the application builds
+from the location's locale.
+
 When the preferred slot of a visit breaks a rule, the planner searches the same day first in 15-minute steps
 (nearest to the preferred time first, later before earlier at equal distance), then the nearby days
 +1, -1, +2, -2, +3, -3 (preferred time first on each day). A moved dose never breaks the series rules
@@ -33,12 +37,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Final, Literal, TypedDict
 
 from clinic.domain.localtime import (
+    IsoWording,
+    TimeWording,
     TzLike,
     WeeklyHours,
     WeeklyWindows,
-    format_clock,
-    format_date,
-    format_local,
     local_date_of,
     require_aware,
     shift_wall,
@@ -102,11 +105,13 @@ class Interval:
 
 @dataclass(frozen=True)
 class LocationRules:
-    """Opening hours (local, weekday 0 = Monday) and closure days of a location."""
+    """Opening hours (local, weekday 0 = Monday) and closure days of a location, and how its staff write
+    the days and times in the rules' messages (`wording`; by default the same for every locale)."""
 
     timezone: str
     opening_hours: WeeklyHours
     closures: frozenset[date] = frozenset()
+    wording: TimeWording | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -242,12 +247,14 @@ class _SeriesCheck:
 
     def ok(self, day: date) -> bool:
         if day not in self._ok:
-            self._ok[day] = not self.rules(day, "")
+            self._ok[day] = not self._broken(day)
         return self._ok[day]
 
-    def rules(self, day: date, when: str) -> list[Rule]:
+    def _broken(self, day: date) -> list[tuple[str, tuple]]:
+        """The rules a dose on `day` breaks, each with the facts its message needs: the search asks this
+        of many days and needs no words."""
         spec = self.protocol
-        broken = []
+        broken: list[tuple[str, tuple]] = []
         before = [o for o in self.others if o[0] <= day]
         after = [o for o in self.others if o[0] > day]
         neighbours = ([max(before)] if before else []) + ([min(after)] if after else [])
@@ -255,46 +262,85 @@ class _SeriesCheck:
             need = min(spec.phases[self.phase].min_gap_days, spec.phases[other_phase].min_gap_days)
             apart = abs((day - other_day).days)
             if apart < need:
-                broken.append(
-                    Rule(
-                        MIN_GAP,
-                        f"Minimum gap: doses must be at least {need} days apart; {when} is {apart} "
-                        f"day(s) from the dose on {format_date(other_day)}",
-                    )
-                )
+                broken.append((MIN_GAP, (need, apart, other_day)))
         if spec.no_consecutive_days:
             touching = sorted(d for d, _ in self.others if abs((day - d).days) == 1)
             if touching:
-                broken.append(
-                    Rule(
-                        CONSECUTIVE_DAYS,
-                        f"Consecutive days: no doses on consecutive days; {when} is next to the dose on "
-                        f"{format_date(touching[0])}",
-                    )
-                )
+                broken.append((CONSECUTIVE_DAYS, (touching[0],)))
         block = (day - self.series_start).days // 7
         in_block = [p for d, p in self.others if (d - self.series_start).days // 7 == block]
         cap = min(spec.phases[p].per_week for p in (self.phase, *in_block))
         if len(in_block) + 1 > cap:
-            broken.append(
-                Rule(
-                    PER_WEEK,
-                    f"Doses per week: at most {cap} in week {block + 1} of the series; {when} would make "
-                    f"{len(in_block) + 1}",
-                )
-            )
+            broken.append((PER_WEEK, (cap, block + 1, len(in_block) + 1)))
         if spec.max_span_days is not None:
             days = [d for d, _ in self.others] + [day]
             first = min(days)
             if (max(days) - first).days > spec.max_span_days:
-                broken.append(
-                    Rule(
-                        MAX_SPAN,
-                        f"Series span: all doses must fall within {spec.max_span_days} days of the first "
-                        f"({format_date(first)}); {when} does not",
-                    )
-                )
+                broken.append((MAX_SPAN, (spec.max_span_days, first)))
         return broken
+
+    def rules(self, day: date, when: str, words: TimeWording) -> list[Rule]:
+        """The series rules a dose on `day` (written `when`) breaks, worded with the location's `words`."""
+        result = []
+        for code, facts in self._broken(day):
+            if code == MIN_GAP:
+                need, apart, other_day = facts
+                message = (
+                    f"Minimum gap: doses must be at least {_count(need, 'day')} apart; {when} is "
+                    f"{_count(apart, 'day')} from the dose on {words.day(other_day)}"
+                )
+            elif code == CONSECUTIVE_DAYS:
+                message = (
+                    f"Consecutive days: no doses on consecutive days; {when} is next to the dose on "
+                    f"{words.day(facts[0])}"
+                )
+            elif code == PER_WEEK:
+                cap, week, count = facts
+                message = (
+                    f"Doses per week: at most {cap} in week {week} of the series; {when} would make {count}"
+                )
+            else:
+                span_days, first = facts
+                message = (
+                    f"Series span: all doses must fall within {_count(span_days, 'day')} of the first "
+                    f"({words.day(first)}); {when} does not"
+                )
+            result.append(Rule(code, message))
+        return result
+
+
+def _count(number: int, noun: str) -> str:
+    """'1 day', '2 days': a count with its noun in English."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+# The message of each rule the context checks (the series rules word their own). The fields are written only
+# when a template uses them (_MessageFields): a Babel format is tens of microseconds.
+_MESSAGES: Final = {
+    IN_PAST: "In the past: {when} has already passed",
+    CLOSED: "Closed: the location is closed on {day}",
+    OUTSIDE_OPENING_HOURS: "Outside opening hours: {span} is outside the location's opening hours",
+    PROVIDER_UNAVAILABLE: "Provider unavailable: the provider is not working {span}",
+    PROVIDER_TIME_OFF: "Provider time off: the provider is off during {span}",
+    PROVIDER_BUSY: "Provider busy: the provider has another visit during {span}",
+    PATIENT_OVERLAP: "Patient overlap: the patient already has a visit during {span}",
+    DOSE_SAME_DAY: "One dose a day: the patient already has a dose on {day}",
+    PROVIDER_CAPACITY: "Provider capacity: the provider already supervises {capacity} during {span}",
+    NO_CHAIR: "No chair: no chair is free during {span}",
+}
+_NO_WANTED_CHAIR: Final = "No chair: the requested chair is not free during {span}"
+
+
+class _MessageFields(dict[str, str]):
+    """The fields of a rule's message, each written the first time a template asks for it."""
+
+    def __init__(self, make: Mapping[str, Callable[[], str]]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key: str) -> str:
+        value = self[key] = self._make[key]()
+        return value
 
 
 class _Context:
@@ -309,6 +355,7 @@ class _Context:
         now: datetime,
     ) -> None:
         self.tz = zone(location.timezone)
+        self.words: TimeWording = location.wording or IsoWording(self.tz)
         self.now = require_aware(now, "now")
         self.closures = location.closures
         self.opening = WeeklyWindows(location.opening_hours, self.tz)
@@ -387,37 +434,33 @@ class _Context:
         series: _SeriesCheck | None,
         wanted_chair: int | None = None,
     ) -> list[Rule]:
-        """Spell out failed rule codes as Rules with messages in local time."""
-        when = format_local(start, self.tz)
-        span = f"{when}-{format_clock(end, self.tz)}"
-        day = format_date(local_date_of(start, self.tz))
-        text = {
-            IN_PAST: f"In the past: {when} has already passed",
-            CLOSED: f"Closed: the location is closed on {day}",
-            OUTSIDE_OPENING_HOURS: f"Outside opening hours: {span} is outside the location's opening hours",
-            PROVIDER_UNAVAILABLE: f"Provider unavailable: the provider is not working {span}",
-            PROVIDER_TIME_OFF: f"Provider time off: the provider is off during {span}",
-            PROVIDER_BUSY: f"Provider busy: the provider has another visit during {span}",
-            PATIENT_OVERLAP: f"Patient overlap: the patient already has a visit during {span}",
-            DOSE_SAME_DAY: f"One dose a day: the patient already has a dose on {day}",
-            PROVIDER_CAPACITY: (
-                f"Provider capacity: the provider already supervises {self.max_concurrent} dosing "
-                f"visit(s) during {span}"
-            ),
-            NO_CHAIR: (
-                f"No chair: the requested chair is not free during {span}"
-                if wanted_chair is not None
-                else f"No chair: no chair is free during {span}"
-            ),
-        }
+        """Spell out failed rule codes as Rules with messages in local time, worded for the location."""
+        words = self.words
+        fields = _MessageFields(
+            {
+                "when": lambda: words.moment(start),
+                "span": lambda: words.span(start, end),
+                "day": lambda: words.day(local_date_of(start, self.tz)),
+                "capacity": lambda: _count(self.max_concurrent, "dosing visit"),
+            }
+        )
         result: list[Rule] = []
         for code in codes:
             if code == _SERIES:
                 assert series is not None
-                result.extend(series.rules(local_date_of(start, self.tz), when))
+                result.extend(series.rules(local_date_of(start, self.tz), fields["when"], words))
             else:
-                result.append(Rule(code, text[code]))
+                template = (
+                    _NO_WANTED_CHAIR if code == NO_CHAIR and wanted_chair is not None else _MESSAGES[code]
+                )
+                result.append(Rule(code, template.format_map(fields)))
         return result
+
+    def moved_to(self, start: datetime, preferred_day: date) -> str:
+        """Where a visit moved, as its reasons end: the time on its preferred day, else the day and time."""
+        if local_date_of(start, self.tz) == preferred_day:
+            return self.words.clock(start)
+        return self.words.moment(start)
 
     def book(self, occurrence: Occurrence) -> None:
         """Count a planned visit against the patient and its provider, and a placed dose against its chair
@@ -493,8 +536,7 @@ def _place(
                     continue
                 failed, chair = ctx.failures(start, start + length, kind, series, first_only=True)
                 if not failed:
-                    same_day = local_date_of(start, ctx.tz) == local_date_of(preferred, ctx.tz)
-                    target = format_clock(start, ctx.tz) if same_day else format_local(start, ctx.tz)
+                    target = ctx.moved_to(start, local_date_of(preferred, ctx.tz))
                     reasons = tuple(f"{rule.message}; moved to {target}" for rule in broken)
                     return Occurrence(
                         index, kind, phase_index, start, start + length, chair, MOVED, preferred, reasons
@@ -533,8 +575,7 @@ def _place_session(
     open_days = [day for day in days if day not in ctx.closures]
     for start in _starts_on(open_days, at, ctx.tz, {preferred}):
         if start >= ctx.now and not ctx.failures(start, start + length, kind, None, first_only=True)[0]:
-            same_day = local_date_of(start, ctx.tz) == days[0]
-            target = format_clock(start, ctx.tz) if same_day else format_local(start, ctx.tz)
+            target = ctx.moved_to(start, days[0])
             reasons = tuple(f"{rule.message}; moved to {target}" for rule in broken)
             return Occurrence(
                 index, kind, None, start, start + length, None, MOVED, preferred, reasons, **extra

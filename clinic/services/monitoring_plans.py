@@ -23,6 +23,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 from clinic.domain import monitoring as rules
 from clinic.domain.visits import SeriesStatus
 from clinic.extensions import db
+from clinic.formatting import LocalWording
 from clinic.models.appointment import Appointment
 from clinic.models.location import Location
 from clinic.models.measurement import Measurement
@@ -63,6 +64,7 @@ def _series_facts(series: Series) -> rules.SeriesFacts:
         follow_ups=follow_ups,
         timezone=series.location.timezone,
         rems_enrolled_on=series.patient.rems_enrolled_on,
+        wording=LocalWording(series.location),
     )
 
 

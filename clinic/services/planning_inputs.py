@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from clinic.domain.planning import Interval, LocationRules, PatientRules, ProviderRules, Resources
 from clinic.domain.visits import VisitKind
 from clinic.extensions import db
+from clinic.formatting import LocalWording, Place
 from clinic.models.appointment import Appointment
 from clinic.models.chair import Chair
 from clinic.models.location import Location, LocationClosure
@@ -96,7 +97,9 @@ def _location_rules(location: Location, window_start: datetime, window_end: date
             LocationClosure.date <= window_end.astimezone(tz).date() + timedelta(days=1),
         )
     )
-    return LocationRules(location.timezone, location.hours_by_weekday(), frozenset(closures))
+    # The rules' messages write days and times the way the location's staff read them.
+    wording = LocalWording(Place(tz, location.locale))
+    return LocationRules(location.timezone, location.hours_by_weekday(), frozenset(closures), wording)
 
 
 def _provider_rules(

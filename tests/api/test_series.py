@@ -103,6 +103,30 @@ def test_a_closure_day_moves_the_dose_to_a_nearby_day(app, desk, clinic, api_as)
     assert created.json["appointments"][1]["planning_note"]
 
 
+@pytest.mark.parametrize(
+    ("location", "reason"),
+    [
+        (
+            {},
+            "Closed: the location is closed on Thu, Mar 11; moved to Fri, Mar 12, 9:00\u202fAM",
+        ),
+        (
+            {"timezone": "Europe/Berlin", "locale": "de_DE"},
+            "Closed: the location is closed on Do., 11. März; moved to Fr., 12. März, 09:00",
+        ),
+    ],
+)
+def test_the_reasons_write_days_and_times_as_the_locations_locale_does(app, desk, api_as, location, reason):
+    with app.app_context():
+        clinic = make_clinic(**location)
+    api_as("admin").post(f"/api/v1/locations/{clinic['location_id']}/closures", json={"date": "2027-03-11"})
+    preview = desk.post("/api/v1/series/preview", json=_body(clinic)).json
+    second = preview["occurrences"][1]
+    assert (second["status"], second["reasons"]) == ("moved", [reason])
+    created = desk.post("/api/v1/series", json=_body(clinic))
+    assert created.json["appointments"][1]["planning_note"] == reason
+
+
 def test_iv_ketamine_induction_never_on_consecutive_days(app, desk, clinic):
     created = desk.post(
         "/api/v1/series", json=_body(clinic, protocol="iv-ketamine-induction", start_time="10:00")

@@ -6,6 +6,8 @@ from sqlalchemy import func, select
 
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
+from clinic.models.location import Location
+from clinic.services.locations import add_closure
 from clinic.services.series import create_series
 from tests.factories import FACTORY_ACTOR, make_clinic, make_user
 from tests.web.test_login import _sign_in, _token_from
@@ -142,3 +144,21 @@ def test_provider_sees_today_and_visits_but_cannot_change_them_and_may_enrol(app
     assert b"Reschedule" not in page.data
     # Providers enrol a patient in maintenance from the end-of-induction summary, so they may book a series.
     assert client.get("/book/?protocol=spravato-maintenance").status_code == 200
+
+
+def test_the_preview_words_its_reasons_as_the_location_writes_times(app, client, clock):
+    with app.app_context():
+        london = make_clinic(timezone="Europe/London", locale="en_GB")
+        add_closure(
+            db.session.get(Location, london["location_id"]), date(2027, 3, 3), "", FACTORY_ACTOR, clock.now
+        )
+        make_user("frontdesk", email="desk@example.com")
+        db.session.commit()
+    _sign_in(client)
+    token = _token_from(client.get("/book/").data)
+    # the first infusion (Mon 1 March, 09:00) has passed by now; Wednesday's is closed
+    form = _form(london, start_date="2027-03-01", start_time="09:00", csrf_token=token)
+    html = client.post("/book/preview", data=form).get_data(as_text=True)
+    assert "<small>In the past: Mon 1 Mar, 09:00 has already passed</small>" in html
+    assert "<small>Closed: the location is closed on Wed 3 Mar; moved to Thu 4 Mar, 09:00</small>" in html
+    assert "2027-03" not in html and "day(s)" not in html

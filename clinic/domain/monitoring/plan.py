@@ -47,13 +47,13 @@ latest deadline after a visit, the REMS form, is a week later).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
 from clinic.domain.followups import FollowUpWindow, follow_up_matches, follow_up_window
-from clinic.domain.localtime import format_local, local_date_of, utc_at, zone
+from clinic.domain.localtime import IsoWording, TimeWording, local_date_of, utc_at, zone
 from clinic.domain.monitoring.measurements import (
     BP_TIMEPOINTS,
     MEASUREMENT_INSTRUMENTS,
@@ -141,7 +141,9 @@ class VisitFacts:
 
 @dataclass(frozen=True, kw_only=True)
 class SeriesFacts:
-    """A treatment series as the monitoring plan sees it; `timezone` is the location's IANA zone."""
+    """A treatment series as the monitoring plan sees it; `timezone` is the location's IANA zone, and
+    `wording` writes the times in the plan's notes as the location's staff read them (default: one way for
+    every locale)."""
 
     protocol: ProtocolSpec
     doses: Sequence[DoseFacts]
@@ -150,6 +152,7 @@ class SeriesFacts:
     rems_enrolled_on: date | None = None
     # a GAD-7 taken outside the recorded measurements (an intake form), when the series knows of one
     baseline_gad7_at: datetime | None = None
+    wording: TimeWording | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         try:
@@ -366,6 +369,7 @@ class _PlanBuilder:
         self.series = series
         self.spec = series.protocol
         self.tz = zone(series.timezone)
+        self.words: TimeWording = series.wording or IsoWording(self.tz)
         self.now = now
         # evidence recorded after `now` did not exist yet: the plan is replayable at any moment
         self.records = [m for m in measurements if m.recorded_at <= now]
@@ -454,7 +458,7 @@ class _PlanBuilder:
             PlanNote(
                 code="dose_no_show",
                 message=(
-                    f"Dose {dose.dose_number} on {format_local(dose.start, self.tz)} was a no-show: "
+                    f"Dose {dose.dose_number} on {self.words.moment(dose.start)} was a no-show: "
                     "no monitoring was due for it; review the series with the prescriber."
                 ),
                 appointment_id=dose.appointment_id,

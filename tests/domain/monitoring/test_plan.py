@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -22,6 +23,7 @@ from clinic.domain.monitoring import (
 from clinic.domain.protocols import BUILTIN_PROTOCOLS
 from clinic.domain.rems import is_rems_enrolled_for
 from clinic.domain.rems_form import rems_form_due_by
+from clinic.formatting import LocalWording, Place
 
 NY = "America/New_York"
 SPRAVATO = BUILTIN_PROTOCOLS["spravato-induction"]
@@ -327,6 +329,20 @@ def test_cancelled_doses_are_skipped_and_no_shows_noted():
     # the first dose that happens carries the baseline and the enrolment deadline
     assert item(plan.items, "gad7_baseline").appointment_id == 102
     assert item(plan.items, "rems_enrolment").deadline == at(date(2027, 3, 11), 9)
+
+
+@pytest.mark.parametrize(
+    ("locale", "when"), [("en_US", "Mon, Mar 15, 9:00\u202fAM"), ("de_DE", "Mo., 15. März, 09:00")]
+)
+def test_a_no_show_note_writes_its_time_as_the_location_does(locale, when):
+    doses = list(doses_for(SPRAVATO))
+    doses[2] = replace(doses[2], status="no_show")  # Mon 15 March, the day after the clocks sprang forward
+    wording = LocalWording(Place(ZoneInfo(NY), locale))
+    (note,) = monitoring_plan(series(doses=doses, wording=wording), [], [], at(date(2027, 3, 20), 9)).notes
+    assert note.message == (
+        f"Dose 3 on {when} was a no-show: no monitoring was due for it; "
+        "review the series with the prescriber."
+    )
 
 
 # --- the plan: follow-ups ---------------------------------------------------------------------------------
