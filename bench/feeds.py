@@ -5,8 +5,8 @@ patient feed served by `wsgi:app` under gunicorn with 2 workers, against a bare 
 same bytes and headers from memory (bench/bare_feed_app.py, also gunicorn with 2 workers). `wrk` measures
 requests per second for a 200 (the rendered feed comes from the app's cache) and for a 304 (If-None-Match
 with the ETag), in alternating rounds; the median round counts. Every feed fetch still checks the token,
-asks the database whether a visit changed and queues an audit row (written in batches by the worker's
-background writer): that is part of the cost being measured.
+reads the feed's stored version with it (one statement) and queues an audit row (written in batches by the
+worker's background writer): that is part of the cost being measured.
 Target: the feed serves at least 40% of the bare route's requests per second, for the 200 and for the 304.
 
 Rendering: 1,000 visits rendered by `clinic.domain.ical` (FeedEvent, FeedCalendar, render_feed; no HTTP byte

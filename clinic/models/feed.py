@@ -42,3 +42,19 @@ class FeedEntry(Base):
     digest: Mapped[str] = mapped_column(String(64))
     sequence: Mapped[int]
     modified_at: Mapped[datetime]
+
+
+class FeedVersion(Base):
+    """How often what an owner's feed shows has been written to, kept up to date in each writer's own
+    transaction (clinic.services.feed_versions); a fetch reads it with the token. The row `GLOBAL_OWNER`
+    counts changes that reach every feed (a chair's or a location's)."""
+
+    __tablename__ = "feed_versions"
+
+    owner_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+# The feed_versions row of changes that reach every feed.
+GLOBAL_OWNER = ("all", 0)

@@ -5,17 +5,19 @@ working feed URLs. Issuing a new token revokes the old one: the old URL answers 
 
 A feed's version lives in the database, so every worker agrees on it:
 
-- each fetch reads a digest of everything the feed shows (the visits in the window, their rides, patients,
-  chairs and locations, the owner's settings): on PostgreSQL of those rows' ids and row versions, which
-  change with every write to a row (`_row_versions`), elsewhere of the values themselves; the render cache
-  is keyed by it and by the feed's revision, so a worker's cache only saves work and never serves an older
-  body than another worker;
-- when that digest is new, the feed compares each event with what it showed last time (one FeedEntry row
+- every transaction that changes what a feed shows bumps its owner's `feed_versions` row before it commits
+  (clinic.services.feed_versions: an ORM flush hook, so no writer can forget), and changes that reach every
+  feed (a chair, a location) the global row; each fetch reads those two rows with the token, in one
+  statement. The render cache is keyed by them, by the feed's revision and by the window of the fetch, so a
+  worker's cache only saves work and never serves an older body than another worker;
+- the window's bounds and the cancelled visits' grace cut-off are whole UTC days (`_window_parameters`): time
+  passing writes no row, so a visit entering or leaving the window, or a cancelled visit's grace period
+  ending, shows on the first fetch of the next day;
+- when the version is new, the feed compares each event with what it showed last time (one FeedEntry row
   per feed and visit): a visible change raises the event's SEQUENCE and LAST-MODIFIED (a ride or a phone
   number changes no appointment row, so the appointment's own SEQUENCE is not enough), and any change,
   a visit entering or leaving the window included, moves the feed's Last-Modified (FeedToken.changed_at)
-  and its revision. Comparing what is shown, rather than bumping on writes, also covers changes no write
-  announces: a visit sliding out of the window, a cancelled visit's grace period ending.
+  and its revision. A write that changes nothing shown costs one render and leaves the bytes as they were.
 
 What each feed says: a patient's feed is neutral (titled "Clinic visit", the location's public name, never a
 drug or a diagnosis) and tells the patient what to do (arrive by, fasting, the ride home), with alarms at the
@@ -34,32 +36,14 @@ import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email.utils import format_datetime
 from functools import cache
 from typing import Any
 from typing import cast as typed
 
 from flask import current_app
-from sqlalchemy import (
-    ColumnElement,
-    CursorResult,
-    FromClause,
-    Select,
-    Table,
-    Text,
-    and_,
-    any_,
-    bindparam,
-    cast,
-    func,
-    literal,
-    literal_column,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import CursorResult, Table, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from clinic.database import DriverRead, outside_transaction
@@ -76,14 +60,14 @@ from clinic.domain.policy import Action, Reach
 from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
-from clinic.models.base import Base
 from clinic.models.chair import Chair
-from clinic.models.feed import FeedEntry, FeedToken
+from clinic.models.feed import GLOBAL_OWNER, FeedEntry, FeedToken, FeedVersion
 from clinic.models.location import Location
 from clinic.models.patient import Patient
 from clinic.models.provider import Provider
 from clinic.models.rems_form import RemsForm
 from clinic.models.transport import Transport
+from clinic.services import feed_versions  # noqa: F401 - its flush hook keeps the versions read here
 from clinic.services.access import actor_provider_id, authorize
 from clinic.services.actor import Actor
 from clinic.services.audit import record_event, record_event_soon
@@ -214,13 +198,15 @@ def _max_events(owner_type: str) -> int | None:
 
 
 def _window_parameters(owner_type: str, now: datetime) -> dict[str, datetime]:
-    """What `_visible` binds for a fetch of an owner's feed at `now`: the window, and the cut-off for
-    cancelled visits (day-aligned: a stable cache key)."""
+    """What `_visible` binds for a fetch of an owner's feed at `now`: the window, from the start of the UTC
+    day `back` before to the end of the UTC day `ahead` after, and the cut-off for cancelled visits (whole
+    days ago). All change once a day at most: with the feed's stored version they make its cache key."""
+    now = now.astimezone(UTC)
     window_start, window_end = feed_window(now, *feed_span(owner_type))
-    day = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
+    day = datetime.combine(now.date(), time(0), tzinfo=UTC)
     return {
-        "window_from": datetime.combine(window_start.date(), time(0), tzinfo=now.tzinfo),
-        "window_until": window_end,
+        "window_from": datetime.combine(window_start.date(), time(0), tzinfo=UTC),
+        "window_until": datetime.combine(window_end.date() + timedelta(days=1), time(0), tzinfo=UTC),
         "grace_cutoff": day - CANCELLED_GRACE,
     }
 
@@ -238,9 +224,10 @@ def _visible(owner_type: str, owner_id):
 
 
 class _FeedCache:
-    """Rendered feeds by (feed, feed revision, version of what it shows). The version is read from the
-    database on every fetch, so a change anywhere makes a new key and nothing is invalidated by hand; the
-    same key gives the same bytes on every worker, because rendering depends only on the database."""
+    """Rendered feeds by (feed, feed revision, version of what it shows and window). The version is read
+    from the database on every fetch, so a change anywhere makes a new key and nothing is invalidated by
+    hand; the same key gives the same bytes on every worker, because rendering depends only on the database
+    and the window."""
 
     def __init__(self, size: int) -> None:
         self._items: OrderedDict[tuple, RenderedFeed] = OrderedDict()
@@ -277,7 +264,8 @@ def _digest(value: object) -> str:
 
 # Every database value a feed shows but its owner's settings: which visits are in it, their changes (SEQUENCE,
 # updated_at, status, check-in), their rides, REMS forms, patients' names and phones, chairs and locations
-# (name, public name, address, phone, zone, locale).
+# (name, public name, address, phone, zone, locale). A write to any of their tables bumps the feeds it reaches
+# (clinic.services.feed_versions.WATCHED; a test holds the two together).
 _SHOWN_COLUMNS = (
     Appointment.id,
     Appointment.sequence,
@@ -312,109 +300,24 @@ _SETTINGS_COLUMNS = {
 }
 
 
-def _shown_rows(owner_type: str, owner_id, *columns):
-    """`columns` of the visits a feed shows, in the feed's order: one indexed query, no rendering."""
-    statement = (
-        select(*columns)
-        .select_from(Appointment)
-        .join(Location, Location.id == Appointment.location_id)
-        .join(Patient, Patient.id == Appointment.patient_id)
-        .outerjoin(Transport, Transport.appointment_id == Appointment.id)
-        .outerjoin(Chair, Chair.id == Appointment.chair_id)
-        .outerjoin(RemsForm, RemsForm.appointment_id == Appointment.id)
-        .where(_visible(owner_type, owner_id))
-        .order_by(Appointment.start_at, Appointment.id)
-    )
-    limit = _max_events(owner_type)
-    return statement if limit is None else statement.limit(limit)
-
-
-def _version(owner_type: str, owner, parameters: dict[str, datetime]) -> str:
-    """A digest of every database value the feed shows (`_SHOWN_COLUMNS`, `_SETTINGS_COLUMNS`)."""
-    rows = db.session.execute(_shown_rows(owner_type, owner.id, *_SHOWN_COLUMNS), parameters).all()
-    settings = tuple(getattr(owner, column.key) for column in _SETTINGS_COLUMNS[owner_type])
-    return _digest((tuple(tuple(row) for row in rows), settings))
-
-
-# PostgreSQL digests the rows behind `_SHOWN_COLUMNS` by id and row version (`_row_versions`): the
-# visit's own row, the rows joined one per visit by `appointment_id`, and the rows a visit refers to.
-_PER_VISIT_ROWS: tuple[type[Base], ...] = (Transport, RemsForm)
-_REFERENCED_ROWS: dict[type[Base], Any] = {
-    Location: Appointment.location_id,
-    Chair: Appointment.chair_id,
-    Patient: Appointment.patient_id,
-}
-
-
-def _row_versions(*tables: str) -> ColumnElement[Any]:
-    """`(id, xmin, ...)` of a row of each of `tables` (table or alias names in the statement), as text.
-
-    PostgreSQL gives every new version of a row (an INSERT, every UPDATE, even one setting the same values)
-    the id of the transaction that wrote it, `xmin`. Two committed versions of one row therefore never share
-    an xmin, short of some four billion transactions between them (the 32-bit counter wraps); freezing keeps
-    the value (since PostgreSQL 9.4 it only marks the row frozen). So a row's id and xmin change whenever one
-    of its values may have. A write to a column the feed does not show changes them too, and costs one
-    render that finds nothing visible changed (the feed's revision and bytes stay).
-    """
-    pairs = ", ".join(f"{table}.id, {table}.xmin" for table in tables)
-    return cast(literal_column(f"({pairs})"), Text).label(None)
-
-
 @cache
 def _lookup_statement(owner_type: str) -> DriverRead:
-    """PostgreSQL: the feed a token hash opens and the version of what it shows, in one statement; NULL when
-    the owner is gone. One statement per kind of owner keeps each small enough for the driver's and the
-    server's statement caches.
-
-    The version is a digest of the id and row version (`_row_versions`) of every row behind the values the
-    feed shows (`_SHOWN_COLUMNS`, `_SETTINGS_COLUMNS`): the owner's row; each visit in the window, in the
-    feed's order, with its ride and REMS form; and the locations, chairs and patients the visits refer to,
-    each looked up once. A visit entering or leaving the window changes the list of ids, any write to one of
-    those rows its row version: the same version means the same rows in the same state. Digesting the 22
-    values of each visit's joined rows, cast to text, cost the database about three times as much.
-    """
-    visits: Select[Any] = (
-        select(
-            Appointment.id,
-            literal_column("appointments.xmin").label("xmin"),
-            Appointment.start_at,
-            *_REFERENCED_ROWS.values(),
-        )
-        .where(_visible(owner_type, FeedToken.owner_id))
-        .correlate(FeedToken)
-    )
-    limit = _max_events(owner_type)
-    if limit is not None:
-        visits = visits.order_by(Appointment.start_at, Appointment.id).limit(limit)
-    visit = visits.subquery("visit")
-    joined: FromClause = visit
-    names = [visit.name]
-    for per_visit in _PER_VISIT_ROWS:
-        alias = typed(Table, per_visit.__table__).alias(f"per_{per_visit.__tablename__}")
-        joined = joined.outerjoin(alias, alias.c.appointment_id == visit.c.id)
-        names.append(alias.name)
-    rows = _row_versions(*names)
-    parts = [func.string_agg(rows, aggregate_order_by(literal("|"), visit.c.start_at, visit.c.id))]
-    for model, column in _REFERENCED_ROWS.items():
-        table = typed(Table, model.__table__)
-        alias = table.alias(f"ref_{table.name}")
-        referenced = (
-            select(func.string_agg(_row_versions(alias.name), aggregate_order_by(literal(","), alias.c.id)))
-            .where(alias.c.id == any_(func.array_agg(visit.c[column.key])))
-            .scalar_subquery()
-        )
-        parts.append(func.coalesce(referenced, ""))
-    visit_rows = select(func.concat_ws("|", *parts)).select_from(joined).scalar_subquery()
-    owner_table = typed(Table, _SETTINGS_COLUMNS[owner_type][0].table)
-    owner_alias = owner_table.alias("feed_owner")
-    owner = (
-        select(_row_versions(owner_alias.name))
-        .where(owner_alias.c.id == FeedToken.owner_id)
+    """The feed a token hash opens and what its version is made of, in one statement: whether the owner still
+    exists, the owner's feed_versions row and the global row (a missing row counts as 0). One statement per
+    kind of owner (its owner table); each reads three rows by primary key and one by a unique index."""
+    owner_table = typed(Table, _OWNER_MODEL[owner_type].__table__)
+    owner_version = (
+        select(FeedVersion.version)
+        .where(FeedVersion.owner_type == FeedToken.owner_type, FeedVersion.owner_id == FeedToken.owner_id)
         .correlate(FeedToken)
         .scalar_subquery()
     )
-    # `||` keeps NULL: no owner, no version.
-    version = func.md5(owner.op("||")(literal("|")).op("||")(func.coalesce(visit_rows, "")))
+    everyone, everyone_id = GLOBAL_OWNER
+    global_version = (
+        select(FeedVersion.version)
+        .where(FeedVersion.owner_type == everyone, FeedVersion.owner_id == everyone_id)
+        .scalar_subquery()
+    )
     statement = select(
         FeedToken.id,
         FeedToken.owner_type,
@@ -423,7 +326,9 @@ def _lookup_statement(owner_type: str) -> DriverRead:
         FeedToken.revoked_at,
         FeedToken.revision,
         FeedToken.last_fetched_at,
-        version.label("version"),
+        exists().where(owner_table.c.id == FeedToken.owner_id).label("owner_exists"),
+        func.coalesce(owner_version, 0).label("owner_version"),
+        func.coalesce(global_version, 0).label("global_version"),
     ).where(FeedToken.token_hash == bindparam("token_hash"), FeedToken.owner_type == owner_type)
     return DriverRead(statement)
 
@@ -433,7 +338,8 @@ _OWNER_TYPE_OF = select(FeedToken.owner_type).where(FeedToken.token_hash == bind
 
 @dataclass(frozen=True)
 class _Found:
-    """A feed token's row as a fetch reads it, with the version of what its feed shows."""
+    """A feed token's row as a fetch reads it, with the version of what its feed shows: the owner's and the
+    global feed_versions and the window of the fetch (None when the owner is gone)."""
 
     id: int
     owner_type: str
@@ -442,7 +348,7 @@ class _Found:
     revoked_at: datetime | None
     revision: int
     last_fetched_at: datetime | None
-    version: str | None
+    version: tuple | None
 
 
 def _lookup(token_hash: str, now: datetime) -> _Found | None:
@@ -451,39 +357,34 @@ def _lookup(token_hash: str, now: datetime) -> _Found | None:
     On PostgreSQL that is one statement, outside any transaction: a cached feed costs one round trip, with no
     BEGIN or COMMIT to wait for. The statement depends on the kind of owner, which a token never changes:
     each worker remembers it per token hash, and asks for it (one more round trip) on a token's first fetch.
-    Elsewhere (SQLite) the version is digested here, from the rows of `_shown_rows`.
+    Elsewhere (SQLite) the same statements run in the request's session.
     """
     engine = db.engine
-    if engine.dialect.name == "postgresql":
-        owner_types: dict[str, str] = current_app.extensions.setdefault("clinic.feed_owner_types", {})
-        owner_type = owner_types.get(token_hash)
-        if owner_type is None:
+    on_server = engine.dialect.name == "postgresql"
+    owner_types: dict[str, str] = current_app.extensions.setdefault("clinic.feed_owner_types", {})
+    owner_type = owner_types.get(token_hash)
+    if owner_type is None:
+        if on_server:
             with outside_transaction(engine) as connection:
                 owner_type = connection.execute(_OWNER_TYPE_OF, {"token_hash": token_hash}).scalar()
-            if owner_type is None:
-                return None
-            if len(owner_types) >= OWNER_TYPES_KEPT:
-                owner_types.clear()
-            owner_types[token_hash] = owner_type
-        bound = {"token_hash": token_hash, **_window_parameters(owner_type, now)}
-        row = _lookup_statement(owner_type).first(engine, bound)
-        return None if row is None else _Found(*row)
-    token = db.session.scalar(select(FeedToken).where(FeedToken.token_hash == token_hash))
-    if token is None:
+        else:
+            owner_type = db.session.execute(_OWNER_TYPE_OF, {"token_hash": token_hash}).scalar()
+        if owner_type is None:
+            return None
+        if len(owner_types) >= OWNER_TYPES_KEPT:
+            owner_types.clear()
+        owner_types[token_hash] = owner_type
+    read = _lookup_statement(owner_type)
+    bound = {"token_hash": token_hash}
+    row = read.first(engine, bound) if on_server else db.session.execute(read.statement, bound).first()
+    if row is None:
         return None
-    owner = db.session.get(_OWNER_MODEL[token.owner_type], token.owner_id)
-    parameters = _window_parameters(token.owner_type, now)
-    version = None if owner is None else _version(token.owner_type, owner, parameters)
-    return _Found(
-        token.id,
-        token.owner_type,
-        token.owner_id,
-        token.token_hash,
-        token.revoked_at,
-        token.revision,
-        token.last_fetched_at,
-        version,
-    )
+    feed_id, kind, owner_id, found_hash, revoked_at, revision, fetched_at, owner_exists, owner, everyone = row
+    version = None
+    if owner_exists:
+        # The window is part of the version: time passing writes no row, but moves visits in and out.
+        version = (owner, everyone, *_window_parameters(owner_type, now).values())
+    return _Found(feed_id, kind, owner_id, found_hash, revoked_at, revision, fetched_at, version)
 
 
 def _shown(event: FeedEvent) -> str:
