@@ -36,9 +36,9 @@ import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import format_datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from typing import cast as typed
 
@@ -200,10 +200,16 @@ def _max_events(owner_type: str) -> int | None:
 def _window_parameters(owner_type: str, now: datetime) -> dict[str, datetime]:
     """What `_visible` binds for a fetch of an owner's feed at `now`: the window, from the start of the UTC
     day `back` before to the end of the UTC day `ahead` after, and the cut-off for cancelled visits (whole
-    days ago). All change once a day at most: with the feed's stored version they make its cache key."""
-    now = now.astimezone(UTC)
-    window_start, window_end = feed_window(now, *feed_span(owner_type))
-    day = datetime.combine(now.date(), time(0), tzinfo=UTC)
+    days ago). All change once a day at most: with the feed's stored version they make its cache key.
+    The same dictionary serves every fetch of the day (read, never changed)."""
+    return _window_of_day(owner_type, now.astimezone(UTC).date())
+
+
+@lru_cache(maxsize=16)
+def _window_of_day(owner_type: str, today: date) -> dict[str, datetime]:
+    # The spans are whole days, so any moment of the UTC day gives the same bounds as its midnight.
+    day = datetime.combine(today, time(0), tzinfo=UTC)
+    window_start, window_end = feed_window(day, *feed_span(owner_type))
     return {
         "window_from": datetime.combine(window_start.date(), time(0), tzinfo=UTC),
         "window_until": datetime.combine(window_end.date() + timedelta(days=1), time(0), tzinfo=UTC),
