@@ -43,7 +43,7 @@ from typing import Any
 from typing import cast as typed
 
 from flask import current_app
-from sqlalchemy import CursorResult, Table, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from clinic.database import DriverRead, outside_transaction
@@ -154,6 +154,11 @@ def _revoke_active(owner_type: str, owner_id: int, now: datetime) -> int:
     )
     # An UPDATE gives a CursorResult, which has the row count; Session.execute is typed for any statement.
     result = typed("CursorResult[Any]", db.session.execute(statement))
+    # What a revoked feed showed is never compared again.
+    revoked = select(FeedToken.id).where(
+        FeedToken.owner_type == owner_type, FeedToken.owner_id == owner_id, FeedToken.revoked_at.is_not(None)
+    )
+    db.session.execute(delete(FeedEntry).where(FeedEntry.feed_id.in_(revoked.scalar_subquery())))
     return result.rowcount or 0
 
 
@@ -427,6 +432,9 @@ def _versioned(token: FeedToken, shown: list[FeedEvent], changes: dict[str, date
     keeps its own SEQUENCE and newest change; one whose visible text or times differ from last time gets a
     higher SEQUENCE and LAST-MODIFIED `now`; the feed's Last-Modified moves when any event changed, appeared
     or left. Runs with the feed's row locked, so two workers noticing one change record it once.
+
+    The entries of visits the feed no longer shows go (one that comes back counts as seen for the first
+    time), so what is kept, and read on each render, is bounded by the window, not by the feed's history.
     """
     entries = {
         entry.uid: entry
@@ -460,6 +468,11 @@ def _versioned(token: FeedToken, shown: list[FeedEvent], changes: dict[str, date
             token.changed_at = _later(now, token.changed_at)
         token.content_digest = content
         token.revision += 1
+        left = sorted(entries.keys() - {event.uid for event in shown})
+        if left:
+            db.session.execute(
+                delete(FeedEntry).where(FeedEntry.feed_id == token.id, FeedEntry.uid.in_(left))
+            )
     return events, token.changed_at
 
 

@@ -4,10 +4,12 @@ from datetime import datetime, timedelta
 import pytest
 import recurring_ical_events
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from clinic.extensions import db
+from clinic.models.appointment import Appointment
 from clinic.models.audit import AuditEvent
+from clinic.models.feed import FeedEntry
 from clinic.models.patient import Patient
 from tests.factories import book_series, make_clinic
 
@@ -151,3 +153,28 @@ def test_provider_feed_shows_initials_unless_opted_in(app, client, api_as, booke
     summaries = {str(e["SUMMARY"]) for e in _calendar(client.get(path)).walk("VEVENT")}
     assert "Dose 1 · P. I." in summaries
     assert api_as("provider").post(f"/api/v1/providers/{booked['provider_id']}/feed").status_code == 404
+
+
+def _entries(app) -> dict[int, int]:
+    """Feed id -> how many visits the feed keeps what it last showed of."""
+    with app.app_context():
+        rows = db.session.execute(select(FeedEntry.feed_id, func.count()).group_by(FeedEntry.feed_id)).all()
+        return dict(rows)
+
+
+def test_what_a_feed_keeps_of_its_visits_is_bounded_by_the_window_not_its_history(
+    app, client, api_as, booked, feed_path
+):
+    assert client.get(feed_path).status_code == 200
+    assert list(_entries(app).values()) == [14]
+    with app.app_context():
+        moved = db.session.get(Appointment, booked["appointments"][-1])
+        moved.start_at += timedelta(days=800)  # out of the window: the feed no longer shows it
+        moved.end_at += timedelta(days=800)
+        db.session.commit()
+    calendar = _calendar(client.get(feed_path))
+    assert len(calendar.walk("VEVENT")) == 13
+    assert list(_entries(app).values()) == [13]
+    # A new URL revokes the old one, and what the old feed showed is never compared again.
+    assert api_as("frontdesk").post(f"/api/v1/patients/{booked['patient_id']}/feed").status_code == 201
+    assert _entries(app) == {}
