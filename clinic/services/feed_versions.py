@@ -11,8 +11,9 @@ no statement; one rolled back bumps nothing. Every table behind what a feed show
 
 What a write touches: a visit, its patient's, provider's and location's feeds (the old ones too when it
 moves); a ride or a REMS form, the feeds of its visit; a patient, their own feed and those of the
-providers and locations of their visits (their name and phone show there); a provider, their feed; a chair
-or a location, every feed (the global row: rare admin edits; a location's phone shows in patients' feeds).
+providers and locations of their visits (their name and phone show there); a provider, their feed; a chair,
+a location or a protocol, every feed (the global row: rare admin edits; a location's phone shows in patients'
+feeds, and a dose booked outside a series shows its protocol's instructions).
 """
 
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from clinic.models.chair import Chair
 from clinic.models.feed import GLOBAL_OWNER, FeedVersion
 from clinic.models.location import Location
 from clinic.models.patient import Patient
+from clinic.models.protocol import Protocol
 from clinic.models.provider import Provider
 from clinic.models.rems_form import RemsForm
 from clinic.models.transport import Transport
@@ -38,7 +40,7 @@ _CHANGES = "clinic.feed_versions_changed"
 # The appointment's column naming each kind of feed owner.
 _VISIT_OWNER_IDS = {"location": "location_id", "patient": "patient_id", "provider": "provider_id"}
 # A write to a row of one of these may change what some feed shows.
-WATCHED: tuple[type, ...] = (Appointment, Transport, RemsForm, Patient, Provider, Chair, Location)
+WATCHED: tuple[type, ...] = (Appointment, Transport, RemsForm, Patient, Provider, Chair, Location, Protocol)
 
 
 @dataclass
@@ -113,7 +115,7 @@ def _note(changes: _Changes, session: Session) -> None:
             changes.patients.add(record.id)
         elif isinstance(record, Provider):
             changes.owners.add(("provider", record.id))
-        else:  # a chair or a location
+        else:  # a chair, a location, or a protocol (a dose booked outside a series reads its own)
             changes.owners.add(GLOBAL_OWNER)
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import event, select
 
+from clinic.domain.protocols import BUILTIN_PROTOCOLS, protocol_to_dict
 from clinic.domain.visits import VisitStatus
 from clinic.extensions import db
 from clinic.models.appointment import Appointment
@@ -17,6 +18,7 @@ from clinic.models.chair import Chair
 from clinic.models.feed import FeedVersion
 from clinic.models.location import Location
 from clinic.models.patient import Patient
+from clinic.models.protocol import Protocol
 from clinic.models.provider import Provider
 from clinic.models.rems_form import RemsForm
 from clinic.models.transport import Transport
@@ -133,6 +135,18 @@ def test_every_kind_of_write_gives_the_feeds_it_reaches_a_new_etag(app, client, 
     provider.assert_changed("the provider's setting")
     write(set_values, Chair, chair_id, name="Room Blue")
     location.assert_changed("a chair's name")
+    with app.app_context():
+        spec = next(iter(BUILTIN_PROTOCOLS.values()))
+        custom = Protocol(
+            code="custom-induction", name="Custom", definition=protocol_to_dict(spec), created_at=clock.now
+        )
+        db.session.add(custom)
+        db.session.commit()
+        protocol_id = custom.id
+    # No visit here uses it, so the body stays; what counts is that every feed is read again.
+    before = patient.version()
+    _write(app, set_values, Protocol, protocol_id, name="Custom, edited")
+    assert patient.version() != before, "a protocol edited (a dose booked outside a series shows its own)"
     write(set_values, Location, clinic["location_id"], phone="+16175550199")
     patient.assert_changed("the location's phone")
     write(set_values, Location, clinic["location_id"], timezone="America/Chicago")
