@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
-from clinic.domain.localtime import format_clock, format_local
+from clinic.domain.localtime import zone
 from clinic.domain.policy import Action
 from clinic.domain.weekdays import WEEKDAY_KEYS
 from clinic.extensions import db
-from clinic.formatting import Where
+from clinic.formatting import Place, Where, format_datetime_range
 from clinic.models.appointment import Appointment
 from clinic.models.location import Location
 from clinic.models.provider import Provider, ProviderAvailability, ProviderTimeOff
@@ -37,13 +37,12 @@ class BookedVisit:
     kind: str
     location_name: str
     timezone: str
+    locale: str
 
     def describe(self) -> str:
-        """'Mon 2027-03-08 09:00-11:00 dose at Riverside', in the location's local time."""
-        return (
-            f"{format_local(self.start, self.timezone)}-{format_clock(self.end, self.timezone)} "
-            f"{self.kind.replace('_', ' ')} at {self.location_name}"
-        )
+        """'Mon, Mar 8, 9:00 - 11:00 AM dose at Riverside': local time, as the location's locale writes it."""
+        when = format_datetime_range(self.start, self.end, Place(zone(self.timezone), self.locale))
+        return f"{when} {self.kind.replace('_', ' ')} at {self.location_name}"
 
 
 @dataclass(frozen=True)
@@ -243,7 +242,14 @@ def booked_visits(provider_id: int, start: datetime, end: datetime) -> list[Book
     Reads columns only, never a visit row, so no patient record is loaded (and none is shown to an admin).
     """
     rows = db.session.execute(
-        select(Appointment.start_at, Appointment.end_at, Appointment.kind, Location.name, Location.timezone)
+        select(
+            Appointment.start_at,
+            Appointment.end_at,
+            Appointment.kind,
+            Location.name,
+            Location.timezone,
+            Location.locale,
+        )
         .join(Location, Location.id == Appointment.location_id)
         .where(
             Appointment.provider_id == provider_id,
