@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from clinic.domain.planning import Occurrence, Rule
+from clinic.domain.planning import CONFLICT, Occurrence, Rule
 from clinic.domain.visits import KIND_LABELS, Modality, VisitKind
 
 
@@ -83,5 +83,5 @@ def conflict_entries(visits: list[PlannedVisit]) -> list[dict]:
             "rules": rule_dicts(visit.rules),
         }
         for visit in visits
-        if visit.status == "conflict"
+        if visit.status == CONFLICT
     ]
